@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// credentials-rpc: JSON-RPC 2.0 over stdin/stdout for integration users and their credentials.
+// No package dependencies: Foundation, the toolchain, and two system C libraries
+// (SQLite and OpenSSL's libcrypto) through `.systemLibrary` targets.
+import PackageDescription
+
+let package = Package(
+    name: "credentials-rpc",
+    products: [
+        .executable(name: "credentials-rpc", targets: ["credentials-rpc"]),
+    ],
+    targets: [
+        // System libraries, linked through module maps.
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+
+        // JSON-RPC 2.0 and JSON itself; knows nothing of credentials.
+        .target(name: "JSONRPC"),
+        // Pure domain rules: no JSON, no SQL.
+        .target(name: "CredentialsCore", dependencies: ["CCrypto"]),
+        // SQLite: connection, statements, transactions, schema migrations.
+        .target(name: "CredentialsStore", dependencies: ["CSQLite"]),
+        // The method table, handlers and the OpenRPC document.
+        .target(name: "CredentialsService", dependencies: ["JSONRPC", "CredentialsCore", "CredentialsStore"]),
+        // The thin executable: command line, signals, the stdin/stdout loop.
+        .executableTarget(name: "credentials-rpc", dependencies: ["CredentialsService", "JSONRPC"]),
+
+        .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
+        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore"]),
+        .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore"]),
+        .testTarget(
+            name: "CredentialsServiceTests",
+            dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc"]
+        ),
+    ]
+)

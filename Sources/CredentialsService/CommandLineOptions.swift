@@ -1,0 +1,94 @@
+import CredentialsCore
+
+/// The command line of contract section 2, parsed without Foundation so tests can call it.
+public struct CommandLineOptions: Equatable {
+    public var databasePath: String
+    public var maxMessageBytes = 16 * 1024 * 1024
+    public var maxMediaBytes = 10 * 1024 * 1024
+    public var logLevel: LogLevel = .warning
+    /// Set only by `CREDENTIALS_RPC_FIXED_TIME`: a fixed clock and sequential ids, for conformance runs.
+    public var fixedTimeMillis: Int64?
+
+    public enum Outcome: Equatable {
+        case run(CommandLineOptions)
+        case help
+        case version
+        /// A usage error: print the message on stderr and exit 2.
+        case usage(String)
+    }
+
+    public static let usage = """
+        usage: credentials-rpc [--db PATH] [--max-message-bytes N] [--max-media-bytes N]
+                               [--log-level error|warning|info|debug] [--help] [--version]
+
+        Speaks JSON-RPC 2.0 on stdin/stdout, one message per line. Logs go to stderr.
+
+          --db PATH              SQLite file (created when missing; ":memory:" allowed).
+                                 Default: $CREDENTIALS_RPC_DB, else
+                                 $XDG_DATA_HOME/credentials-rpc/credentials.sqlite3, else
+                                 ~/.local/share/credentials-rpc/credentials.sqlite3
+          --max-message-bytes N  longest accepted line (default 16777216)
+          --max-media-bytes N    largest media file, decoded (default 10485760)
+          --log-level LEVEL      stderr verbosity (default warning)
+
+        Exit status: 0 at end of input or on SIGTERM/SIGINT; 2 for a usage error or a database
+        that cannot be opened.
+
+        """
+
+    public static func parse(_ args: [String], environment env: [String: String]) -> Outcome {
+        var options = CommandLineOptions(databasePath: defaultDatabasePath(environment: env))
+        var i = 0
+        func value(_ flag: String, inline: String?) -> String? {
+            if let inline { return inline }
+            i += 1
+            return i < args.count ? args[i] : nil
+        }
+        while i < args.count {
+            let arg = args[i]
+            var flag = arg
+            var inline: String? = nil
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                flag = String(arg[..<eq])
+                inline = String(arg[arg.index(after: eq)...])
+            }
+            switch flag {
+            case "--help", "-h": return .help
+            case "--version": return .version
+            case "--db":
+                guard let v = value(flag, inline: inline), !v.isEmpty else { return .usage("--db needs a path") }
+                options.databasePath = v
+            case "--max-message-bytes", "--max-media-bytes":
+                guard let v = value(flag, inline: inline), let n = Int(v), n >= 1 else {
+                    return .usage("\(flag) needs a whole number of bytes, at least 1")
+                }
+                if flag == "--max-message-bytes" { options.maxMessageBytes = n } else { options.maxMediaBytes = n }
+            case "--log-level":
+                guard let v = value(flag, inline: inline), let level = LogLevel(name: v) else {
+                    return .usage("--log-level takes error, warning, info or debug")
+                }
+                options.logLevel = level
+            default:
+                return .usage("unknown argument \(arg.prefix(100)); see --help")
+            }
+            i += 1
+        }
+        if let fixed = env["CREDENTIALS_RPC_FIXED_TIME"], !fixed.isEmpty {
+            guard let ms = Timestamp.parse(fixed) else {
+                return .usage("CREDENTIALS_RPC_FIXED_TIME must look like 2026-01-01T00:00:00.000Z")
+            }
+            options.fixedTimeMillis = ms
+        }
+        return .run(options)
+    }
+
+    /// `$CREDENTIALS_RPC_DB`, else `$XDG_DATA_HOME/credentials-rpc/...` (an absolute XDG_DATA_HOME
+    /// only, as the XDG spec says), else `~/.local/share/credentials-rpc/credentials.sqlite3`.
+    public static func defaultDatabasePath(environment env: [String: String]) -> String {
+        if let p = env["CREDENTIALS_RPC_DB"], !p.isEmpty { return p }
+        let file = "credentials-rpc/credentials.sqlite3"
+        if let xdg = env["XDG_DATA_HOME"], xdg.hasPrefix("/") { return xdg + "/" + file }
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "."
+        return home + "/.local/share/" + file
+    }
+}

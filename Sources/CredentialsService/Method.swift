@@ -1,0 +1,67 @@
+import CredentialsCore
+import JSONRPC
+
+/// Who may call a method at all, before its own permission rules.
+public enum Access: Sendable {
+    /// No session needed: discovery, service info, first-admin setup, sign-in.
+    case open
+    /// A signed-in user, even one who must still change the temporary password (`session.*`).
+    case signedIn
+    /// A signed-in user who has changed the temporary password.
+    case ready
+}
+
+/// An error a method can answer, documented in the OpenRPC document.
+public struct ErrorDoc: Sendable {
+    public var code: ErrorCode
+    public var reason: String
+    public init(_ code: ErrorCode, _ reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+}
+
+/// One entry of the method table: everything dispatch and the OpenRPC document need.
+public struct Method: Sendable {
+    public var name: String
+    public var summary: String
+    public var description: String?
+    public var access: Access
+    public var params: [Property]
+    public var resultName: String
+    public var result: Schema
+    public var errors: [ErrorDoc]
+    public var run: @Sendable (Service, Params) throws -> JSON
+
+    public init(_ name: String, summary: String, description: String? = nil, access: Access,
+                params: [Property] = [], result resultName: String, _ result: Schema, errors: [ErrorDoc] = [],
+                run: @escaping @Sendable (Service, Params) throws -> JSON) {
+        self.name = name
+        self.summary = summary
+        self.description = description
+        self.access = access
+        self.params = params
+        self.resultName = resultName
+        self.result = result
+        self.errors = errors
+        self.run = run
+    }
+}
+
+/// A method's params after they passed its schema: typed reads that cannot fail on type.
+public struct Params {
+    public let object: JSONObject
+    public init(_ object: JSONObject) { self.object = object }
+
+    public func string(_ key: String) -> String? { object[key]?.stringValue }
+    public func int(_ key: String) -> Int? { object[key]?.intValue }
+    public func bool(_ key: String) -> Bool? { object[key]?.boolValue }
+    public func has(_ key: String) -> Bool { object[key] != nil }
+    public subscript(key: String) -> JSON? { object[key] }
+
+    /// A string param the schema marked required.
+    public func required(_ key: String) throws -> String {
+        guard let s = string(key) else { throw DomainError.invalidField(key, "is required") }
+        return s
+    }
+}

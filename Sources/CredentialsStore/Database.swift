@@ -1,0 +1,260 @@
+import CSQLite
+
+/// A value bound to or read from SQL.
+public enum SQLValue: Equatable, Sendable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+}
+
+public protocol SQLBindable {
+    var sqlValue: SQLValue { get }
+}
+extension String: SQLBindable { public var sqlValue: SQLValue { .text(self) } }
+extension Int: SQLBindable { public var sqlValue: SQLValue { .int(Int64(self)) } }
+extension Int64: SQLBindable { public var sqlValue: SQLValue { .int(self) } }
+extension Bool: SQLBindable { public var sqlValue: SQLValue { .int(self ? 1 : 0) } }
+extension Double: SQLBindable { public var sqlValue: SQLValue { .double(self) } }
+extension Array: SQLBindable where Element == UInt8 { public var sqlValue: SQLValue { .blob(self) } }
+extension SQLValue: SQLBindable { public var sqlValue: SQLValue { self } }
+extension Optional: SQLBindable where Wrapped: SQLBindable {
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
+}
+
+/// What went wrong in SQLite. `code` is the extended result code; `message` is for stderr logs
+/// only and never reaches a client.
+public struct DatabaseError: Error, Equatable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+
+    public var primaryCode: Int32 { code & 0xFF }
+    public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
+    public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
+    public var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// Why the database could not be opened. The executable prints `description` as its one stderr
+/// line and exits with status 2.
+public enum OpenError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case notADatabase(path: String)
+    case newerSchema(path: String, found: Int, known: Int)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): return "cannot open database \(path): \(reason)"
+        case .notADatabase(let path): return "\(path) is not a credentials-rpc database (not an SQLite file, or damaged)"
+        case .newerSchema(let path, let found, let known):
+            return "\(path) has schema version \(found), newer than this build knows (\(known)); use a newer credentials-rpc"
+        }
+    }
+}
+
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// A prepared statement. Finalized in `deinit`; owned by one `Database` and not `Sendable`.
+public final class Statement {
+    let handle: OpaquePointer
+    private unowned let db: Database
+
+    init(db: Database, sql: String) throws {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw db.error(rc) }
+        self.handle = stmt
+        self.db = db
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    func bind(_ values: [SQLBindable]) throws {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v.sqlValue {
+            case .null: rc = sqlite3_bind_null(handle, idx)
+            case .int(let n): rc = sqlite3_bind_int64(handle, idx, n)
+            case .double(let d): rc = sqlite3_bind_double(handle, idx, d)
+            case .text(let s): rc = sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
+            case .blob(let b):
+                rc = b.withUnsafeBytes { sqlite3_bind_blob64(handle, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(b.count), SQLITE_TRANSIENT) }
+            }
+            guard rc == SQLITE_OK else { throw db.error(rc) }
+        }
+    }
+
+    /// Steps once: true for a row, false when done; anything else throws.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        switch rc {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let e = db.error(rc)
+            sqlite3_reset(handle)
+            throw e
+        }
+    }
+}
+
+/// The current row of a query, read by column index.
+public struct Row {
+    let stmt: OpaquePointer
+
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    public func bool(_ i: Int32) -> Bool { sqlite3_column_int64(stmt, i) != 0 }
+    public func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
+    public func text(_ i: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, i) else { return "" }
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    public func blob(_ i: Int32) -> [UInt8] {
+        let n = Int(sqlite3_column_bytes(stmt, i))
+        guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+}
+
+/// One SQLite connection with the settings every credentials-rpc process uses.
+///
+/// WAL journal, `synchronous=FULL` (a commit is on disk before it returns, so an answer is only
+/// sent for a durable write), foreign keys on, `secure_delete` on (deleted bytes are zeroed),
+/// extended result codes, and a busy timeout so several processes can share one file.
+public final class Database {
+    let handle: OpaquePointer
+    public let path: String
+    private var cache: [String: Statement] = [:]
+    public static let busyTimeoutMilliseconds: Int32 = 10_000
+
+    /// Opens (creating if missing) and migrates. Throws `OpenError` for a file it must refuse.
+    public init(path: String, migrations: [Migration] = StoreSchema.migrations) throws {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw OpenError.cannotOpen(path: path, reason: reason)
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
+        do {
+            try execute("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL;")
+            if path != ":memory:" && !path.isEmpty {
+                _ = try scalarText("PRAGMA journal_mode = WAL")
+            }
+            try StoreSchema.migrate(self, migrations: migrations)
+        } catch let e as DatabaseError {
+            if e.primaryCode == SQLITE_NOTADB || e.primaryCode == SQLITE_CORRUPT { throw OpenError.notADatabase(path: path) }
+            throw OpenError.cannotOpen(path: path, reason: e.message)
+        }
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32) -> DatabaseError {
+        DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// Runs one or more statements with no parameters (schema, pragmas).
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if let err { sqlite3_free(err) }
+        if rc != SQLITE_OK { throw error(rc) }
+    }
+
+    private func statement(_ sql: String) throws -> Statement {
+        if let s = cache[sql] { return s }
+        let s = try Statement(db: self, sql: sql)
+        cache[sql] = s
+        return s
+    }
+
+    /// Runs a statement for its effect; returns the number of rows changed.
+    @discardableResult
+    public func run(_ sql: String, _ args: SQLBindable...) throws -> Int {
+        let s = try statement(sql)
+        try s.bind(args)
+        defer { sqlite3_reset(s.handle) }
+        while try s.step() {}
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Calls `body` for each row.
+    public func query(_ sql: String, _ args: [SQLBindable] = [], _ body: (Row) throws -> Void) throws {
+        let s = try statement(sql)
+        try s.bind(args)
+        defer { sqlite3_reset(s.handle) }
+        while try s.step() { try body(Row(stmt: s.handle)) }
+    }
+
+    /// The rows mapped by `map`.
+    public func all<T>(_ sql: String, _ args: SQLBindable..., map: (Row) throws -> T) throws -> [T] {
+        var out: [T] = []
+        try query(sql, args) { out.append(try map($0)) }
+        return out
+    }
+
+    /// The first row mapped by `map`, or nil.
+    public func first<T>(_ sql: String, _ args: SQLBindable..., map: (Row) throws -> T) throws -> T? {
+        let s = try statement(sql)
+        try s.bind(args)
+        defer { sqlite3_reset(s.handle) }
+        return try s.step() ? map(Row(stmt: s.handle)) : nil
+    }
+
+    public func scalarInt(_ sql: String, _ args: SQLBindable...) throws -> Int64? {
+        let s = try statement(sql)
+        try s.bind(args)
+        defer { sqlite3_reset(s.handle) }
+        guard try s.step() else { return nil }
+        return Row(stmt: s.handle).int(0)
+    }
+
+    public func scalarText(_ sql: String, _ args: SQLBindable...) throws -> String? {
+        let s = try statement(sql)
+        try s.bind(args)
+        defer { sqlite3_reset(s.handle) }
+        guard try s.step() else { return nil }
+        return Row(stmt: s.handle).optionalText(0)
+    }
+
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// The one way every write happens: `BEGIN IMMEDIATE` (take the write lock up front, so a
+    /// busy file waits here under the busy timeout rather than failing mid-change), run `body`,
+    /// `COMMIT`; on any error roll back and rethrow it. With `synchronous=FULL` the change is on
+    /// disk when this returns.
+    public func write<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            if isInTransaction { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// A consistent snapshot for several reads.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+}

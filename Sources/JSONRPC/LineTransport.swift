@@ -1,0 +1,232 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Splits a byte stream into lines with a bounded buffer.
+///
+/// A line longer than `maxLineBytes` is reported once as `.oversize` and then discarded up to
+/// its newline chunk by chunk, so it is never held whole in memory: the buffer never grows past
+/// `maxLineBytes + chunkSize`. A trailing CR is dropped, blank lines are skipped, a UTF-8 BOM at the
+/// very start of the stream is ignored (RFC 8259 §8.1), and a last line without a newline is
+/// still delivered at end of input.
+public struct LineReader {
+    public enum Event: Equatable {
+        case line([UInt8])
+        case oversize
+        case end
+        /// A stop signal arrived while waiting for input.
+        case stopped
+    }
+
+    /// Reads up to `count` bytes into the buffer; returns the count, 0 at end of input,
+    /// or nil when a stop was requested before any byte arrived.
+    public typealias ReadFunction = (UnsafeMutableRawPointer, Int) -> Int?
+
+    public let maxLineBytes: Int
+    private let read: ReadFunction
+    private let chunkSize: Int
+    private var buffer: [UInt8] = []
+    private var start = 0  // first unconsumed byte in `buffer`
+    private var scanned = 0  // bytes after `start` known to hold no newline
+    private var discarding = false
+    private var atStreamStart = true
+    private var eof = false
+
+    public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, read: @escaping ReadFunction) {
+        self.maxLineBytes = maxLineBytes
+        self.chunkSize = chunkSize
+        self.read = read
+    }
+
+    /// Reads from a file descriptor, waking early when `stopFD` (the signal pipe) becomes readable.
+    public init(fd: Int32, stopFD: Int32 = -1, maxLineBytes: Int) {
+        self.init(maxLineBytes: maxLineBytes) { ptr, count in
+            while true {
+                var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
+                let r = poll(&fds, 2, -1)
+                if r < 0 {
+                    if errno == EINTR { continue }
+                    return 0
+                }
+                if fds[1].revents != 0 { return nil }
+                let n = Glibc.read(fd, ptr, count)
+                if n >= 0 { return n }
+                if errno == EINTR || errno == EAGAIN { continue }
+                return 0  // a read error ends input
+            }
+        }
+    }
+
+    public mutating func next() -> Event {
+        while true {
+            if let lf = findNewline() {
+                let lineEnd = lf
+                let lineStart = start
+                start = lf + 1
+                scanned = 0
+                if discarding {
+                    discarding = false
+                    continue
+                }
+                if lineEnd - lineStart > maxLineBytes {
+                    atStreamStart = false
+                    return .oversize
+                }
+                if let line = trimmed(lineStart, lineEnd) { return .line(line) }
+                continue
+            }
+            // No newline in what we hold.
+            if !discarding && buffer.count - start > maxLineBytes {
+                discarding = true
+                atStreamStart = false
+                dropConsumed(all: true)
+                return .oversize
+            }
+            if discarding { dropConsumed(all: true) }
+            if eof {
+                if discarding || start >= buffer.count {
+                    buffer.removeAll(keepingCapacity: false)
+                    start = 0
+                    return .end
+                }
+                let lineStart = start
+                start = buffer.count
+                if let line = trimmed(lineStart, buffer.count) { return .line(line) }
+                continue
+            }
+            switch fill() {
+            case .some(0): eof = true
+            case .some: break
+            case .none: return .stopped
+            }
+        }
+    }
+
+    private mutating func findNewline() -> Int? {
+        var i = start + scanned
+        let end = buffer.count
+        let found: Int? = buffer.withUnsafeBufferPointer { buf in
+            while i < end {
+                if buf[i] == 0x0A { return i }
+                i += 1
+            }
+            return nil
+        }
+        scanned = (found ?? end) - start
+        return found
+    }
+
+    /// The line's bytes without a trailing CR, or nil when it is blank.
+    private mutating func trimmed(_ from: Int, _ to: Int) -> [UInt8]? {
+        var lo = from
+        var hi = to
+        if atStreamStart {
+            atStreamStart = false
+            if hi - lo >= 3 && buffer[lo] == 0xEF && buffer[lo + 1] == 0xBB && buffer[lo + 2] == 0xBF { lo += 3 }
+        }
+        if hi > lo && buffer[hi - 1] == 0x0D { hi -= 1 }
+        var blank = true
+        for k in lo..<hi where !(buffer[k] == 0x20 || buffer[k] == 0x09 || buffer[k] == 0x0D) {
+            blank = false
+            break
+        }
+        return blank ? nil : Array(buffer[lo..<hi])
+    }
+
+    private mutating func dropConsumed(all: Bool) {
+        if all {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+            scanned = 0
+        } else if start > 0 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+    }
+
+    private mutating func fill() -> Int? {
+        // Reclaim consumed bytes before growing.
+        if start > 0 && (start >= buffer.count || start > chunkSize) { dropConsumed(all: false) }
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
+        let n = buffer.withUnsafeMutableBytes { raw in read(raw.baseAddress! + old, chunkSize) }
+        buffer.removeSubrange((old + max(n ?? 0, 0))...)
+        if n == nil { return nil }
+        if atStreamStart && old == 0 && n == 0 { atStreamStart = false }
+        return n
+    }
+}
+
+/// Writes whole buffers to a file descriptor, retrying short writes and EINTR.
+public enum FDWriter {
+    /// False when the reader is gone (EPIPE) or the descriptor failed: the caller stops quietly.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n > 0 { off += n; continue }
+                if n < 0 && (errno == EINTR || errno == EAGAIN) {
+                    if errno == EAGAIN {
+                        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                        _ = poll(&p, 1, -1)
+                    }
+                    continue
+                }
+                return false
+            }
+            return true
+        }
+    }
+}
+
+/// SIGTERM and SIGINT ask for a stop after the request in hand; SIGPIPE is ignored so a vanished
+/// reader shows up as EPIPE on write, not as a crash.
+public enum StopSignals {
+    nonisolated(unsafe) private static var pipeFDs: (read: Int32, write: Int32) = (-1, -1)
+    nonisolated(unsafe) private static var requested: sig_atomic_t = 0
+
+    /// Installs the handlers and returns the descriptor that becomes readable when a stop is asked.
+    public static func install() -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            pipeFDs = (fds[0], fds[1])
+        }
+        let handler: @convention(c) (Int32) -> Void = { _ in
+            StopSignals.requested = 1
+            var b: UInt8 = 1
+            _ = write(StopSignals.pipeFDs.write, &b, 1)
+        }
+        signal(SIGTERM, handler)
+        signal(SIGINT, handler)
+        return pipeFDs.read
+    }
+
+    public static var stopRequested: Bool { requested != 0 }
+}
+
+/// The process loop: lines in, one response line out per request, in order.
+public struct LineTransport {
+    public static func run(server: RPCServer, input: Int32, output: Int32, stopFD: Int32, maxMessageBytes: Int) {
+        var reader = LineReader(fd: input, stopFD: stopFD, maxLineBytes: maxMessageBytes)
+        while !StopSignals.stopRequested {
+            let response: [UInt8]?
+            switch reader.next() {
+            case .end, .stopped: return
+            case .oversize: response = RPCServer.oversizeResponse(limit: maxMessageBytes)
+            case .line(let line): response = server.handle(line: line)
+            }
+            if var r = response {
+                r.append(0x0A)
+                if !FDWriter.writeAll(output, r) { return }
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// What the transport calls once a request is well formed. The service implements it.
+public protocol RPCMethodHandler: AnyObject {
+    /// Whether `method` exists; unknown methods are answered `-32601` before params are looked at.
+    func hasMethod(_ method: String) -> Bool
+    /// Runs a method whose envelope is valid. `params` is `{}` when the request had none.
+    func call(method: String, params: JSONObject) -> Result<JSON, RPCError>
+}
+
+/// JSON-RPC 2.0 semantics for one line: parse, envelope check, batches, notifications, ids.
+///
+/// `handle(line:)` is the whole request path without any I/O, so tests and the conformance
+/// vectors drive it directly; `LineTransport` only moves its bytes.
+public final class RPCServer {
+    public let handler: RPCMethodHandler
+    /// The most requests one batch may hold; a larger batch is one `-32600 batch_too_large`.
+    public let maxBatchSize: Int
+
+    public static let defaultMaxBatchSize = 1000
+    private static let envelopeKeys: Set<String> = ["jsonrpc", "method", "params", "id"]
+
+    public init(handler: RPCMethodHandler, maxBatchSize: Int = RPCServer.defaultMaxBatchSize) {
+        self.handler = handler
+        self.maxBatchSize = maxBatchSize
+    }
+
+    /// The response line for one input line (without the newline), or nil when nothing is to be sent
+    /// (a notification, or a batch of notifications only).
+    public func handle<C: Collection>(line: C) -> [UInt8]? where C.Element == UInt8 {
+        let doc: JSONParser.Document
+        do {
+            doc = try JSONParser.parse(line)
+        } catch {
+            return Self.response(id: nil, error: .parseError(error))
+        }
+        switch doc.value {
+        case .array(let items):
+            if items.isEmpty {
+                return Self.response(id: nil, error: .invalidRequest("an empty batch", reason: "empty_batch"))
+            }
+            if items.count > maxBatchSize {
+                return Self.response(
+                    id: nil,
+                    error: .invalidRequest("a batch holds at most \(maxBatchSize) requests", reason: "batch_too_large"))
+            }
+            var parts: [[UInt8]] = []
+            for (i, item) in items.enumerated() {
+                if let r = handleRequest(item, rawID: doc.rawIDs[i]) { parts.append(r) }
+            }
+            if parts.isEmpty { return nil }
+            var out: [UInt8] = [UInt8(ascii: "[")]
+            for (i, p) in parts.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: p)
+            }
+            out.append(UInt8(ascii: "]"))
+            return out
+        default:
+            return handleRequest(doc.value, rawID: doc.rawIDs[-1])
+        }
+    }
+
+    /// The answer to a line longer than the message limit.
+    public static func oversizeResponse(limit: Int) -> [UInt8] {
+        response(id: nil, error: .invalidRequest("a message is longer than \(limit) bytes", reason: "message_too_large"))
+    }
+
+    private func handleRequest(_ value: JSON, rawID: String?) -> [UInt8]? {
+        guard case .object(let request) = value else {
+            return Self.response(id: nil, error: .invalidRequest("a request must be a JSON object"))
+        }
+        // The id, if one can be read, is echoed even when the rest of the envelope is wrong.
+        var id: String? = nil
+        let isNotification = request["id"] == nil
+        if let idValue = request["id"] {
+            switch idValue {
+            case .string, .number, .null: id = rawID ?? JSONWriter.string(idValue)
+            default:
+                return Self.response(id: nil, error: .invalidRequest("id must be a string, a number or null"))
+            }
+        }
+        if let unknown = request.keys.first(where: { !Self.envelopeKeys.contains($0) }) {
+            return Self.response(id: id, error: .invalidRequest("unknown member \"\(unknown.prefix(64))\""))
+        }
+        guard request["jsonrpc"] == .string("2.0") else {
+            return Self.response(id: id, error: .invalidRequest("jsonrpc must be exactly \"2.0\""))
+        }
+        guard case .string(let method) = request["method"] else {
+            return Self.response(id: id, error: .invalidRequest("method must be a string"))
+        }
+        var params = JSONObject()
+        switch request["params"] {
+        case nil: break
+        case .object(let o): params = o
+        case .array: break  // by-position: answered -32602 below, once the method is known
+        default:
+            return Self.response(id: id, error: .invalidRequest("params must be an object or absent"))
+        }
+
+        let result: Result<JSON, RPCError>
+        if !handler.hasMethod(method) {
+            result = .failure(.methodNotFound(method))
+        } else if case .array = request["params"] {
+            result = .failure(.invalidParams(
+                [FieldError(field: "params", message: "params are by name: send an object, not an array")]))
+        } else {
+            result = handler.call(method: method, params: params)
+        }
+        if isNotification { return nil }
+        switch result {
+        case .success(let value): return Self.response(id: id, result: value)
+        case .failure(let error): return Self.response(id: id, error: error)
+        }
+    }
+
+    private static func prefix(id: String?) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: (id ?? "null").utf8)
+        return out
+    }
+
+    static func response(id: String?, result: JSON) -> [UInt8] {
+        var out = prefix(id: id)
+        out.append(contentsOf: #","result":"#.utf8)
+        JSONWriter.write(result, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    static func response(id: String?, error: RPCError) -> [UInt8] {
+        var out = prefix(id: id)
+        out.append(contentsOf: #","error":"#.utf8)
+        JSONWriter.write(error.json, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+}

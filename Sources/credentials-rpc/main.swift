@@ -1,0 +1,54 @@
+// credentials-rpc: parse the command line, open the database, serve JSON-RPC on stdin/stdout.
+// Everything else lives in the modules: JSONRPC (transport), CredentialsService (methods),
+// CredentialsStore (SQLite), CredentialsCore (domain rules).
+import CredentialsCore
+import CredentialsService
+import CredentialsStore
+import Foundation
+import JSONRPC
+
+func writeLine(_ fd: Int32, _ text: String) {
+    _ = FDWriter.writeAll(fd, Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+let environment = ProcessInfo.processInfo.environment
+let options: CommandLineOptions
+switch CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: environment) {
+case .help:
+    writeLine(1, CommandLineOptions.usage)
+    exit(0)
+case .version:
+    writeLine(1, "credentials-rpc \(ServiceInfo.version) (protocol \(ServiceInfo.protocolVersion))")
+    exit(0)
+case .usage(let message):
+    writeLine(2, "credentials-rpc: \(message)")
+    exit(2)
+case .run(let o):
+    options = o
+}
+
+let database: Database
+do {
+    let path = options.databasePath
+    if path != ":memory:" && !path.hasPrefix("file:") {
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+    }
+    database = try Database(path: path)
+} catch {
+    writeLine(2, "credentials-rpc: \(error)")
+    exit(2)
+}
+
+var config = ServiceConfig()
+config.maxMessageBytes = options.maxMessageBytes
+config.maxMediaBytes = options.maxMediaBytes
+let logger = Logger(level: options.logLevel)
+let deps = options.fixedTimeMillis.map { Dependencies.fixed(at: $0) } ?? .live()
+let service = Service(db: database, deps: deps, config: config, log: logger)
+let server = RPCServer(handler: service)
+let stopFD = StopSignals.install()
+logger.log(.info, "serving on stdin/stdout, database \(options.databasePath)")
+LineTransport.run(server: server, input: 0, output: 1, stopFD: stopFD, maxMessageBytes: options.maxMessageBytes)
+exit(0)
