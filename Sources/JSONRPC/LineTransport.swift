@@ -27,9 +27,13 @@ public struct LineReader {
     public let maxLineBytes: Int
     private let read: ReadFunction
     private let chunkSize: Int
+    /// Where each read lands; allocated once.
+    private var chunk: [UInt8]
+    /// The unconsumed part of the stream (never more than `maxLineBytes + chunkSize`).
     private var buffer: [UInt8] = []
     private var start = 0  // first unconsumed byte in `buffer`
     private var scanned = 0  // bytes after `start` known to hold no newline
+    /// Skipping the rest of an oversize line: reads are scanned for its newline and not kept.
     private var discarding = false
     private var atStreamStart = true
     private var eof = false
@@ -37,6 +41,7 @@ public struct LineReader {
     public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, read: @escaping ReadFunction) {
         self.maxLineBytes = maxLineBytes
         self.chunkSize = chunkSize
+        self.chunk = [UInt8](repeating: 0, count: chunkSize)
         self.read = read
     }
 
@@ -60,35 +65,34 @@ public struct LineReader {
         }
     }
 
+    /// Bytes held right now: never more than `maxLineBytes + chunkSize`.
+    public var bufferedBytes: Int { buffer.count }
+
     public mutating func next() -> Event {
         while true {
             if let lf = findNewline() {
-                let lineEnd = lf
                 let lineStart = start
                 start = lf + 1
                 scanned = 0
-                if discarding {
-                    discarding = false
-                    continue
-                }
-                if lineEnd - lineStart > maxLineBytes {
+                if lf - lineStart > maxLineBytes {
                     atStreamStart = false
                     return .oversize
                 }
-                if let line = trimmed(lineStart, lineEnd) { return .line(line) }
+                if let line = trimmed(lineStart, lf) { return .line(line) }
                 continue
             }
             // No newline in what we hold.
-            if !discarding && buffer.count - start > maxLineBytes {
+            if buffer.count - start > maxLineBytes {
                 discarding = true
                 atStreamStart = false
-                dropConsumed(all: true)
+                buffer.removeAll(keepingCapacity: true)
+                start = 0
+                scanned = 0
                 return .oversize
             }
-            if discarding { dropConsumed(all: true) }
             if eof {
-                if discarding || start >= buffer.count {
-                    buffer.removeAll(keepingCapacity: false)
+                if start >= buffer.count {
+                    buffer = []
                     start = 0
                     return .end
                 }
@@ -106,14 +110,12 @@ public struct LineReader {
     }
 
     private mutating func findNewline() -> Int? {
-        var i = start + scanned
+        let from = start + scanned
         let end = buffer.count
+        guard from < end else { return nil }
         let found: Int? = buffer.withUnsafeBufferPointer { buf in
-            while i < end {
-                if buf[i] == 0x0A { return i }
-                i += 1
-            }
-            return nil
+            guard let p = memchr(buf.baseAddress! + from, 0x0A, end - from) else { return nil }
+            return buf.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
         }
         scanned = (found ?? end) - start
         return found
@@ -136,26 +138,24 @@ public struct LineReader {
         return blank ? nil : Array(buffer[lo..<hi])
     }
 
-    private mutating func dropConsumed(all: Bool) {
-        if all {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-            scanned = 0
-        } else if start > 0 {
+    /// One read. While discarding, only the bytes after the oversize line's newline are kept.
+    private mutating func fill() -> Int? {
+        if start > 0 && (start >= buffer.count || start > chunkSize) {
             buffer.removeSubrange(0..<start)
             start = 0
         }
-    }
-
-    private mutating func fill() -> Int? {
-        // Reclaim consumed bytes before growing.
-        if start > 0 && (start >= buffer.count || start > chunkSize) { dropConsumed(all: false) }
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunkSize))
-        let n = buffer.withUnsafeMutableBytes { raw in read(raw.baseAddress! + old, chunkSize) }
-        buffer.removeSubrange((old + max(n ?? 0, 0))...)
-        if n == nil { return nil }
-        if atStreamStart && old == 0 && n == 0 { atStreamStart = false }
+        let n = chunk.withUnsafeMutableBytes { read($0.baseAddress!, chunkSize) }
+        guard let n else { return nil }
+        guard n > 0 else { return 0 }
+        chunk.withUnsafeBufferPointer { c in
+            var keepFrom = 0
+            if discarding {
+                guard let p = memchr(c.baseAddress!, 0x0A, n) else { return }
+                discarding = false
+                keepFrom = c.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: c[keepFrom..<n]))
+        }
         return n
     }
 }
@@ -206,6 +206,13 @@ public enum StopSignals {
         }
         signal(SIGTERM, handler)
         signal(SIGINT, handler)
+        // A parent may spawn us with these blocked (a signal mask is inherited): unblock them,
+        // or a polite stop would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         return pipeFDs.read
     }
 
@@ -213,19 +220,42 @@ public enum StopSignals {
 }
 
 /// The process loop: lines in, one response line out per request, in order.
-public struct LineTransport {
+public enum LineTransport {
+    /// Serves stdin/stdout (or any descriptors) until end of input, a stop signal, or a vanished reader.
     public static func run(server: RPCServer, input: Int32, output: Int32, stopFD: Int32, maxMessageBytes: Int) {
         var reader = LineReader(fd: input, stopFD: stopFD, maxLineBytes: maxMessageBytes)
+        serve(&reader, server: server) { FDWriter.writeAll(output, $0) }
+    }
+
+    /// The same loop over bytes in memory: the response lines (each with its newline) in order.
+    /// Tests and the conformance replay use it to drive exactly what the process does.
+    public static func process(_ input: [UInt8], server: RPCServer, maxMessageBytes: Int) -> [[UInt8]] {
+        var offset = 0
+        var reader = LineReader(maxLineBytes: maxMessageBytes) { ptr, count in
+            let n = min(count, input.count - offset)
+            input.withUnsafeBytes { src in
+                if n > 0 { ptr.copyMemory(from: src.baseAddress! + offset, byteCount: n) }
+            }
+            offset += n
+            return n
+        }
+        var out: [[UInt8]] = []
+        serve(&reader, server: server) { out.append($0); return true }
+        return out
+    }
+
+    /// Reads lines and emits responses until the input ends or `emit` reports the reader gone.
+    static func serve(_ reader: inout LineReader, server: RPCServer, emit: ([UInt8]) -> Bool) {
         while !StopSignals.stopRequested {
             let response: [UInt8]?
             switch reader.next() {
             case .end, .stopped: return
-            case .oversize: response = RPCServer.oversizeResponse(limit: maxMessageBytes)
+            case .oversize: response = RPCServer.oversizeResponse(limit: reader.maxLineBytes)
             case .line(let line): response = server.handle(line: line)
             }
             if var r = response {
                 r.append(0x0A)
-                if !FDWriter.writeAll(output, r) { return }
+                if !emit(r) { return }
             }
         }
     }

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import CredentialsStore
+
+struct DatabaseTests {
+    func tempPath(_ name: String = "db.sqlite3") -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-store-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    @Test func newDatabaseIsMigratedToTheCurrentVersion() throws {
+        let db = try Database(path: ":memory:")
+        #expect(try StoreSchema.version(of: db) == StoreSchema.currentVersion)
+        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'") == 1)
+    }
+
+    @Test func connectionSettings() throws {
+        let db = try Database(path: tempPath())
+        #expect(try db.scalarText("PRAGMA journal_mode") == "wal")
+        #expect(try db.scalarInt("PRAGMA synchronous") == 2)  // FULL
+        #expect(try db.scalarInt("PRAGMA foreign_keys") == 1)
+        #expect(try db.scalarInt("PRAGMA secure_delete") == 1)
+        #expect(try db.scalarInt("PRAGMA busy_timeout") == Int64(Database.busyTimeoutMilliseconds))
+    }
+
+    @Test func migrationsRunOnceAndInOrder() throws {
+        let path = tempPath()
+        let steps = [Migration("one", "CREATE TABLE a(x); INSERT INTO a VALUES (1);"),
+                     Migration("two", "INSERT INTO a VALUES (2);")]
+        _ = try Database(path: path, migrations: Array(steps.prefix(1)))
+        _ = try Database(path: path, migrations: steps)
+        let db = try Database(path: path, migrations: steps)
+        #expect(try db.all("SELECT x FROM a ORDER BY x") { $0.int(0) } == [1, 2])
+        #expect(try StoreSchema.version(of: db) == 2)
+    }
+
+    @Test func aFailingMigrationLeavesTheFileAsItWas() throws {
+        let path = tempPath()
+        _ = try Database(path: path, migrations: [Migration("one", "CREATE TABLE a(x);")])
+        #expect(throws: (any Error).self) {
+            _ = try Database(path: path, migrations: [Migration("one", "CREATE TABLE a(x);"),
+                                                      Migration("bad", "CREATE TABLE b(y); SELECT nonsense FROM nowhere;")])
+        }
+        let db = try Database(path: path, migrations: [Migration("one", "CREATE TABLE a(x);")])
+        #expect(try StoreSchema.version(of: db) == 1)
+        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'b'") == 0)
+    }
+
+    @Test func refusesANewerSchema() throws {
+        let path = tempPath()
+        let db = try Database(path: path)
+        try db.execute("PRAGMA user_version = \(StoreSchema.currentVersion + 5)")
+        #expect(throws: OpenError.newerSchema(path: path, found: StoreSchema.currentVersion + 5, known: StoreSchema.currentVersion)) {
+            _ = try Database(path: path)
+        }
+    }
+
+    @Test func refusesAFileThatIsNotADatabase() throws {
+        let path = tempPath()
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect(throws: OpenError.notADatabase(path: path)) { _ = try Database(path: path) }
+        #expect(OpenError.notADatabase(path: path).description.contains(path))
+    }
+
+    @Test func refusesAPathThatCannotBeCreated() {
+        #expect(throws: (any Error).self) { _ = try Database(path: "/proc/no/such/dir/db.sqlite3") }
+    }
+
+    @Test func writeCommitsOrRollsBackWhole() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t(x INTEGER UNIQUE)")
+        try db.write { try db.run("INSERT INTO t VALUES (?)", 1) }
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.write {
+                try db.run("INSERT INTO t VALUES (?)", 2)
+                throw Boom()
+            }
+        }
+        // A failing statement inside rolls back the statements before it too, and rethrows.
+        #expect(throws: DatabaseError.self) {
+            try db.write {
+                try db.run("INSERT INTO t VALUES (?)", 3)
+                try db.run("INSERT INTO t VALUES (?)", 1)
+            }
+        }
+        #expect(try db.all("SELECT x FROM t") { $0.int(0) } == [1])
+        #expect(!db.isInTransaction)
+    }
+
+    @Test func constraintErrorsCarryExtendedCodes() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t(x INTEGER UNIQUE)")
+        try db.run("INSERT INTO t VALUES (1)")
+        do {
+            try db.run("INSERT INTO t VALUES (1)")
+            Issue.record("no error")
+        } catch let e as DatabaseError {
+            #expect(e.isConstraint)
+            #expect(e.code == 2067)  // SQLITE_CONSTRAINT_UNIQUE
+        }
+    }
+
+    @Test func valuesRoundTrip() throws {
+        let db = try Database(path: ":memory:")
+        try db.execute("CREATE TABLE t(a, b, c, d, e)")
+        let blob: [UInt8] = [0, 1, 255, 0]
+        try db.run("INSERT INTO t VALUES (?, ?, ?, ?, ?)", "é😀", Int64.max, blob, Optional<String>.none, 1.5)
+        let row = try #require(try db.first("SELECT a, b, c, d, e FROM t") { r in
+            (r.text(0), r.int(1), r.blob(2), r.optionalText(3), r.double(4))
+        })
+        #expect(row.0 == "é😀")
+        #expect(row.1 == Int64.max)
+        #expect(row.2 == blob)
+        #expect(row.3 == nil)
+        #expect(row.4 == 1.5)
+    }
+
+    @Test func writeWaitsForAnotherConnectionInsteadOfFailing() throws {
+        let path = tempPath()
+        let a = try Database(path: path)
+        let b = try Database(path: path)
+        try a.execute("CREATE TABLE t(x)")
+        try a.execute("BEGIN IMMEDIATE")
+        try a.run("INSERT INTO t VALUES (1)")
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let holder = a  // used by the other thread only while this one waits in b.write
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            try? holder.execute("COMMIT")
+            done.signal()
+        }
+        try b.write { try b.run("INSERT INTO t VALUES (2)") }
+        done.wait()
+        #expect(try b.scalarInt("SELECT count(*) FROM t") == 2)
+    }
+}
