@@ -19,7 +19,7 @@ let package = Package(
         // Pure domain rules: no JSON, no SQL.
         .target(name: "CredentialsCore", dependencies: ["CCrypto"]),
         // SQLite: connection, statements, transactions, schema migrations.
-        .target(name: "CredentialsStore", dependencies: ["CSQLite"]),
+        .target(name: "CredentialsStore", dependencies: ["CSQLite", "CredentialsCore"]),
         // The method table, handlers and the OpenRPC document.
         .target(name: "CredentialsService", dependencies: ["JSONRPC", "CredentialsCore", "CredentialsStore"]),
         // The thin executable: command line, signals, the stdin/stdout loop.
@@ -27,7 +27,7 @@ let package = Package(
 
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore"]),
-        .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore"]),
+        .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore"]),
         .testTarget(
             name: "CredentialsServiceTests",
             dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc"]

@@ -38,6 +38,13 @@ public enum SystemClock {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
+
+    /// A monotonic clock for durations.
+    public static func monotonicNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
 }
 
 /// ULID-shaped ids: 48 bits of milliseconds then 80 random bits, Crockford base32, 26 characters.
@@ -65,16 +72,16 @@ public final class TimeOrderedIDs {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public static func encode(millis: Int64, random: (hi: UInt16, lo: UInt64)) -> String {
-        // 128 bits: 48 time | 16 hi | 64 lo; emitted as 26 base32 digits (the top 2 bits are zero).
+        // 128 bits: 48 time | 16 hi | 64 lo, as 26 base32 digits of 5 bits (130 bits: the top 2 are zero).
         let top = (UInt64(UInt64(bitPattern: millis) & 0xFFFF_FFFF_FFFF) << 16) | UInt64(random.hi)
         let bottom = random.lo
         var out = [UInt8](repeating: 0, count: 26)
         for i in 0..<26 {
-            let shift = 125 - i * 5  // bit position of this digit's high bit, counting from 0 at the bottom
+            let shift = 129 - i * 5  // bit position of this digit's high bit, counting from 0 at the bottom
             var v: UInt64 = 0
             for b in 0..<5 {
                 let bit = shift - b
-                let set: Bool = bit >= 64 ? (top >> UInt64(bit - 64)) & 1 == 1 : (bit >= 0 ? (bottom >> UInt64(bit)) & 1 == 1 : false)
+                let set: Bool = bit >= 128 ? false : bit >= 64 ? (top >> UInt64(bit - 64)) & 1 == 1 : (bottom >> UInt64(bit)) & 1 == 1
                 v = v << 1 | (set ? 1 : 0)
             }
             out[i] = alphabet[Int(v)]

@@ -8,6 +8,8 @@ public struct CommandLineOptions: Equatable {
     public var logLevel: LogLevel = .warning
     /// Set only by `CREDENTIALS_RPC_FIXED_TIME`: a fixed clock and sequential ids, for conformance runs.
     public var fixedTimeMillis: Int64?
+    /// `CREDENTIALS_RPC_PBKDF2_ITERATIONS`: lowers the hashing cost for tests; never below 1,000.
+    public var passwordIterations = PasswordHasher.defaultIterations
 
     public enum Outcome: Equatable {
         case run(CommandLineOptions)
@@ -78,6 +80,12 @@ public struct CommandLineOptions: Equatable {
                 return .usage("CREDENTIALS_RPC_FIXED_TIME must look like 2026-01-01T00:00:00.000Z")
             }
             options.fixedTimeMillis = ms
+        }
+        if let text = env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"], !text.isEmpty {
+            guard let n = Int(text), n >= PasswordHasher.minimumIterations else {
+                return .usage("CREDENTIALS_RPC_PBKDF2_ITERATIONS must be a whole number, at least \(PasswordHasher.minimumIterations)")
+            }
+            options.passwordIterations = n
         }
         return .run(options)
     }

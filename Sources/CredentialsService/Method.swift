@@ -2,7 +2,7 @@ import CredentialsCore
 import JSONRPC
 
 /// Who may call a method at all, before its own permission rules.
-public enum Access: Sendable {
+public enum Access: Sendable, Equatable {
     /// No session needed: discovery, service info, first-admin setup, sign-in.
     case open
     /// A signed-in user, even one who must still change the temporary password (`session.*`).
@@ -27,7 +27,9 @@ public struct Method: Sendable {
     public var summary: String
     public var description: String?
     public var access: Access
-    public var params: [Property]
+    public let params: [Property]
+    /// The params as one object schema (no unknown fields), built once.
+    public let paramsSchema: ObjectSchema
     public var resultName: String
     public var result: Schema
     public var errors: [ErrorDoc]
@@ -41,6 +43,7 @@ public struct Method: Sendable {
         self.description = description
         self.access = access
         self.params = params
+        self.paramsSchema = ObjectSchema(params)
         self.resultName = resultName
         self.result = result
         self.errors = errors
@@ -60,7 +63,7 @@ public struct Params {
     public subscript(key: String) -> JSON? { object[key] }
 
     /// A string param the schema marked required.
-    public func required(_ key: String) throws -> String {
+    public func required(_ key: String) throws(DomainError) -> String {
         guard let s = string(key) else { throw DomainError.invalidField(key, "is required") }
         return s
     }

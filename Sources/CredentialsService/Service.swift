@@ -6,7 +6,16 @@ import JSONRPC
 public struct ServiceConfig: Sendable {
     public var maxMessageBytes = 16 * 1024 * 1024
     public var maxMediaBytes = 10 * 1024 * 1024
+    /// PBKDF2 iterations for new hashes; lowered only by `CREDENTIALS_RPC_PBKDF2_ITERATIONS` for tests.
+    public var passwordIterations = PasswordHasher.defaultIterations
     public init() {}
+}
+
+/// Who this process is signed in as. The epoch is the user's `session_epoch` at sign-in: when
+/// another process deactivates the user or resets the password, the epoch moves and this session ends.
+struct SessionState {
+    var userID: String
+    var epoch: Int64
 }
 
 /// The service: the method table, sessions and the store, behind the transport's `RPCMethodHandler`.
@@ -18,6 +27,10 @@ public final class Service: RPCMethodHandler {
     public let deps: Dependencies
     public let config: ServiceConfig
     public let log: Logger
+    var hasher: PasswordHasher
+    var session: SessionState?
+    /// The signed-in user for the call in hand, loaded fresh by `call` for methods that need one.
+    private(set) var actor: User?
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -25,10 +38,11 @@ public final class Service: RPCMethodHandler {
         self.deps = deps
         self.config = config
         self.log = log
+        self.hasher = PasswordHasher(iterations: config.passwordIterations)
     }
 
     /// Every method, in the order of the OpenRPC document.
-    public static let methods: [Method] = SystemMethods.all
+    public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 
@@ -39,9 +53,31 @@ public final class Service: RPCMethodHandler {
 
     public func call(method name: String, params: JSONObject) -> Result<JSON, RPCError> {
         guard let method = Service.table[name] else { return .failure(.methodNotFound(name)) }
-        let problems = ObjectSchema(method.params).validate(params)
-        if !problems.isEmpty { return .failure(.invalidParams(problems)) }
+        guard log.level >= .debug else { return run(method, params) }
+        let started = SystemClock.monotonicNanos()
+        let result = run(method, params)
+        let micros = (SystemClock.monotonicNanos() - started) / 1000
+        switch result {
+        case .success: log.log(.debug, "\(name) ok \(micros)us")
+        case .failure(let e): log.log(.debug, "\(name) error \(e.code.rawValue) \(e.reason) \(micros)us")
+        }
+        return result
+    }
+
+    /// Access check, params check, handler, and the mapping of every error to the wire.
+    private func run(_ method: Method, _ params: JSONObject) -> Result<JSON, RPCError> {
+        let name = method.name
         do {
+            // Who may call comes first: a signed-out caller learns nothing from its params' errors.
+            actor = nil
+            if method.access != .open {
+                let user = try signedInUser()
+                if method.access == .ready && user.mustChangePassword { throw DomainError.passwordChangeRequired }
+                actor = user
+            }
+            defer { actor = nil }
+            let problems = method.paramsSchema.validate(params)
+            if !problems.isEmpty { return .failure(.invalidParams(problems)) }
             return .success(try method.run(self, Params(params)))
         } catch let e as DomainError {
             return .failure(e.rpcError)
@@ -53,6 +89,35 @@ public final class Service: RPCMethodHandler {
             log.log(.error, "\(name): unexpected \(type(of: error))")
             return .failure(.internalError())
         }
+    }
+}
+
+extension Service {
+    /// The signed-in user, read fresh: a session ends when the user was deactivated or had the
+    /// password reset (in this process or another), which moves the session epoch.
+    func signedInUser() throws -> User {
+        guard let s = session else {
+            throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
+        }
+        guard let record = try UserStore(db).find(id: s.userID), record.sessionEpoch == s.epoch,
+              record.user.status == .active else {
+            session = nil
+            throw DomainError.unauthenticated(reason: "unauthenticated", message: "The session has ended: sign in again")
+        }
+        return record.user
+    }
+
+    /// The caller of a method whose access is not `.open`.
+    func requireActor() throws -> User {
+        guard let actor else { return try signedInUser() }
+        return actor
+    }
+
+    var now: Int64 { deps.nowMillis() }
+
+    /// Appends an audit row; call inside the change's own `db.write`.
+    func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {
+        try AuditLog(db).append(at: now, actorID: actorID, action: action, targetID: target, detail: JSONWriter.string(detail))
     }
 }
 

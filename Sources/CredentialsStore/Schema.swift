@@ -24,6 +24,41 @@ public enum StoreSchema {
             CREATE INDEX audit_log_actor ON audit_log(actor_id, seq);
             CREATE INDEX audit_log_at ON audit_log(at, seq);
             """),
+        Migration("users", """
+            CREATE TABLE users (
+                id                   TEXT NOT NULL PRIMARY KEY,
+                email                TEXT NOT NULL,
+                email_key            TEXT NOT NULL,
+                first_name           TEXT NOT NULL,
+                last_name            TEXT NOT NULL,
+                role                 TEXT NOT NULL CHECK (role IN ('admin', 'support')),
+                permissions          INTEGER NOT NULL,
+                status               TEXT NOT NULL CHECK (status IN ('active', 'deactivated')),
+                must_change_password INTEGER NOT NULL,
+                password_hash        TEXT NOT NULL,
+                failed_logins        INTEGER NOT NULL DEFAULT 0,
+                locked_until         INTEGER,
+                session_epoch        INTEGER NOT NULL DEFAULT 0,
+                search               TEXT NOT NULL,
+                created_at           INTEGER NOT NULL,
+                updated_at           INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX users_email_key ON users(email_key);
+            CREATE INDEX users_role_status ON users(role, status, id);
+            CREATE INDEX users_status ON users(status, id);
+            -- Substring search over names and email: a trigram index, kept in step by triggers.
+            CREATE VIRTUAL TABLE users_fts USING fts5(search, content='users', content_rowid='rowid', tokenize='trigram');
+            CREATE TRIGGER users_fts_insert AFTER INSERT ON users BEGIN
+                INSERT INTO users_fts(rowid, search) VALUES (new.rowid, new.search);
+            END;
+            CREATE TRIGGER users_fts_delete AFTER DELETE ON users BEGIN
+                INSERT INTO users_fts(users_fts, rowid, search) VALUES ('delete', old.rowid, old.search);
+            END;
+            CREATE TRIGGER users_fts_update AFTER UPDATE OF search ON users BEGIN
+                INSERT INTO users_fts(users_fts, rowid, search) VALUES ('delete', old.rowid, old.search);
+                INSERT INTO users_fts(rowid, search) VALUES (new.rowid, new.search);
+            END;
+            """),
     ]
 
     public static var currentVersion: Int { migrations.count }

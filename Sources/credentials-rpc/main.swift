@@ -44,6 +44,7 @@ do {
 var config = ServiceConfig()
 config.maxMessageBytes = options.maxMessageBytes
 config.maxMediaBytes = options.maxMediaBytes
+config.passwordIterations = options.passwordIterations
 let logger = Logger(level: options.logLevel)
 let deps = options.fixedTimeMillis.map { Dependencies.fixed(at: $0) } ?? .live()
 let service = Service(db: database, deps: deps, config: config, log: logger)

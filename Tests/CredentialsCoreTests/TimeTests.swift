@@ -43,6 +43,10 @@ struct TimeTests {
         #expect(ids == ids.sorted())
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.hasPrefix("usr_") && $0.count == 30 })
+        // The standard ULID layout: 10 characters of time, then 16 of randomness.
+        #expect(TimeOrderedIDs.encode(millis: 1_469_918_176_385, random: (0, 0)) == "01ARYZ6S410000000000000000")
+        #expect(TimeOrderedIDs.encode(millis: 0, random: (0, 1)) == "00000000000000000000000001")
+        #expect(TimeOrderedIDs.encode(millis: 0xFFFF_FFFF_FFFF, random: (0xFFFF, UInt64.max)) == "7ZZZZZZZZZZZZZZZZZZZZZZZZZ")
         // Later milliseconds sort later even against a clock that steps back.
         let back = gen.next(prefix: "usr", millis: 1_000)
         #expect(back > ids.last!)

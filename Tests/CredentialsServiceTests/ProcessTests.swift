@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import JSONRPC
+import CredentialsStore
 
 /// A running service to talk to line by line.
 final class LiveService {
@@ -198,7 +199,7 @@ struct ProcessTests {
         for _ in 0..<2 {
             let r = try runService(["--db", path], input: Array((infoRequest + "\n").utf8))
             #expect(r.status == 0)
-            #expect(try JSONParser.parse(r.lines[0]).value["result"]?["schemaVersion"] == .int(1))
+            #expect(try JSONParser.parse(r.lines[0]).value["result"]?["schemaVersion"] == .int(StoreSchema.currentVersion))
         }
     }
 }

@@ -77,7 +77,7 @@ func runService(_ args: [String], input: [UInt8], environment: [String: String] 
 
 /// A fresh in-memory service on the vector clock, and its JSON-RPC server.
 func makeServer(now: String = vectorTime) throws -> (RPCServer, Service) {
-    let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!))
+    let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: testConfig())
     return (RPCServer(handler: service), service)
 }
 
@@ -164,4 +164,101 @@ func compareResponses(_ file: VectorFile, _ actual: [[UInt8]]) {
     if actual.count < expected.count {
         Issue.record("\(file.name): \(expected.count - actual.count) response(s) missing; next expected \(JSONWriter.string(expected[actual.count]))")
     }
+}
+
+// MARK: - A client for in-process service tests
+
+/// A clock tests can move.
+final class TestClock: @unchecked Sendable {
+    var millis: Int64
+    init(_ text: String = vectorTime) { millis = Timestamp.parse(text)! }
+    func advance(minutes: Int64) { millis += minutes * 60_000 }
+}
+
+/// Fast hashing for tests: the same code path with the floor cost.
+func testConfig() -> ServiceConfig {
+    var c = ServiceConfig()
+    c.passwordIterations = 1000
+    return c
+}
+
+/// One connection (one "process") to a database, speaking through `RPCServer.handle(line:)`.
+final class TestClient {
+    let service: Service
+    let server: RPCServer
+    private var nextID = 0
+
+    init(db: Database, clock: TestClock = TestClock()) {
+        let ids = TimeOrderedIDs()
+        service = Service(db: db, deps: Dependencies(nowMillis: { clock.millis }, newID: { ids.next(prefix: $0, millis: clock.millis) }),
+                          config: testConfig())
+        server = RPCServer(handler: service)
+    }
+
+    /// The whole response object.
+    func call(_ method: String, _ params: JSON = [:]) -> JSON {
+        nextID += 1
+        let line = JSONWriter.string(["jsonrpc": "2.0", "id": .int(nextID), "method": .string(method), "params": params])
+        guard let out = server.handle(line: Array(line.utf8)), let value = try? JSONParser.parse(out).value else {
+            Issue.record("no response to \(method)")
+            return .null
+        }
+        return value
+    }
+
+    /// The result, recording a test issue when the call failed.
+    @discardableResult
+    func ok(_ method: String, _ params: JSON = [:], sourceLocation: SourceLocation = #_sourceLocation) -> JSON {
+        let r = call(method, params)
+        if let e = r["error"] { Issue.record("\(method) failed: \(JSONWriter.string(e))", sourceLocation: sourceLocation) }
+        return r["result"] ?? .null
+    }
+
+    /// The error's `[code, reason]`, or nil when the call succeeded.
+    func failure(_ method: String, _ params: JSON = [:]) -> ErrorSummary? {
+        let r = call(method, params)
+        guard let e = r["error"] else { return nil }
+        return ErrorSummary(code: e["code"]?.intValue ?? 0, reason: e["data"]?["reason"]?.stringValue ?? "")
+    }
+}
+
+struct ErrorSummary: Equatable, CustomStringConvertible {
+    var code: Int
+    var reason: String
+    var description: String { "\(code) \(reason)" }
+}
+
+let adminPassword = "Admin#1234"
+let tempPassword = "Temp#1234"
+let changedPassword = "Changed#5678"
+
+/// A database with a first admin, and a client signed in as that admin.
+func bootstrap(_ db: Database? = nil, clock: TestClock = TestClock()) throws -> (TestClient, String) {
+    let client = TestClient(db: try db ?? Database(path: ":memory:"), clock: clock)
+    let admin = client.ok("setup.createAdmin", ["email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": .string(adminPassword)])
+    client.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+    return (client, admin["id"]?.stringValue ?? "")
+}
+
+extension TestClient {
+    /// Adds a user as the signed-in admin; returns the id.
+    @discardableResult
+    func addUser(_ email: String, role: String = "support", permissions: JSON? = nil, first: String = "Sam", last: String = "Smith") -> String {
+        var p: JSONObject = JSONObject(["email": .string(email), "firstName": .string(first), "lastName": .string(last),
+                                        "role": .string(role), "temporaryPassword": .string(tempPassword)])
+        if let permissions { p["permissions"] = permissions }
+        return ok("users.add", .object(p))["id"]?.stringValue ?? ""
+    }
+
+    /// Signs in with the temporary password and changes it, as a new user must.
+    func signInFirstTime(_ email: String) {
+        ok("session.login", ["email": .string(email), "password": .string(tempPassword)])
+        ok("session.changePassword", ["currentPassword": .string(tempPassword), "newPassword": .string(changedPassword)])
+    }
+}
+
+func tempDatabasePath() -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-svc-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("db.sqlite3").path
 }

@@ -1,0 +1,63 @@
+/// Who may do what to users, and the invariants that protect the organization.
+public enum UserRules {
+    /// Managing users, teams and settings is for admins.
+    public static func requireAdmin(_ actor: User) throws(DomainError) {
+        guard actor.role == .admin else { throw .forbidden("Only admins may do this") }
+    }
+
+    /// An admin may hand out only permissions they hold themselves: otherwise an admin could mint
+    /// a second account with more rights and sign in as it.
+    public static func checkGrant(actor: User, granting: Permissions, over previous: Permissions = .none) throws(DomainError) {
+        let added = Permissions(mask: granting.mask & ~previous.mask)
+        guard added.isSubset(of: actor.permissions) else {
+            let names = Permission.allCases.filter { added.has($0) && !actor.permissions.has($0) }.map(\.rawValue)
+            throw .forbidden("You cannot grant permissions you do not hold: \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// `users.update`: nobody raises their own role or permissions; the last active admin stays an admin.
+    public static func checkUpdate(actor: User, target: User, role: Role?, permissions: Permissions?,
+                                   activeAdmins: Int) throws(DomainError) {
+        try requireAdmin(actor)
+        if let permissions {
+            if actor.id == target.id && !permissions.isSubset(of: target.permissions) {
+                throw .forbidden("You cannot raise your own permissions")
+            }
+            try checkGrant(actor: actor, granting: permissions, over: target.permissions)
+        }
+        if let role, role != target.role {
+            if actor.id == target.id && role == .admin { throw .forbidden("You cannot raise your own role") }
+            if target.isActiveAdmin && role != .admin && activeAdmins <= 1 {
+                throw .conflict(reason: "last_admin", message: "The last active admin cannot be demoted")
+            }
+        }
+    }
+
+    /// `users.deactivate`: the last active admin cannot be deactivated.
+    public static func checkDeactivate(actor: User, target: User, activeAdmins: Int) throws(DomainError) {
+        try requireAdmin(actor)
+        if target.isActiveAdmin && activeAdmins <= 1 {
+            throw .conflict(reason: "last_admin", message: "The last active admin cannot be deactivated")
+        }
+    }
+}
+
+/// Sign-in throttling: five failures in a row lock the account for fifteen minutes.
+public enum LoginThrottle {
+    public static let maxFailures = 5
+    public static let lockMillis: Int64 = 15 * 60 * 1000
+
+    public static func isLocked(until lockedUntil: Int64?, now: Int64) -> Bool {
+        guard let lockedUntil else { return false }
+        return now < lockedUntil
+    }
+
+    /// The counters after one more failure. `locked` is true when this failure locks the account.
+    public static func afterFailure(failures: Int, lockedUntil: Int64?, now: Int64) -> (failures: Int, lockedUntil: Int64?, locked: Bool) {
+        // A lock that has run out starts a fresh count.
+        let previous = lockedUntil.map { now >= $0 } == true ? 0 : failures
+        let count = previous + 1
+        if count >= maxFailures { return (0, now + lockMillis, true) }
+        return (count, nil, false)
+    }
+}

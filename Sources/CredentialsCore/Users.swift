@@ -1,0 +1,131 @@
+/// The two roles of an integration user (from Certn): admins manage users, teams and settings;
+/// support users view.
+public enum Role: String, CaseIterable, Sendable {
+    case admin, support
+}
+
+public enum UserStatus: String, CaseIterable, Sendable {
+    case active, deactivated
+}
+
+/// The six permissions. Every one is on unless deselected.
+public enum Permission: String, CaseIterable, Sendable {
+    case createReports, viewReports, shareReports, viewApplications, createEditPackages, orderIndividualChecks
+
+    var bit: Int { 1 << Permission.allCases.firstIndex(of: self)! }
+}
+
+/// A set of permissions, stored as a bit mask.
+public struct Permissions: Equatable, Sendable {
+    public private(set) var mask: Int
+
+    public init(mask: Int) { self.mask = mask & Permissions.all.mask }
+    public static let all = Permissions(uncheckedMask: (1 << Permission.allCases.count) - 1)
+    public static let none = Permissions(uncheckedMask: 0)
+    private init(uncheckedMask: Int) { mask = uncheckedMask }
+
+    public func has(_ p: Permission) -> Bool { mask & p.bit != 0 }
+
+    public subscript(p: Permission) -> Bool {
+        get { has(p) }
+        set { mask = newValue ? mask | p.bit : mask & ~p.bit }
+    }
+
+    /// `base` with the given choices applied; permissions not mentioned keep their value in `base`.
+    public static func applying(_ choices: [Permission: Bool], to base: Permissions) -> Permissions {
+        var p = base
+        for (k, v) in choices { p[k] = v }
+        return p
+    }
+
+    /// Whether every permission in `self` is also in `other`.
+    public func isSubset(of other: Permissions) -> Bool { mask & ~other.mask == 0 }
+}
+
+/// An integration user as every method returns it. Never holds the password hash.
+public struct User: Equatable, Sendable {
+    public var id: String
+    public var email: String
+    public var firstName: String
+    public var lastName: String
+    public var role: Role
+    public var permissions: Permissions
+    public var status: UserStatus
+    public var mustChangePassword: Bool
+    public var createdAt: Int64
+    public var updatedAt: Int64
+
+    public init(id: String, email: String, firstName: String, lastName: String, role: Role, permissions: Permissions,
+                status: UserStatus, mustChangePassword: Bool, createdAt: Int64, updatedAt: Int64) {
+        self.id = id
+        self.email = email
+        self.firstName = firstName
+        self.lastName = lastName
+        self.role = role
+        self.permissions = permissions
+        self.status = status
+        self.mustChangePassword = mustChangePassword
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    public var isActiveAdmin: Bool { role == .admin && status == .active }
+}
+
+/// Field rules for users: emails, names, the password policy.
+public enum UserFields {
+    public static let maxNameLength = 100
+    public static let maxEmailLength = 254
+    public static let maxPasswordLength = 256
+
+    /// The email as stored (trimmed) and its key for uniqueness (lowercased), or the problem.
+    public static func email(_ raw: String, field: String = "email") throws(DomainError) -> (email: String, key: String) {
+        let email = raw.trimmingWhitespace()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= maxEmailLength else { throw .invalidField(field, "must be at most \(maxEmailLength) characters") }
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        else { throw .invalidField(field, "must be an email address such as name@example.com") }
+        return (email, email.lowercased())
+    }
+
+    /// A first or last name, trimmed; 1 to 100 characters with no control characters.
+    public static func name(_ raw: String, field: String) throws(DomainError) -> String {
+        let name = raw.trimmingWhitespace()
+        if name.isEmpty { throw .invalidField(field, "must not be empty") }
+        if name.count > maxNameLength { throw .invalidField(field, "must be at most \(maxNameLength) characters") }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalidField(field, "must not contain control characters")
+        }
+        return name
+    }
+
+    public static let passwordSymbols: Set<Character> = ["!", "@", "#", "$", "%", "^", "&", "*"]
+
+    /// The password policy: every rule that fails, each as its own field issue.
+    public static func passwordProblems(_ password: String, field: String) -> [FieldIssue] {
+        var problems: [FieldIssue] = []
+        if password.count < 8 { problems.append(FieldIssue(field, "must be at least 8 characters")) }
+        if password.count > maxPasswordLength { problems.append(FieldIssue(field, "must be at most \(maxPasswordLength) characters")) }
+        if !password.contains(where: { $0.isUppercase }) { problems.append(FieldIssue(field, "must contain an uppercase letter")) }
+        if !password.contains(where: { $0.isASCII && $0.isNumber }) { problems.append(FieldIssue(field, "must contain a digit")) }
+        if !password.contains(where: { passwordSymbols.contains($0) }) {
+            problems.append(FieldIssue(field, "must contain one of !@#$%^&*"))
+        }
+        return problems
+    }
+
+    public static func checkPassword(_ password: String, field: String) throws(DomainError) {
+        let problems = passwordProblems(password, field: field)
+        if !problems.isEmpty { throw .invalid(reason: "password_policy", fields: problems) }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

@@ -1,0 +1,161 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `setup.createAdmin` and `session.*`: bootstrap, sign-in, sign-out, whoami, password change.
+enum SessionMethods {
+    static let all: [Method] = [
+        Method("setup.createAdmin", summary: "Creates the first admin; only while the database has no user.",
+               description: "The first admin needs no password change. Afterwards: -32004 already_initialized. Does not sign in.",
+               access: .open,
+               params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
+                        Property("password", UserJSON.password)],
+               result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.conflict, "already_initialized")],
+               run: createAdmin),
+        Method("session.login", summary: "Signs this connection in.",
+               description: "Unknown email and wrong password give the same invalid_credentials and take the same time. Five failures in a row lock the account for 15 minutes (locked_out).",
+               access: .open,
+               params: [Property("email", .string(maxLength: 1000)), Property("password", .string(maxLength: 1000))],
+               result: "session", UserJSON.sessionSchema,
+               errors: [ErrorDoc(.unauthenticated, "invalid_credentials"), ErrorDoc(.unauthenticated, "locked_out"),
+                        ErrorDoc(.unauthenticated, "account_deactivated")],
+               run: login),
+        Method("session.logout", summary: "Signs this connection out (also when not signed in).", access: .open,
+               result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { service, _ in
+            if let s = service.session {
+                try service.db.write { try service.audit("session.logout", target: s.userID, actor: s.userID) }
+            }
+            service.session = nil
+            return ["signedOut": true]
+        },
+        Method("session.whoami", summary: "The signed-in user.", access: .signedIn,
+               result: "session", UserJSON.sessionSchema) { service, _ in
+            UserJSON.session(try service.requireActor())
+        },
+        Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.",
+               description: "Refuses the current password as the new one. Ends the user's sessions in other processes.",
+               access: .signedIn,
+               params: [Property("currentPassword", .string(maxLength: 1000)), Property("newPassword", UserJSON.password)],
+               result: "session", UserJSON.sessionSchema,
+               errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.unauthenticated, "invalid_credentials"),
+                        ErrorDoc(.unauthenticated, "locked_out")],
+               run: changePassword),
+    ]
+
+    static func createAdmin(_ service: Service, _ p: Params) throws -> JSON {
+        var issues: [FieldIssue] = []
+        let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
+        let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
+        let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
+        let password = try p.required("password")
+        try throwIfAny(issues, passwordProblems: UserFields.passwordProblems(password, field: "password"))
+        if try UserStore(service.db).count() > 0 { throw alreadyInitialized }
+        let hash = service.hasher.hash(password)  // slow: outside the write lock
+        let now = service.now
+        let user = User(id: service.deps.newID("usr"), email: email!.email, firstName: first!, lastName: last!, role: .admin,
+                        permissions: .all, status: .active, mustChangePassword: false, createdAt: now, updatedAt: now)
+        try service.db.write {
+            let users = UserStore(service.db)
+            if try users.count() > 0 { throw alreadyInitialized }
+            try users.insert(UserRecord(user: user, passwordHash: hash))
+            try service.audit("setup.createAdmin", target: user.id, actor: nil, detail: ["email": .string(user.email)])
+        }
+        return UserJSON.encode(user)
+    }
+
+    static let alreadyInitialized = DomainError.conflict(reason: "already_initialized", message: "The database already has users; sign in instead")
+
+    static let invalidCredentials = DomainError.unauthenticated(reason: "invalid_credentials", message: "Wrong email or password")
+    static let lockedOut = DomainError.unauthenticated(
+        reason: "locked_out", message: "Too many failed sign-ins: the account is locked for \(LoginThrottle.lockMillis / 60_000) minutes")
+
+    static func login(_ service: Service, _ p: Params) throws -> JSON {
+        let password = try p.required("password")
+        let emailKey = (try? UserFields.email(p.required("email")))?.key
+        guard let key = emailKey, let found = try UserStore(service.db).find(emailKey: key) else {
+            service.hasher.verifyNothing(password)  // the same cost as a wrong password
+            throw invalidCredentials
+        }
+        // Always one full verification, whatever the account's state, so timing tells nothing.
+        let matches = service.hasher.verify(password, against: found.passwordHash)
+        let upgraded = matches && service.hasher.needsUpgrade(found.passwordHash) ? service.hasher.hash(password) : nil
+        let now = service.now
+        let outcome: Result<UserRecord, DomainError> = try service.db.write {
+            let users = UserStore(service.db)
+            guard var r = try users.find(id: found.user.id) else { return .failure(invalidCredentials) }
+            if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
+            guard matches else {
+                let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
+                try users.updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
+                try service.audit(next.locked ? "session.locked" : "session.loginFailed", target: r.user.id, actor: nil)
+                return .failure(next.locked ? lockedOut : invalidCredentials)
+            }
+            if r.user.status == .deactivated {
+                return .failure(.unauthenticated(reason: "account_deactivated", message: "This account is deactivated"))
+            }
+            if r.failedLogins != 0 || r.lockedUntil != nil || upgraded != nil {
+                r.failedLogins = 0
+                r.lockedUntil = nil
+                if let upgraded { r.passwordHash = upgraded }
+                try users.update(r)
+            }
+            try service.audit("session.login", target: r.user.id, actor: r.user.id)
+            return .success(r)
+        }
+        let record = try outcome.get()
+        service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
+        return UserJSON.session(record.user)
+    }
+
+    static func changePassword(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let current = try p.required("currentPassword")
+        let new = try p.required("newPassword")
+        if new == current {
+            throw DomainError.invalidField("newPassword", "must differ from the current password", reason: "password_policy")
+        }
+        try UserFields.checkPassword(new, field: "newPassword")
+        guard let found = try UserStore(service.db).find(id: actor.id) else { throw invalidCredentials }
+        let matches = service.hasher.verify(current, against: found.passwordHash)
+        let hash = matches ? service.hasher.hash(new) : ""
+        let now = service.now
+        let outcome: Result<UserRecord, DomainError> = try service.db.write {
+            let users = UserStore(service.db)
+            guard var r = try users.find(id: actor.id) else { return .failure(invalidCredentials) }
+            if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
+            guard matches else {
+                let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
+                try users.updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
+                try service.audit(next.locked ? "session.locked" : "session.changePasswordFailed", target: r.user.id, actor: r.user.id)
+                return .failure(next.locked ? lockedOut : invalidCredentials)
+            }
+            r.passwordHash = hash
+            r.user.mustChangePassword = false
+            r.user.updatedAt = now
+            r.failedLogins = 0
+            r.lockedUntil = nil
+            r.sessionEpoch += 1
+            try users.update(r)
+            try service.audit("session.changePassword", target: r.user.id, actor: r.user.id)
+            return .success(r)
+        }
+        let record = try outcome.get()
+        service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
+        return UserJSON.session(record.user)
+    }
+}
+
+/// Runs a field check, collecting its issues instead of stopping at the first.
+func collect<T>(_ issues: inout [FieldIssue], _ body: () throws(DomainError) -> T) -> T? {
+    do { return try body() } catch {
+        if case .invalid(_, let fields) = error { issues.append(contentsOf: fields) }
+        return nil
+    }
+}
+
+/// Throws every collected field issue at once: `password_policy` when only the password failed.
+func throwIfAny(_ issues: [FieldIssue], passwordProblems: [FieldIssue]) throws {
+    if issues.isEmpty && passwordProblems.isEmpty { return }
+    throw DomainError.invalid(reason: issues.isEmpty ? "password_policy" : "invalid_params", fields: issues + passwordProblems)
+}

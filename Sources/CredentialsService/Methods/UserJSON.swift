@@ -1,0 +1,73 @@
+import CredentialsCore
+import JSONRPC
+
+/// How users look on the wire, and their schemas.
+enum UserJSON {
+    static func encode(_ u: User) -> JSON {
+        [
+            "id": .string(u.id),
+            "email": .string(u.email),
+            "firstName": .string(u.firstName),
+            "lastName": .string(u.lastName),
+            "role": .string(u.role.rawValue),
+            "permissions": permissions(u.permissions),
+            "status": .string(u.status.rawValue),
+            "mustChangePassword": .bool(u.mustChangePassword),
+            "createdAt": .string(Timestamp.format(millis: u.createdAt)),
+            "updatedAt": .string(Timestamp.format(millis: u.updatedAt)),
+        ]
+    }
+
+    static func permissions(_ p: Permissions) -> JSON {
+        var o = JSONObject()
+        for perm in Permission.allCases { o[perm.rawValue] = .bool(p.has(perm)) }
+        return .object(o)
+    }
+
+    /// `{user, mustChangePassword}`: what sign-in, whoami and changePassword answer.
+    static func session(_ u: User) -> JSON {
+        ["user": encode(u), "mustChangePassword": .bool(u.mustChangePassword)]
+    }
+
+    /// Permission choices from params: only the permissions named, each true or false.
+    static func permissionChoices(_ json: JSON?) -> [Permission: Bool] {
+        var out: [Permission: Bool] = [:]
+        guard let o = json?.objectValue else { return out }
+        for (k, v) in o.members { if let p = Permission(rawValue: k), let b = v.boolValue { out[p] = b } }
+        return out
+    }
+
+    static let timestamp = Schema.string(format: "date-time", description: "RFC 3339 UTC with milliseconds")
+    static let role = Schema.oneOf(Role.allCases.map(\.rawValue))
+    static let status = Schema.oneOf(UserStatus.allCases.map(\.rawValue))
+
+    static let permissionsSchema: Schema = .named("Permissions", .object(Permission.allCases.map { Property($0.rawValue, .boolean) }))
+
+    /// In params: any of the six, each true or false; an unknown name is invalid params.
+    static let permissionChoicesSchema: Schema = .named("PermissionChoices", .object(
+        Permission.allCases.map { Property.optional($0.rawValue, .boolean) }))
+
+    static let schema: Schema = .named("User", .object([
+        Property("id", .string()),
+        Property("email", .string(format: "email")),
+        Property("firstName", .string()),
+        Property("lastName", .string()),
+        Property("role", role),
+        Property("permissions", permissionsSchema),
+        Property("status", status),
+        Property("mustChangePassword", .boolean),
+        Property("createdAt", timestamp),
+        Property("updatedAt", timestamp),
+    ]))
+
+    static let sessionSchema: Schema = .named("Session", .object([
+        Property("user", schema),
+        Property("mustChangePassword", .boolean),
+    ]))
+
+    static let password = Schema.string(maxLength: UserFields.maxPasswordLength,
+                                        description: "At least 8 characters with an uppercase letter, a digit and one of !@#$%^&*")
+    static let email = Schema.string(minLength: 1, maxLength: UserFields.maxEmailLength, format: "email")
+    static let name = Schema.string(minLength: 1, maxLength: UserFields.maxNameLength)
+    static let userID = Property("userId", .string(minLength: 1, maxLength: 100))
+}

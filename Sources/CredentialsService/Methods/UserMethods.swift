@@ -1,0 +1,212 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `users.*`: integration users. Admins manage; every signed-in user may view.
+enum UserMethods {
+    static let all: [Method] = [
+        Method("users.add", summary: "Adds a user who must change the temporary password at first sign-in. Admin only.",
+               description: "Permissions are all on unless deselected. An admin can grant only permissions they hold.",
+               access: .ready,
+               params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
+                        Property("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema),
+                        Property("temporaryPassword", UserJSON.password)],
+               result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "email_taken")],
+               run: add),
+        Method("users.get", summary: "One user.", access: .ready, params: [UserJSON.userID],
+               result: "user", UserJSON.schema, errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
+            UserJSON.encode(try find(service, p.required("userId")).user)
+        },
+        Method("users.list", summary: "Users in creation order, filtered by role, status and a name or email substring.",
+               access: .ready,
+               params: [.optional("role", UserJSON.role), .optional("status", UserJSON.status),
+                        .optional("query", .string(maxLength: 200), "Case-insensitive substring of the first name, last name or email.")]
+                   + Page.params,
+               result: "page", Page.schema("UserPage", of: UserJSON.schema), run: list),
+        Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.",
+               description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted.",
+               access: .ready,
+               params: [UserJSON.userID, .optional("firstName", UserJSON.name), .optional("lastName", UserJSON.name),
+                        .optional("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema)],
+               result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")],
+               run: update),
+        Method("users.deactivate", summary: "Deactivates a user and ends their sessions everywhere. Admin only.",
+               access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")]) { s, p in
+            try setStatus(s, p, .deactivated)
+        },
+        Method("users.reactivate", summary: "Reactivates a user and clears any sign-in lock. Admin only.",
+               access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]) { s, p in
+            try setStatus(s, p, .active)
+        },
+        Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.",
+               description: "Ends the user's sessions everywhere and clears any sign-in lock.",
+               access: .ready, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
+               result: "user", UserJSON.schema,
+               errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
+               run: resetPassword),
+        Method("users.invitation", summary: "A ready invitation to sign in, for the admin to send. Admin only.",
+               description: "Names who invited them and the email to sign in with, and says the temporary password must be changed at first sign-in. Never contains the password.",
+               access: .ready, params: [UserJSON.userID],
+               result: "invitation", .named("Invitation", .object([Property("to", .string()), Property("subject", .string()), Property("body", .string())])),
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: invitation),
+    ]
+
+    static func find(_ service: Service, _ id: String) throws -> UserRecord {
+        guard let r = try UserStore(service.db).find(id: id) else { throw DomainError.notFound("No user \(id.prefix(100))") }
+        return r
+    }
+
+    static func add(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        var issues: [FieldIssue] = []
+        let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
+        let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
+        let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
+        let password = try p.required("temporaryPassword")
+        try throwIfAny(issues, passwordProblems: UserFields.passwordProblems(password, field: "temporaryPassword"))
+        let permissions = Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: .all)
+        try UserRules.checkGrant(actor: actor, granting: permissions)
+        let users = UserStore(service.db)
+        if try users.emailTaken(email!.key) { throw emailTaken }
+        let hash = service.hasher.hash(password)  // slow: outside the write lock
+        let now = service.now
+        let user = User(id: service.deps.newID("usr"), email: email!.email, firstName: first!, lastName: last!,
+                        role: Role(rawValue: try p.required("role"))!, permissions: permissions, status: .active,
+                        mustChangePassword: true, createdAt: now, updatedAt: now)
+        try service.db.write {
+            if try users.emailTaken(email!.key) { throw emailTaken }
+            try users.insert(UserRecord(user: user, passwordHash: hash))
+            try service.audit("users.add", target: user.id, actor: actor.id,
+                              detail: ["email": .string(user.email), "role": .string(user.role.rawValue),
+                                       "permissions": UserJSON.permissions(user.permissions)])
+        }
+        return UserJSON.encode(user)
+    }
+
+    static let emailTaken = DomainError.conflict(reason: "email_taken", message: "Another user has this email")
+
+    static func list(_ service: Service, _ p: Params) throws -> JSON {
+        let page = try Page(p)
+        let filter = UserFilter(role: p.string("role").flatMap(Role.init(rawValue:)),
+                                status: p.string("status").flatMap(UserStatus.init(rawValue:)), query: p.string("query"))
+        let (users, more) = try UserStore(service.db).list(filter, afterID: page.after, limit: page.limit)
+        return Page.result(users.map(UserJSON.encode), lastKey: users.last?.id, more: more)
+    }
+
+    static func update(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let id = try p.required("userId")
+        var issues: [FieldIssue] = []
+        func optionalName(_ field: String) -> String? {
+            guard let raw = p.string(field) else { return nil }
+            return collect(&issues) { () throws(DomainError) in try UserFields.name(raw, field: field) }
+        }
+        let first = optionalName("firstName")
+        let last = optionalName("lastName")
+        if !issues.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: issues) }
+        let now = service.now
+        let user: User = try service.db.write {
+            let users = UserStore(service.db)
+            var r = try find(service, id)
+            let before = r.user
+            let role = p.string("role").flatMap(Role.init(rawValue:))
+            let permissions = p.has("permissions")
+                ? Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: before.permissions) : nil
+            try UserRules.checkUpdate(actor: actor, target: before, role: role, permissions: permissions,
+                                      activeAdmins: try users.activeAdminCount())
+            if let first { r.user.firstName = first }
+            if let last { r.user.lastName = last }
+            if let role { r.user.role = role }
+            if let permissions { r.user.permissions = permissions }
+            let changes = changeSet(before, r.user)
+            if changes.isEmpty { return before }
+            r.user.updatedAt = now
+            try users.update(r)
+            try service.audit("users.update", target: id, actor: actor.id, detail: .object(changes))
+            return r.user
+        }
+        return UserJSON.encode(user)
+    }
+
+    /// `{field: {from, to}}` for every field that differs.
+    static func changeSet(_ a: User, _ b: User) -> JSONObject {
+        var o = JSONObject()
+        func note(_ name: String, _ x: JSON, _ y: JSON) { if x != y { o[name] = ["from": x, "to": y] } }
+        note("firstName", .string(a.firstName), .string(b.firstName))
+        note("lastName", .string(a.lastName), .string(b.lastName))
+        note("role", .string(a.role.rawValue), .string(b.role.rawValue))
+        note("permissions", UserJSON.permissions(a.permissions), UserJSON.permissions(b.permissions))
+        note("status", .string(a.status.rawValue), .string(b.status.rawValue))
+        return o
+    }
+
+    static func setStatus(_ service: Service, _ p: Params, _ status: UserStatus) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let id = try p.required("userId")
+        let now = service.now
+        let user: User = try service.db.write {
+            let users = UserStore(service.db)
+            var r = try find(service, id)
+            if r.user.status == status { return r.user }
+            if status == .deactivated {
+                try UserRules.checkDeactivate(actor: actor, target: r.user, activeAdmins: try users.activeAdminCount())
+                r.sessionEpoch += 1  // ends their sessions in every process
+            } else {
+                r.failedLogins = 0
+                r.lockedUntil = nil
+            }
+            r.user.status = status
+            r.user.updatedAt = now
+            try users.update(r)
+            try service.audit(status == .deactivated ? "users.deactivate" : "users.reactivate", target: id, actor: actor.id)
+            return r.user
+        }
+        return UserJSON.encode(user)
+    }
+
+    static func resetPassword(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let id = try p.required("userId")
+        let password = try p.required("temporaryPassword")
+        _ = try find(service, id)
+        try UserFields.checkPassword(password, field: "temporaryPassword")
+        let hash = service.hasher.hash(password)
+        let now = service.now
+        let user: User = try service.db.write {
+            var r = try find(service, id)
+            r.passwordHash = hash
+            r.user.mustChangePassword = true
+            r.user.updatedAt = now
+            r.failedLogins = 0
+            r.lockedUntil = nil
+            r.sessionEpoch += 1  // ends their sessions in every process
+            try UserStore(service.db).update(r)
+            try service.audit("users.resetPassword", target: id, actor: actor.id)
+            return r.user
+        }
+        return UserJSON.encode(user)
+    }
+
+    static func invitation(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let u = try find(service, p.required("userId")).user
+        let body = """
+            Hello \(u.firstName),
+
+            \(actor.firstName) \(actor.lastName) (\(actor.email)) has invited you to credentials-rpc as \(u.role == .admin ? "an admin" : "a support user").
+
+            Sign in with this email address: \(u.email)
+            Use the temporary password you were given separately. You will be asked to change it when you first sign in.
+            """
+        return ["to": .string(u.email), "subject": "Your credentials-rpc account", "body": .string(body)]
+    }
+}

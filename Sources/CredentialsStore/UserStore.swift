@@ -1,0 +1,143 @@
+import CredentialsCore
+
+/// A user with what only the store and the sign-in path see: the password hash, the lockout
+/// counters and the session epoch. Never leaves the service.
+public struct UserRecord: Equatable {
+    public var user: User
+    public var passwordHash: String
+    public var failedLogins: Int
+    public var lockedUntil: Int64?
+    /// Raised when the user's sessions must end everywhere (deactivation, password reset).
+    public var sessionEpoch: Int64
+
+    public init(user: User, passwordHash: String, failedLogins: Int = 0, lockedUntil: Int64? = nil, sessionEpoch: Int64 = 0) {
+        self.user = user
+        self.passwordHash = passwordHash
+        self.failedLogins = failedLogins
+        self.lockedUntil = lockedUntil
+        self.sessionEpoch = sessionEpoch
+    }
+}
+
+public struct UserFilter: Equatable {
+    public var role: Role?
+    public var status: UserStatus?
+    /// A case-insensitive substring of the first name, last name or email.
+    public var query: String?
+    public init(role: Role? = nil, status: UserStatus? = nil, query: String? = nil) {
+        self.role = role
+        self.status = status
+        self.query = query
+    }
+}
+
+/// Users in SQLite. Lists page by id: ids are time-ordered, so pages stay stable while users are added.
+public struct UserStore {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    static let columns = "id, email, first_name, last_name, role, permissions, status, must_change_password, created_at, updated_at, password_hash, failed_logins, locked_until, session_epoch"
+
+    static func record(_ r: Row) -> UserRecord {
+        UserRecord(
+            user: User(id: r.text(0), email: r.text(1), firstName: r.text(2), lastName: r.text(3),
+                       role: Role(rawValue: r.text(4)) ?? .support, permissions: Permissions(mask: Int(r.int(5))),
+                       status: UserStatus(rawValue: r.text(6)) ?? .deactivated, mustChangePassword: r.bool(7),
+                       createdAt: r.int(8), updatedAt: r.int(9)),
+            passwordHash: r.text(10), failedLogins: Int(r.int(11)), lockedUntil: r.isNull(12) ? nil : r.int(12),
+            sessionEpoch: r.int(13))
+    }
+
+    static func searchText(_ u: User) -> String { "\(u.firstName) \(u.lastName) \(u.email)".lowercased() }
+
+    public func count() throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM users") ?? 0) }
+
+    public func activeAdminCount() throws -> Int {
+        Int(try db.scalarInt("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'") ?? 0)
+    }
+
+    public func find(id: String) throws -> UserRecord? {
+        try db.first("SELECT \(Self.columns) FROM users WHERE id = ?", id, map: Self.record)
+    }
+
+    public func find(emailKey: String) throws -> UserRecord? {
+        try db.first("SELECT \(Self.columns) FROM users WHERE email_key = ?", emailKey, map: Self.record)
+    }
+
+    public func emailTaken(_ emailKey: String, except id: String? = nil) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM users WHERE email_key = ? AND id IS NOT ?", emailKey, id) ?? 0 > 0
+    }
+
+    public func insert(_ r: UserRecord) throws {
+        let u = r.user
+        try db.run("""
+            INSERT INTO users (id, email, email_key, first_name, last_name, role, permissions, status, must_change_password,
+                               password_hash, failed_logins, locked_until, session_epoch, search, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, u.id, u.email, u.email.lowercased(), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask,
+                   u.status.rawValue, u.mustChangePassword, r.passwordHash, r.failedLogins, r.lockedUntil, r.sessionEpoch,
+                   Self.searchText(u), u.createdAt, u.updatedAt)
+    }
+
+    /// Writes every mutable column of `r`.
+    public func update(_ r: UserRecord) throws {
+        let u = r.user
+        try db.run("""
+            UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?, role = ?, permissions = ?, status = ?,
+                   must_change_password = ?, password_hash = ?, failed_logins = ?, locked_until = ?, session_epoch = ?,
+                   search = ?, updated_at = ?
+            WHERE id = ?
+            """, u.email, u.email.lowercased(), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask, u.status.rawValue,
+                   u.mustChangePassword, r.passwordHash, r.failedLogins, r.lockedUntil, r.sessionEpoch, Self.searchText(u),
+                   u.updatedAt, u.id)
+    }
+
+    /// Only the sign-in counters: a failed sign-in must not rewrite the rest of the row.
+    public func updateLoginCounters(id: String, failedLogins: Int, lockedUntil: Int64?) throws {
+        try db.run("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?", failedLogins, lockedUntil, id)
+    }
+
+    /// Above this many trigram matches a query is common, and scanning in id order finds a page sooner.
+    static let indexedSearchLimit = 2000
+
+    /// One page of users in id order, after `afterID`; `limit + 1` rows are read to know if more follow.
+    ///
+    /// A query of three or more characters with few matches goes through the trigram index; a
+    /// shorter or very common one scans in id order, which stops as soon as the page is full. Either
+    /// way `instr` on the lowercased text makes the match exact.
+    public func list(_ f: UserFilter, afterID: String?, limit: Int) throws -> (users: [User], more: Bool) {
+        var sql = "SELECT \(Self.columns) FROM users WHERE id > ?"
+        var args: [SQLBindable] = [afterID ?? ""]
+        if let role = f.role { sql += " AND role = ?"; args.append(role.rawValue) }
+        if let status = f.status { sql += " AND status = ?"; args.append(status.rawValue) }
+        if let q = f.query?.lowercased(), !q.isEmpty {
+            let phrase = "\"" + q.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            if q.count >= 3, try db.scalarInt("SELECT count(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT ?)",
+                                               phrase, Self.indexedSearchLimit + 1) ?? 0 <= Self.indexedSearchLimit {
+                sql += " AND rowid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)"
+                args.append(phrase)
+            }
+            sql += " AND instr(search, ?) > 0"
+            args.append(q)
+        }
+        sql += " ORDER BY id LIMIT ?"
+        args.append(limit + 1)
+        var users: [User] = []
+        try db.query(sql, args) { users.append(Self.record($0).user) }
+        let more = users.count > limit
+        if more { users.removeLast() }
+        return (users, more)
+    }
+}
+
+/// The audit trail: one row per change, written in the change's own transaction.
+public struct AuditLog {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    /// `detail` is a JSON object's text, made by the caller; it never holds a password or hash.
+    public func append(at millis: Int64, actorID: String?, action: String, targetID: String?, detail: String = "{}") throws {
+        try db.run("INSERT INTO audit_log (at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?)",
+                   Timestamp.format(millis: millis), actorID, action, targetID, detail)
+    }
+}

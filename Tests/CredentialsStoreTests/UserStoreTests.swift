@@ -1,0 +1,91 @@
+import Testing
+@testable import CredentialsCore
+@testable import CredentialsStore
+
+struct UserStoreTests {
+    func record(_ i: Int, first: String, last: String, email: String, role: Role = .support, status: UserStatus = .active) -> UserRecord {
+        UserRecord(user: User(id: "usr_\(String(100_000 + i))", email: email, firstName: first, lastName: last, role: role,
+                              permissions: .all, status: status, mustChangePassword: true, createdAt: Int64(i), updatedAt: Int64(i)),
+                   passwordHash: "pbkdf2-sha256$1000$x$y")
+    }
+
+    @Test func insertFindUpdateRoundTrip() throws {
+        let db = try Database(path: ":memory:")
+        let users = UserStore(db)
+        var r = record(1, first: "Ada", last: "Lovelace", email: "Ada@Example.com")
+        try users.insert(r)
+        #expect(try users.find(id: r.user.id) == r)
+        #expect(try users.find(emailKey: "ada@example.com") == r)
+        #expect(try users.emailTaken("ada@example.com"))
+        #expect(try !users.emailTaken("ada@example.com", except: r.user.id))
+        r.user.lastName = "Byron"
+        r.lockedUntil = 99
+        r.sessionEpoch = 3
+        try users.update(r)
+        #expect(try users.find(id: r.user.id) == r)
+        // The search index follows the update.
+        #expect(try users.list(UserFilter(query: "byron"), afterID: nil, limit: 10).users.count == 1)
+        #expect(try users.list(UserFilter(query: "lovelace"), afterID: nil, limit: 10).users.isEmpty)
+        try users.updateLoginCounters(id: r.user.id, failedLogins: 4, lockedUntil: nil)
+        #expect(try users.find(id: r.user.id)?.failedLogins == 4)
+        #expect(try users.find(id: r.user.id)?.lockedUntil == nil)
+    }
+
+    @Test func theEmailKeyIsUnique() throws {
+        let db = try Database(path: ":memory:")
+        try UserStore(db).insert(record(1, first: "A", last: "B", email: "a@example.com"))
+        #expect(throws: DatabaseError.self) { try UserStore(db).insert(record(2, first: "A", last: "B", email: "A@EXAMPLE.com")) }
+    }
+
+    @Test func bothSearchPathsMatchABruteForceFilter() throws {
+        let db = try Database(path: ":memory:")
+        let users = UserStore(db)
+        var all: [UserRecord] = []
+        var rng = SystemRandomNumberGenerator()
+        let letters = Array("abcdefghij")
+        try db.write {
+            for i in 0..<6000 {
+                let first = String((0..<5).map { _ in letters.randomElement(using: &rng)! })
+                let r = record(i, first: i == 77 ? "Zoë \"Q\"" : first, last: "Smith\(i % 7)", email: "\(first)\(i)@example.com",
+                               role: i % 4 == 0 ? .admin : .support, status: i % 9 == 0 ? .deactivated : .active)
+                all.append(r)
+                try users.insert(r)
+            }
+        }
+        // "example.com" is common (all rows: the scan path); "smith3" has ~850 (the index path);
+        // short queries always scan; a quote and a non-ASCII letter must be matched literally.
+        for q in ["example.com", "smith3", "SMITH3", "abc", "ab", "a", "zoë \"q", "\"", "nothing-like-this", "7@ex"] {
+            for filter in [UserFilter(query: q), UserFilter(role: .admin, query: q), UserFilter(status: .deactivated, query: q)] {
+                var got: [String] = []
+                var after: String? = nil
+                repeat {
+                    let page = try users.list(filter, afterID: after, limit: 500)
+                    got += page.users.map(\.id)
+                    after = page.more ? page.users.last?.id : nil
+                } while after != nil
+                let expected = all.filter { r in
+                    (filter.role == nil || r.user.role == filter.role) && (filter.status == nil || r.user.status == filter.status)
+                        && "\(r.user.firstName) \(r.user.lastName) \(r.user.email)".lowercased().contains(q.lowercased())
+                }.map(\.user.id)
+                #expect(got == expected, "query \(q) \(filter)")
+            }
+        }
+    }
+
+    @Test func aRareQueryUsesTheTrigramIndex() throws {
+        let db = try Database(path: ":memory:")
+        let plan = try db.all("EXPLAIN QUERY PLAN SELECT id FROM users WHERE id > '' AND rowid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH 'abc') ORDER BY id LIMIT 10") { $0.text(3) }
+        #expect(plan.contains { $0.contains("VIRTUAL TABLE INDEX") })
+    }
+
+    @Test func auditRowsAreAppendedInOrder() throws {
+        let db = try Database(path: ":memory:")
+        let audit = AuditLog(db)
+        try audit.append(at: 0, actorID: nil, action: "a", targetID: "t1")
+        try audit.append(at: 1, actorID: "u", action: "b", targetID: nil, detail: #"{"k":1}"#)
+        let rows = try db.all("SELECT at, actor_id, action, target_id, detail FROM audit_log ORDER BY seq") {
+            [$0.text(0), $0.optionalText(1) ?? "-", $0.text(2), $0.optionalText(3) ?? "-", $0.text(4)]
+        }
+        #expect(rows == [["1970-01-01T00:00:00.000Z", "-", "a", "t1", "{}"], ["1970-01-01T00:00:00.001Z", "u", "b", "-", #"{"k":1}"#]])
+    }
+}
