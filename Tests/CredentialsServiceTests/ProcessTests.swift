@@ -12,10 +12,7 @@ final class LiveService {
     init(_ args: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: try executablePath())
         process.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = "1000"
-        for (k, v) in environment { env[k] = v }
-        process.environment = env
+        process.environment = serviceEnvironment(environment)
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr

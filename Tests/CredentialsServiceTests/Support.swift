@@ -46,16 +46,21 @@ struct ProcessResult {
     }
 }
 
+/// This process's environment with fast test hashing and `extra` on top.
+func serviceEnvironment(_ extra: [String: String]) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = "1000"
+    for (k, v) in extra { env[k] = v }
+    return env
+}
+
 /// Runs the executable with `input` on stdin (written from another thread, so a large input
 /// cannot deadlock against the output), and waits for it to exit.
 func runService(_ args: [String], input: [UInt8], environment: [String: String] = [:]) throws -> ProcessResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: try executablePath())
     p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = "1000"
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
+    p.environment = serviceEnvironment(environment)
     let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
     p.standardInput = inPipe
     p.standardOutput = outPipe

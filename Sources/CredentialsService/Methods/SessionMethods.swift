@@ -44,16 +44,12 @@ enum SessionMethods {
     ]
 
     static func createAdmin(_ service: Service, _ p: Params) throws -> JSON {
-        var issues: [FieldIssue] = []
-        let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
-        let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
-        let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
         let password = try p.required("password")
-        try throwIfAny(issues, passwordProblems: UserFields.passwordProblems(password, field: "password"))
+        let (email, first, last) = try identity(p, passwordField: "password")
         if try UserStore(service.db).count() > 0 { throw alreadyInitialized }
         let hash = service.hasher.hash(password)  // slow: outside the write lock
         let now = service.now
-        let user = User(id: service.deps.newID("usr"), email: email!.email, firstName: first!, lastName: last!, role: .admin,
+        let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last, role: .admin,
                         permissions: .all, status: .active, mustChangePassword: false, createdAt: now, updatedAt: now)
         try service.db.write {
             let users = UserStore(service.db)
@@ -85,12 +81,7 @@ enum SessionMethods {
             let users = UserStore(service.db)
             guard var r = try users.find(id: found.user.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
-            guard matches else {
-                let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
-                try users.updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
-                try service.audit(next.locked ? "session.locked" : "session.loginFailed", target: r.user.id, actor: nil)
-                return .failure(next.locked ? lockedOut : invalidCredentials)
-            }
+            guard matches else { return .failure(try recordFailure(service, r, now: now, action: "session.loginFailed", actor: nil)) }
             if r.user.status == .deactivated {
                 return .failure(.unauthenticated(reason: "account_deactivated", message: "This account is deactivated"))
             }
@@ -106,6 +97,14 @@ enum SessionMethods {
         let record = try outcome.get()
         service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
         return UserJSON.session(record.user)
+    }
+
+    /// Counts one more wrong password (inside the caller's write) and says what to answer.
+    static func recordFailure(_ service: Service, _ r: UserRecord, now: Int64, action: String, actor: String?) throws -> DomainError {
+        let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
+        try UserStore(service.db).updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
+        try service.audit(next.locked ? "session.locked" : action, target: r.user.id, actor: actor)
+        return next.locked ? lockedOut : invalidCredentials
     }
 
     static func changePassword(_ service: Service, _ p: Params) throws -> JSON {
@@ -125,10 +124,7 @@ enum SessionMethods {
             guard var r = try users.find(id: actor.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
             guard matches else {
-                let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
-                try users.updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
-                try service.audit(next.locked ? "session.locked" : "session.changePasswordFailed", target: r.user.id, actor: r.user.id)
-                return .failure(next.locked ? lockedOut : invalidCredentials)
+                return .failure(try recordFailure(service, r, now: now, action: "session.changePasswordFailed", actor: r.user.id))
             }
             r.passwordHash = hash
             r.user.mustChangePassword = false
@@ -146,6 +142,18 @@ enum SessionMethods {
     }
 }
 
+/// The email and names of a new user, and the password policy on `passwordField`: every failing
+/// field reported at once (`password_policy` when only the password failed).
+func identity(_ p: Params, passwordField: String) throws -> (email: (email: String, key: String), first: String, last: String) {
+    var issues: [FieldIssue] = []
+    let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
+    let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
+    let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
+    let passwordProblems = UserFields.passwordProblems(try p.required(passwordField), field: passwordField)
+    if issues.isEmpty && passwordProblems.isEmpty, let email, let first, let last { return (email, first, last) }
+    throw DomainError.invalid(reason: issues.isEmpty ? "password_policy" : "invalid_params", fields: issues + passwordProblems)
+}
+
 /// Runs a field check, collecting its issues instead of stopping at the first.
 func collect<T>(_ issues: inout [FieldIssue], _ body: () throws(DomainError) -> T) -> T? {
     do { return try body() } catch {
@@ -154,8 +162,3 @@ func collect<T>(_ issues: inout [FieldIssue], _ body: () throws(DomainError) -> 
     }
 }
 
-/// Throws every collected field issue at once: `password_policy` when only the password failed.
-func throwIfAny(_ issues: [FieldIssue], passwordProblems: [FieldIssue]) throws {
-    if issues.isEmpty && passwordProblems.isEmpty { return }
-    throw DomainError.invalid(reason: issues.isEmpty ? "password_policy" : "invalid_params", fields: issues + passwordProblems)
-}

@@ -63,23 +63,19 @@ enum UserMethods {
     static func add(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         try UserRules.requireAdmin(actor)
-        var issues: [FieldIssue] = []
-        let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
-        let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
-        let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
         let password = try p.required("temporaryPassword")
-        try throwIfAny(issues, passwordProblems: UserFields.passwordProblems(password, field: "temporaryPassword"))
+        let (email, first, last) = try identity(p, passwordField: "temporaryPassword")
         let permissions = Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: .all)
         try UserRules.checkGrant(actor: actor, granting: permissions)
         let users = UserStore(service.db)
-        if try users.emailTaken(email!.key) { throw emailTaken }
+        if try users.emailTaken(email.key) { throw emailTaken }
         let hash = service.hasher.hash(password)  // slow: outside the write lock
         let now = service.now
-        let user = User(id: service.deps.newID("usr"), email: email!.email, firstName: first!, lastName: last!,
+        let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last,
                         role: Role(rawValue: try p.required("role"))!, permissions: permissions, status: .active,
                         mustChangePassword: true, createdAt: now, updatedAt: now)
         try service.db.write {
-            if try users.emailTaken(email!.key) { throw emailTaken }
+            if try users.emailTaken(email.key) { throw emailTaken }
             try users.insert(UserRecord(user: user, passwordHash: hash))
             try service.audit("users.add", target: user.id, actor: actor.id,
                               detail: ["email": .string(user.email), "role": .string(user.role.rawValue),
