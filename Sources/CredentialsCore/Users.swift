@@ -89,11 +89,11 @@ public enum UserFields {
         return (email, email.lowercased())
     }
 
-    /// A first or last name, trimmed; 1 to 100 characters with no control characters.
-    public static func name(_ raw: String, field: String) throws(DomainError) -> String {
+    /// A first or last name (or any short label), trimmed; 1 to `max` characters with no control characters.
+    public static func name(_ raw: String, field: String, max: Int = maxNameLength) throws(DomainError) -> String {
         let name = raw.trimmingWhitespace()
         if name.isEmpty { throw .invalidField(field, "must not be empty") }
-        if name.count > maxNameLength { throw .invalidField(field, "must be at most \(maxNameLength) characters") }
+        if name.count > max { throw .invalidField(field, "must be at most \(max) characters") }
         if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw .invalidField(field, "must not contain control characters")
         }

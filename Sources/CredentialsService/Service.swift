@@ -43,6 +43,7 @@ public final class Service: RPCMethodHandler {
 
     /// Every method, in the order of the OpenRPC document.
     public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all
+        + CredentialTypeMethods.all + CredentialMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 
@@ -114,6 +115,9 @@ extension Service {
     }
 
     var now: Int64 { deps.nowMillis() }
+
+    /// The organization's settings.
+    func orgSettings() throws -> OrgSettings { OrgSettings() }
 
     /// Appends an audit row; call inside the change's own `db.write`.
     func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {

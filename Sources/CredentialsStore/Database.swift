@@ -250,6 +250,13 @@ public final class Database {
         }
     }
 
+    /// Copies the WAL into the database file and truncates the WAL. Best effort: a reader in another
+    /// process can keep part of it; the next checkpoint finishes the job.
+    public func checkpoint() {
+        guard !isInTransaction else { return }
+        try? execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
     /// A consistent snapshot for several reads.
     public func read<T>(_ body: () throws -> T) throws -> T {
         if isInTransaction { return try body() }

@@ -59,6 +59,72 @@ public enum StoreSchema {
                 INSERT INTO users_fts(rowid, search) VALUES (new.rowid, new.search);
             END;
             """),
+        Migration("credentials", """
+            CREATE TABLE credential_types (
+                id                  TEXT NOT NULL PRIMARY KEY,
+                name                TEXT NOT NULL,
+                name_key            TEXT NOT NULL UNIQUE,
+                description         TEXT NOT NULL DEFAULT '',
+                requires_expiration INTEGER NOT NULL,
+                archived            INTEGER NOT NULL DEFAULT 0,
+                created_at          INTEGER NOT NULL,
+                updated_at          INTEGER NOT NULL
+            );
+            -- One row per credential, with its latest version's expiration and approval copied in
+            -- so lists filter on indexes without reading versions.
+            CREATE TABLE credentials (
+                id                TEXT NOT NULL PRIMARY KEY,
+                user_id           TEXT NOT NULL REFERENCES users(id),
+                type_id           TEXT NOT NULL REFERENCES credential_types(id),
+                version_count     INTEGER NOT NULL,
+                latest_expiration TEXT,
+                latest_approval   TEXT NOT NULL,
+                created_at        INTEGER NOT NULL,
+                updated_at        INTEGER NOT NULL
+            );
+            CREATE INDEX credentials_user ON credentials(user_id, id);
+            CREATE INDEX credentials_type ON credentials(type_id, id);
+            CREATE INDEX credentials_approval ON credentials(latest_approval, id);
+            CREATE INDEX credentials_expiration ON credentials(latest_expiration, id);
+            CREATE TABLE credential_versions (
+                credential_id   TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                number          INTEGER NOT NULL,
+                issue_date      TEXT NOT NULL,
+                expiration_date TEXT,
+                document_number TEXT,
+                approval_status TEXT NOT NULL CHECK (approval_status IN ('pending', 'approved', 'rejected')),
+                reviewed_by     TEXT,
+                reviewed_at     INTEGER,
+                review_reason   TEXT,
+                created_by      TEXT NOT NULL,
+                created_at      INTEGER NOT NULL,
+                PRIMARY KEY (credential_id, number)
+            ) WITHOUT ROWID;
+            CREATE TABLE media (
+                id            TEXT NOT NULL PRIMARY KEY,
+                credential_id TEXT NOT NULL,
+                version       INTEGER NOT NULL,
+                file_name     TEXT NOT NULL,
+                content_type  TEXT NOT NULL,
+                byte_count    INTEGER NOT NULL,
+                sha256        TEXT NOT NULL,
+                created_at    INTEGER NOT NULL,
+                bytes         BLOB NOT NULL,
+                FOREIGN KEY (credential_id, version) REFERENCES credential_versions(credential_id, number) ON DELETE CASCADE
+            );
+            CREATE INDEX media_version ON media(credential_id, version);
+            CREATE TABLE credential_activity (
+                seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+                credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                version       INTEGER NOT NULL,
+                at            INTEGER NOT NULL,
+                actor_id      TEXT,
+                field         TEXT NOT NULL,
+                from_value    TEXT,
+                to_value      TEXT
+            );
+            CREATE INDEX credential_activity_credential ON credential_activity(credential_id, version, seq);
+            """),
     ]
 
     public static var currentVersion: Int { migrations.count }

@@ -50,6 +50,12 @@ public enum JSON: Sendable, Equatable {
         objectValue?[key]
     }
 
+    /// The array element at `index`, or nil when this is not an array or the index is out of range.
+    public subscript(index: Int) -> JSON? {
+        guard let a = arrayValue, a.indices.contains(index) else { return nil }
+        return a[index]
+    }
+
     public static func int<I: BinaryInteger>(_ value: I) -> JSON { .number(String(value)) }
 }
 

@@ -200,6 +200,11 @@ final class TestClient {
         server = RPCServer(handler: service)
     }
 
+    init(wrapping service: Service) {
+        self.service = service
+        server = RPCServer(handler: service)
+    }
+
     /// The whole response object.
     func call(_ method: String, _ params: JSON = [:]) -> JSON {
         nextID += 1

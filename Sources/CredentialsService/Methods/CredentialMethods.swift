@@ -1,0 +1,440 @@
+import CredentialsCore
+import CredentialsStore
+import Foundation
+import JSONRPC
+
+/// `credentials.*` and `media.get`: credentials as chains of versions, with approval, media,
+/// an activity trail, and delete only with confirmation.
+enum CredentialMethods {
+    static let credentialID = Property("credentialId", CredentialJSON.id)
+    static let versionNumber = Property("version", .integer(minimum: 1, maximum: nil))
+    static let versionFields: [Property] = [
+        Property("issueDate", CredentialJSON.date),
+        .optional("expirationDate", CredentialJSON.date, "Required when the type requires it; never before issueDate."),
+        .optional("documentNumber", .string(maxLength: CredentialFields.maxDocumentNumberLength)),
+        .optional("media", CredentialJSON.newMediaList, "Photos (JPEG, PNG, HEIC) or PDFs; the type is checked from the bytes."),
+    ]
+    static let mediaErrors = [ErrorDoc(.invalidParams, "invalid_date"), ErrorDoc(.invalidParams, "unsupported_media"),
+                              ErrorDoc(.invalidParams, "media_too_large")]
+    static let lookupErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
+    static let credential = CredentialJSON.credentialSchema
+
+    static let all: [Method] = [
+        Method("credentials.add", summary: "Adds a credential: version 1, approval pending (approved when the organization requires no approvals).",
+               description: "Own credentials: anyone. Another user's: an admin with orderIndividualChecks.",
+               access: .ready, params: [UserJSON.userID, Property("typeId", CredentialJSON.id)] + versionFields,
+               result: "credential", credential,
+               errors: mediaErrors + lookupErrors + [ErrorDoc(.conflict, "type_archived")], run: add),
+        Method("credentials.addVersion", summary: "Renews a credential: a new version with new dates and media, approval pending again.",
+               access: .ready, params: [credentialID] + versionFields, result: "credential", credential,
+               errors: mediaErrors + lookupErrors, run: addVersion),
+        Method("credentials.editLatestVersion", summary: "Changes the latest version in place; every changed field is recorded in the activity.",
+               description: "expirationDate or documentNumber null clears it. A change sends an approved or rejected version back to pending.",
+               access: .ready,
+               params: [credentialID, .optional("issueDate", CredentialJSON.date), .optional("expirationDate", .nullable(CredentialJSON.date)),
+                        .optional("documentNumber", .nullable(.string(maxLength: CredentialFields.maxDocumentNumberLength))),
+                        .optional("addMedia", CredentialJSON.newMediaList),
+                        .optional("removeMediaIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
+               result: "credential", credential, errors: mediaErrors + lookupErrors, run: edit),
+        Method("credentials.get", summary: "A credential with its latest version.", access: .ready,
+               params: [credentialID, CredentialJSON.asOf], result: "credential", credential,
+               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
+            let (c, clock) = (try visible(service, p.required("credentialId")), try expiryClock(service, p))
+            return CredentialJSON.credential(c, clock)
+        },
+        Method("credentials.getVersion", summary: "One version of a credential.", access: .ready,
+               params: [credentialID, versionNumber, CredentialJSON.asOf], result: "version", CredentialJSON.versionSchema,
+               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
+            let c = try visible(service, p.required("credentialId"))
+            return CredentialJSON.version(try version(service, c, p.int("version")), try expiryClock(service, p))
+        },
+        Method("credentials.list", summary: "Credentials the caller may see, in creation order, filtered by user, type, expiry and approval of the latest version.",
+               access: .ready,
+               params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
+                        .optional("expiryStatus", CredentialJSON.expiryStatus), .optional("approvalStatus", CredentialJSON.approvalStatus),
+                        CredentialJSON.asOf] + Page.params,
+               result: "page", Page.schema("CredentialPage", of: credential), run: list),
+        Method("credentials.history", summary: "Every version of a credential, newest first.", access: .ready,
+               params: [credentialID, CredentialJSON.asOf], result: "history", CredentialJSON.items("CredentialHistory", CredentialJSON.versionSchema),
+               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
+            let c = try visible(service, p.required("credentialId"))
+            let clock = try expiryClock(service, p)
+            return ["items": .array(try CredentialStore(service.db).versions(credentialID: c.id).map { CredentialJSON.version($0, clock) })]
+        },
+        Method("credentials.activity", summary: "Who changed what, when, from what to what: of a credential, or of one version. Newest first.",
+               access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
+               result: "activity", CredentialJSON.items("CredentialActivity", CredentialJSON.activitySchema),
+               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
+            let c = try visible(service, p.required("credentialId"))
+            if let n = p.int("version") { _ = try version(service, c, n) }
+            return ["items": .array(try CredentialStore(service.db).activity(credentialID: c.id, version: p.int("version")).map(CredentialJSON.activity))]
+        },
+        Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.",
+               access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved")]) { service, p in
+            try review(service, p, to: .approved, reason: nil)
+        },
+        Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.",
+               description: "An approved version cannot be rejected. A rejected one may be rejected again with a new reason, or approved.",
+               access: .ready,
+               params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil)),
+                        Property("reason", .string(minLength: 1, maxLength: CredentialFields.maxReasonLength))],
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved")]) { service, p in
+            try review(service, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required("reason")))
+        },
+        Method("credentials.deleteMedia", summary: "Removes media of one version (all of it when mediaIds is omitted); recorded in the activity.",
+               description: "Follows the rules for editing. The version's approval is unchanged.",
+               access: .ready,
+               params: [credentialID, versionNumber, .optional("mediaIds", .array(CredentialJSON.id, minItems: 1, maxItems: 100, unique: true))],
+               result: "credential", credential, errors: lookupErrors, run: deleteMedia),
+        Method("credentials.delete", summary: "Deletes a credential for good: versions, activity and media bytes. Needs confirm: true.",
+               description: "Without confirm: true the answer is -32005 confirmation_required with error.data.preview, and nothing changes. Only an audit line remains.",
+               access: .ready, params: [credentialID, .optional("confirm", .boolean)],
+               result: "deleted", .named("Deleted", .object([Property("deleted", .boolean), Property("credentialId", .string())])),
+               errors: lookupErrors + [ErrorDoc(.confirmationRequired, "confirmation_required")], run: delete),
+        Method("media.get", summary: "A media file with its bytes, base64.",
+               description: "Another user's media needs shareReports, on a credential the caller may see.",
+               access: .ready, params: [Property("mediaId", CredentialJSON.id)],
+               result: "media", .named("MediaWithData", .object([
+                   Property("id", .string()), Property("fileName", .string()), Property("contentType", .string()),
+                   Property("byteCount", .integer(minimum: 1, maximum: nil)), Property("sha256", .string()), Property("dataBase64", .string()),
+               ])),
+               errors: lookupErrors, run: mediaGet),
+    ]
+
+    // MARK: Lookups
+
+    static func notFound(_ id: String) -> DomainError { .notFound("No credential \(id.prefix(100))") }
+
+    /// The credential, if it exists and the caller may see it; otherwise not_found, never forbidden.
+    static func visible(_ service: Service, _ id: String) throws -> Credential {
+        let actor = try service.requireActor()
+        guard let c = try CredentialStore(service.db).find(id: id),
+              CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else { throw notFound(id) }
+        return c
+    }
+
+    static func version(_ service: Service, _ c: Credential, _ number: Int?) throws -> CredentialVersion {
+        guard let n = number else { return c.latest }
+        guard let v = try CredentialStore(service.db).version(credentialID: c.id, number: n) else {
+            throw DomainError.notFound("Credential \(c.id) has no version \(n)")
+        }
+        return v
+    }
+
+    static func expiryClock(_ service: Service, _ p: Params) throws -> ExpiryClock {
+        let asOf = try p.string("asOf").map { try CredentialFields.date($0, field: "asOf") } ?? CalendarDate.today(nowMillis: service.now)
+        return ExpiryClock(asOf: asOf, windowDays: try service.orgSettings().expiringWindowDays)
+    }
+
+    /// The credential as the caller now sees it.
+    static func answer(_ service: Service, _ id: String) throws -> JSON {
+        guard let c = try CredentialStore(service.db).find(id: id) else { throw notFound(id) }
+        return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
+    }
+
+    // MARK: Writing versions
+
+    /// The dates and document number of a new version, checked against the type.
+    static func versionFields(_ p: Params, type: CredentialType) throws -> (CalendarDate, CalendarDate?, String?) {
+        let issue = try CredentialFields.date(p.required("issueDate"), field: "issueDate")
+        let expiration = try p.string("expirationDate").map { try CredentialFields.date($0, field: "expirationDate") }
+        try CredentialFields.checkDates(issue: issue, expiration: expiration, requiresExpiration: type.requiresExpiration)
+        return (issue, expiration, try CredentialFields.documentNumber(p.string("documentNumber")))
+    }
+
+    static func newApproval(_ service: Service) throws -> Approval {
+        try service.orgSettings().approvalsRequired ? .pending : Approval(status: .approved)
+    }
+
+    /// Stores a new version with its media and activity; `number` 1 creates the credential.
+    static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, number: Int,
+                             fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String) throws {
+        let now = service.now
+        let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
+                                  approval: try newApproval(service), createdBy: actor, createdAt: now)
+        let store = CredentialStore(service.db)
+        if number == 1 {
+            try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v)
+        } else {
+            try store.insertVersion(credentialID: credentialID, v, updatedAt: now)
+        }
+        let trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
+        try trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
+        if let e = v.expirationDate { try trail.record("expirationDate", from: nil, to: .string(e.description)) }
+        if let d = v.documentNumber { try trail.record("documentNumber", from: nil, to: .string(d)) }
+        for m in media {
+            try store.insertMedia(credentialID: credentialID, version: number, m.file, bytes: m.bytes, at: now)
+            try trail.record("media", from: nil, to: trail.mediaValue(m.file))
+        }
+        try trail.record("approval", from: nil, to: trail.approvalValue(v.approval))
+    }
+
+    static func add(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let ownerID = try p.required("userId")
+        guard try UserStore(service.db).find(id: ownerID) != nil else { throw DomainError.notFound("No user \(ownerID.prefix(100))") }
+        try CredentialAccess.checkEdit(actor, ownerID: ownerID)
+        let type = try CredentialTypeMethods.find(service, p.required("typeId"))
+        if type.archived { throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived") }
+        let fields = try versionFields(p, type: type)
+        let media = try NewMedia.decode(p["media"], field: "media", service: service)
+        let id = service.deps.newID("cred")
+        try service.db.write {
+            try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, number: 1, fields: fields, media: media, actor: actor.id)
+            try service.audit("credentials.add", target: id, actor: actor.id,
+                              detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])
+        }
+        return try answer(service, id)
+    }
+
+    static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let c = try visible(service, p.required("credentialId"))
+        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        let type = try CredentialTypeMethods.find(service, c.typeID)
+        let fields = try versionFields(p, type: type)
+        let media = try NewMedia.decode(p["media"], field: "media", service: service)
+        try service.db.write {
+            // The number is read under the write lock, so two renewals cannot take the same one.
+            guard let current = try CredentialStore(service.db).find(id: c.id) else { throw notFound(c.id) }
+            let number = current.versionCount + 1
+            try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, number: number, fields: fields, media: media, actor: actor.id)
+            try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(number)])
+        }
+        return try answer(service, c.id)
+    }
+
+    static func edit(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let c = try visible(service, p.required("credentialId"))
+        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        let type = try CredentialTypeMethods.find(service, c.typeID)
+        var v = c.latest
+        let before = v
+        if let s = p.string("issueDate") { v.issueDate = try CredentialFields.date(s, field: "issueDate") }
+        if p.has("expirationDate") { v.expirationDate = try p.string("expirationDate").map { try CredentialFields.date($0, field: "expirationDate") } }
+        if p.has("documentNumber") { v.documentNumber = try CredentialFields.documentNumber(p.string("documentNumber")) }
+        try CredentialFields.checkDates(issue: v.issueDate, expiration: v.expirationDate, requiresExpiration: type.requiresExpiration)
+        let removeIDs = p["removeMediaIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        for (i, id) in removeIDs.enumerated() where !before.media.contains(where: { $0.id == id }) {
+            throw DomainError.invalidField("removeMediaIds[\(i)]", "is not a file of the latest version")
+        }
+        let added = try NewMedia.decode(p["addMedia"], field: "addMedia", service: service)
+        let fieldsChanged = v.issueDate != before.issueDate || v.expirationDate != before.expirationDate || v.documentNumber != before.documentNumber
+        if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
+        try service.db.write {
+            let store = CredentialStore(service.db)
+            guard let current = try store.find(id: c.id), current.versionCount == c.versionCount else {
+                throw DomainError.conflict(reason: "version_changed", message: "The credential was renewed meanwhile; read it again")
+            }
+            let now = service.now
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            if v.issueDate != before.issueDate {
+                try trail.record("issueDate", from: .string(before.issueDate.description), to: .string(v.issueDate.description))
+            }
+            if v.expirationDate != before.expirationDate {
+                try trail.record("expirationDate", from: .optional(before.expirationDate?.description), to: .optional(v.expirationDate?.description))
+            }
+            if v.documentNumber != before.documentNumber {
+                try trail.record("documentNumber", from: .optional(before.documentNumber), to: .optional(v.documentNumber))
+            }
+            for id in removeIDs {
+                try store.deleteMedia(id: id)
+                try trail.record("media", from: trail.mediaValue(before.media.first { $0.id == id }!), to: nil)
+            }
+            for m in added {
+                try store.insertMedia(credentialID: c.id, version: v.number, m.file, bytes: m.bytes, at: now)
+                try trail.record("media", from: nil, to: trail.mediaValue(m.file))
+            }
+            // A change sends a reviewed version back for review.
+            if before.approval.status != .pending {
+                v.approval = try newApproval(service)
+                if v.approval != before.approval { try trail.record("approval", from: trail.approvalValue(before.approval), to: trail.approvalValue(v.approval)) }
+            }
+            try store.updateVersion(credentialID: c.id, v, updatedAt: now)
+            try service.audit("credentials.editLatestVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
+        }
+        if !removeIDs.isEmpty { service.db.checkpoint() }
+        return try answer(service, c.id)
+    }
+
+    // MARK: Approval
+
+    static func review(_ service: Service, _ p: Params, to status: ApprovalStatus, reason: String?) throws -> JSON {
+        let actor = try service.requireActor()
+        let c = try visible(service, p.required("credentialId"))
+        var v = try version(service, c, p.int("version"))
+        try CredentialAccess.checkReview(actor, current: v.approval.status)
+        let before = v.approval
+        v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: service.now, reason: reason)
+        try service.db.write {
+            guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
+            try CredentialAccess.checkReview(actor, current: current.approval.status)
+            try CredentialStore(service.db).updateVersion(credentialID: c.id, v, updatedAt: service.now)
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            try trail.record("approval", from: trail.approvalValue(before), to: trail.approvalValue(v.approval))
+            try service.audit(status == .approved ? "credentials.approve" : "credentials.reject", target: c.id, actor: actor.id,
+                              detail: ["version": .int(v.number)])
+        }
+        return try answer(service, c.id)
+    }
+
+    // MARK: Lists
+
+    static func list(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let page = try Page(p)
+        let clock = try expiryClock(service, p)
+        let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"),
+                                      approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
+                                      expiry: p.string("expiryStatus").flatMap(ExpiryStatus.init(rawValue:)),
+                                      asOf: clock.asOf, windowDays: clock.windowDays)
+        var approvals: [ApprovalStatus] = []
+        if actor.permissions.has(.viewReports) { approvals.append(.approved) }
+        if actor.permissions.has(.viewApplications) { approvals += [.pending, .rejected] }
+        let visibility: Visibility = approvals.count == 3 ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
+        let (items, more) = try CredentialStore(service.db).list(filter, visibility: visibility, afterID: page.after, limit: page.limit)
+        return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: items.last?.id, more: more)
+    }
+
+    // MARK: Media and delete
+
+    static func deleteMedia(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let c = try visible(service, p.required("credentialId"))
+        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        let v = try version(service, c, p.int("version"))
+        let ids = p["mediaIds"]?.arrayValue?.compactMap(\.stringValue) ?? v.media.map(\.id)
+        for (i, id) in ids.enumerated() where !v.media.contains(where: { $0.id == id }) {
+            throw DomainError.invalidField("mediaIds[\(i)]", "is not a file of version \(v.number)")
+        }
+        if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
+        try service.db.write {
+            let store = CredentialStore(service.db)
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            for id in ids {
+                try store.deleteMedia(id: id)
+                try trail.record("media", from: trail.mediaValue(v.media.first { $0.id == id }!), to: nil)
+            }
+            try store.refreshSummary(credentialID: c.id, updatedAt: service.now)
+            try service.audit("credentials.deleteMedia", target: c.id, actor: actor.id,
+                              detail: ["version": .int(v.number), "mediaIds": .array(ids.map(JSON.string))])
+        }
+        service.db.checkpoint()
+        return try answer(service, c.id)
+    }
+
+    static func delete(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let c = try visible(service, p.required("credentialId"))
+        try CredentialAccess.checkDelete(actor, ownerID: c.userID)
+        guard p.bool("confirm") == true else {
+            let preview = try CredentialStore(service.db).deletePreview(credentialID: c.id)
+            throw DomainError.confirmationRequired(
+                message: "Deleting is irreversible: send confirm: true to delete this credential and everything below",
+                preview: ["versions": preview.versions, "mediaFiles": preview.mediaFiles, "mediaBytes": preview.mediaBytes,
+                          "activityEntries": preview.activityEntries])
+        }
+        try service.db.write {
+            try CredentialStore(service.db).delete(credentialID: c.id)
+            try service.audit("credentials.delete", target: c.id, actor: actor.id)
+        }
+        // Move the change out of the WAL into the main file (zeroed there by secure_delete) and
+        // truncate the WAL, so no copy of the deleted bytes stays behind.
+        service.db.checkpoint()
+        return ["deleted": true, "credentialId": .string(c.id)]
+    }
+
+    static func mediaGet(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let id = try p.required("mediaId")
+        let notFound = DomainError.notFound("No media \(id.prefix(100))")
+        guard let m = try CredentialStore(service.db).mediaWithBytes(id: id) else { throw notFound }
+        guard let c = try? visible(service, m.credentialID) else { throw notFound }
+        try CredentialAccess.checkMediaDownload(actor, ownerID: c.userID)
+        var json = CredentialJSON.media(m.file)
+        if case .object(var o) = json {
+            o["dataBase64"] = .string(Data(m.bytes).base64EncodedString())
+            json = .object(o)
+        }
+        return json
+    }
+}
+
+/// Writes activity rows for one version of one credential.
+struct Trail {
+    let service: Service
+    let credentialID: String
+    let version: Int
+    let actor: String
+
+    func record(_ field: String, from: JSON?, to: JSON?) throws {
+        try CredentialStore(service.db).appendActivity(credentialID: credentialID, ActivityEntry(
+            version: version, at: service.now, actorID: actor, field: field,
+            from: from.map(JSONWriter.string), to: to.map(JSONWriter.string)))
+    }
+
+    func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
+
+    func approvalValue(_ a: Approval) -> JSON {
+        var o = JSONObject(["status": .string(a.status.rawValue)])
+        if let r = a.reason { o["reason"] = .string(r) }
+        return .object(o)
+    }
+}
+
+/// A media file from params: checked, hashed and given an id, ready to store.
+struct NewMedia {
+    var file: MediaFile
+    var bytes: [UInt8]
+
+    /// Every file of `json` (an array of NewMedia), or every problem with them at once.
+    static func decode(_ json: JSON?, field: String, service: Service) throws -> [NewMedia] {
+        guard let items = json?.arrayValue, !items.isEmpty else { return [] }
+        let limit = service.config.maxMediaBytes
+        var out: [NewMedia] = []
+        var issues: [FieldIssue] = []
+        var reason = "invalid_params"
+        for (i, item) in items.enumerated() {
+            let path = "\(field)[\(i)]"
+            guard let o = item.objectValue, let name = o["fileName"]?.stringValue, let declared = o["contentType"]?.stringValue,
+                  let data = o["dataBase64"]?.stringValue else { continue }  // the schema already refused these
+            let fileName: String
+            do { fileName = try CredentialFields.fileName(name, field: "\(path).fileName") } catch {
+                if case .invalid(_, let f) = error { issues += f }
+                continue
+            }
+            // Refuse an oversize file from its base64 length, before decoding it.
+            if data.utf8.count / 4 * 3 > limit + 2 {
+                issues.append(FieldIssue("\(path).dataBase64", "is larger than \(limit) bytes"))
+                reason = "media_too_large"
+                continue
+            }
+            guard let decoded = Data(base64Encoded: data), !decoded.isEmpty else {
+                issues.append(FieldIssue("\(path).dataBase64", "is not valid base64 (RFC 4648, without line breaks)"))
+                continue
+            }
+            let bytes = [UInt8](decoded)
+            if bytes.count > limit {
+                issues.append(FieldIssue("\(path).dataBase64", "is larger than \(limit) bytes"))
+                reason = "media_too_large"
+                continue
+            }
+            guard let kind = MediaKind.detect(bytes) else {
+                issues.append(FieldIssue("\(path).dataBase64", "is not a JPEG, PNG, HEIC or PDF file"))
+                reason = "unsupported_media"
+                continue
+            }
+            guard kind.rawValue == declared else {
+                issues.append(FieldIssue("\(path).contentType", "does not match the file, which is \(kind.rawValue)"))
+                reason = "unsupported_media"
+                continue
+            }
+            out.append(NewMedia(file: MediaFile(id: service.deps.newID("med"), fileName: fileName, contentType: kind.rawValue,
+                                                byteCount: bytes.count, sha256: Digest.sha256Hex(bytes)), bytes: bytes))
+        }
+        if !issues.isEmpty { throw DomainError.invalid(reason: reason, fields: issues) }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `credentialTypes.*`: admins with `createEditPackages` manage; everyone signed in lists.
+enum CredentialTypeMethods {
+    static let typeID = Property("typeId", CredentialJSON.id)
+    static let manageErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "name_taken")]
+
+    static let all: [Method] = [
+        Method("credentialTypes.create", summary: "Creates a credential type. Admin with createEditPackages.",
+               access: .ready,
+               params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength), "Unique, case-insensitively."),
+                        .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
+                        .optional("requiresExpiration", .boolean, "Whether credentials of this type must have an expiration date (default false).")],
+               result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: create),
+        Method("credentialTypes.update", summary: "Renames a type or changes its description or expiration rule. Admin with createEditPackages.",
+               description: "A changed expiration rule applies to credentials added or edited afterwards.",
+               access: .ready,
+               params: [typeID, .optional("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength)),
+                        .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
+                        .optional("requiresExpiration", .boolean)],
+               result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: update),
+        Method("credentialTypes.archive", summary: "Archives a type: no new credentials of it. Admin with createEditPackages.",
+               description: "Existing credentials keep it and can still be renewed. Archiving an archived type changes nothing.",
+               access: .ready, params: [typeID], result: "type", CredentialJSON.typeSchema,
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: archive),
+        Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.",
+               access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
+               result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema)) { service, p in
+            let page = try Page(p)
+            let (types, more) = try CredentialStore(service.db).listTypes(includeArchived: p.bool("includeArchived") ?? false,
+                                                                          afterID: page.after, limit: page.limit)
+            return Page.result(types.map(CredentialJSON.type), lastKey: types.last?.id, more: more)
+        },
+    ]
+
+    static let nameTaken = DomainError.conflict(reason: "name_taken", message: "Another credential type has this name")
+
+    static func find(_ service: Service, _ id: String) throws -> CredentialType {
+        guard let t = try CredentialStore(service.db).findType(id: id) else { throw DomainError.notFound("No credential type \(id.prefix(100))") }
+        return t
+    }
+
+    static func description(_ p: Params) -> String? {
+        p.string("description").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    static func create(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try CredentialAccess.checkManageTypes(actor)
+        let name = try CredentialFields.typeName(p.required("name"))
+        let now = service.now
+        let t = CredentialType(id: service.deps.newID("ctype"), name: name, description: description(p) ?? "",
+                               requiresExpiration: p.bool("requiresExpiration") ?? false, archived: false, createdAt: now, updatedAt: now)
+        try service.db.write {
+            let store = CredentialStore(service.db)
+            if try store.typeNameTaken(name) { throw nameTaken }
+            try store.insertType(t)
+            try service.audit("credentialTypes.create", target: t.id, actor: actor.id, detail: ["name": .string(t.name)])
+        }
+        return CredentialJSON.type(t)
+    }
+
+    static func update(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try CredentialAccess.checkManageTypes(actor)
+        let name = try p.string("name").map { try CredentialFields.typeName($0) }
+        let t: CredentialType = try service.db.write {
+            let store = CredentialStore(service.db)
+            var t = try find(service, p.required("typeId"))
+            let before = t
+            if let name {
+                if try store.typeNameTaken(name, except: t.id) { throw nameTaken }
+                t.name = name
+            }
+            if let d = description(p) { t.description = d }
+            if let r = p.bool("requiresExpiration") { t.requiresExpiration = r }
+            if t == before { return t }
+            t.updatedAt = service.now
+            try store.updateType(t)
+            var changes = JSONObject()
+            if before.name != t.name { changes["name"] = ["from": .string(before.name), "to": .string(t.name)] }
+            if before.description != t.description { changes["description"] = ["from": .string(before.description), "to": .string(t.description)] }
+            if before.requiresExpiration != t.requiresExpiration {
+                changes["requiresExpiration"] = ["from": .bool(before.requiresExpiration), "to": .bool(t.requiresExpiration)]
+            }
+            try service.audit("credentialTypes.update", target: t.id, actor: actor.id, detail: .object(changes))
+            return t
+        }
+        return CredentialJSON.type(t)
+    }
+
+    static func archive(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try CredentialAccess.checkManageTypes(actor)
+        let t: CredentialType = try service.db.write {
+            var t = try find(service, p.required("typeId"))
+            if t.archived { return t }
+            t.archived = true
+            t.updatedAt = service.now
+            try CredentialStore(service.db).updateType(t)
+            try service.audit("credentialTypes.archive", target: t.id, actor: actor.id)
+            return t
+        }
+        return CredentialJSON.type(t)
+    }
+}

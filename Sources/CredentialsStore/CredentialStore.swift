@@ -1,0 +1,281 @@
+import CredentialsCore
+
+/// One line of a credential's activity trail. `from` and `to` are JSON texts made by the service.
+public struct ActivityEntry: Equatable, Sendable {
+    public var version: Int
+    public var at: Int64
+    public var actorID: String?
+    public var field: String
+    public var from: String?
+    public var to: String?
+
+    public init(version: Int, at: Int64, actorID: String?, field: String, from: String?, to: String?) {
+        self.version = version
+        self.at = at
+        self.actorID = actorID
+        self.field = field
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Which other users' credentials a caller may see in a list (their own are always in).
+public enum Visibility: Equatable, Sendable {
+    case everything
+    /// Their own, plus other users' whose latest approval is one of these.
+    case ownPlus(userID: String, approvals: [ApprovalStatus])
+}
+
+public struct CredentialFilter: Equatable, Sendable {
+    public var userID: String?
+    public var typeID: String?
+    public var approval: ApprovalStatus?
+    public var expiry: ExpiryStatus?
+    public var asOf: CalendarDate
+    public var windowDays: Int
+
+    public init(userID: String? = nil, typeID: String? = nil, approval: ApprovalStatus? = nil, expiry: ExpiryStatus? = nil,
+                asOf: CalendarDate, windowDays: Int) {
+        self.userID = userID
+        self.typeID = typeID
+        self.approval = approval
+        self.expiry = expiry
+        self.asOf = asOf
+        self.windowDays = windowDays
+    }
+}
+
+/// What a confirmed delete would remove.
+public struct DeletePreview: Equatable, Sendable {
+    public var versions: Int
+    public var mediaFiles: Int
+    public var mediaBytes: Int
+    public var activityEntries: Int
+}
+
+/// Credential types, credentials, versions, media and activity in SQLite.
+public struct CredentialStore {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    // MARK: Types
+
+    static let typeColumns = "id, name, description, requires_expiration, archived, created_at, updated_at"
+
+    static func type(_ r: Row) -> CredentialType {
+        CredentialType(id: r.text(0), name: r.text(1), description: r.text(2), requiresExpiration: r.bool(3), archived: r.bool(4),
+                       createdAt: r.int(5), updatedAt: r.int(6))
+    }
+
+    public func insertType(_ t: CredentialType) throws {
+        try db.run("INSERT INTO credential_types (id, name, name_key, description, requires_expiration, archived, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   t.id, t.name, t.name.lowercased(), t.description, t.requiresExpiration, t.archived, t.createdAt, t.updatedAt)
+    }
+
+    public func updateType(_ t: CredentialType) throws {
+        try db.run("UPDATE credential_types SET name = ?, name_key = ?, description = ?, requires_expiration = ?, archived = ?, updated_at = ? WHERE id = ?",
+                   t.name, t.name.lowercased(), t.description, t.requiresExpiration, t.archived, t.updatedAt, t.id)
+    }
+
+    public func findType(id: String) throws -> CredentialType? {
+        try db.first("SELECT \(Self.typeColumns) FROM credential_types WHERE id = ?", id, map: Self.type)
+    }
+
+    public func findType(name: String) throws -> CredentialType? {
+        try db.first("SELECT \(Self.typeColumns) FROM credential_types WHERE name_key = ?", name.lowercased(), map: Self.type)
+    }
+
+    public func typeNameTaken(_ name: String, except id: String? = nil) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM credential_types WHERE name_key = ? AND id IS NOT ?", name.lowercased(), id) ?? 0 > 0
+    }
+
+    public func listTypes(includeArchived: Bool, afterID: String?, limit: Int) throws -> (types: [CredentialType], more: Bool) {
+        var types = try db.all("SELECT \(Self.typeColumns) FROM credential_types WHERE id > ? AND (? OR archived = 0) ORDER BY id LIMIT ?",
+                               afterID ?? "", includeArchived, limit + 1, map: Self.type)
+        let more = types.count > limit
+        if more { types.removeLast() }
+        return (types, more)
+    }
+
+    // MARK: Credentials and versions
+
+    static let versionColumns = "v.number, v.issue_date, v.expiration_date, v.document_number, v.approval_status, v.reviewed_by, v.reviewed_at, v.review_reason, v.created_by, v.created_at"
+
+    /// A version from the ten `versionColumns` starting at `at`, without its media.
+    static func version(_ r: Row, at o: Int32 = 0) -> CredentialVersion {
+        CredentialVersion(
+            number: Int(r.int(o)), issueDate: CalendarDate(r.text(o + 1)) ?? CalendarDate(daysSinceEpoch: 0),
+            expirationDate: r.optionalText(o + 2).flatMap(CalendarDate.init), documentNumber: r.optionalText(o + 3), media: [],
+            approval: Approval(status: ApprovalStatus(rawValue: r.text(o + 4)) ?? .pending, reviewedBy: r.optionalText(o + 5),
+                               reviewedAt: r.isNull(o + 6) ? nil : r.int(o + 6), reason: r.optionalText(o + 7)),
+            createdBy: r.text(o + 8), createdAt: r.int(o + 9))
+    }
+
+    static let credentialSelect = """
+        SELECT c.id, c.user_id, c.type_id, t.name, c.version_count, c.created_at, c.updated_at, \(versionColumns)
+        FROM credentials c JOIN credential_types t ON t.id = c.type_id
+        JOIN credential_versions v ON v.credential_id = c.id AND v.number = c.version_count
+        """
+
+    func credential(_ r: Row) -> Credential {
+        Credential(id: r.text(0), userID: r.text(1), typeID: r.text(2), typeName: r.text(3), versionCount: Int(r.int(4)),
+                   latest: Self.version(r, at: 7), createdAt: r.int(5), updatedAt: r.int(6))
+    }
+
+    /// A credential with its latest version and that version's media.
+    public func find(id: String) throws -> Credential? {
+        guard var c = try db.first("\(Self.credentialSelect) WHERE c.id = ?", id, map: credential) else { return nil }
+        c.latest.media = try media(credentialID: c.id, version: c.versionCount)
+        return c
+    }
+
+    public func version(credentialID: String, number: Int) throws -> CredentialVersion? {
+        guard var v = try db.first("SELECT \(Self.versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?",
+                                   credentialID, number, map: { Self.version($0) }) else { return nil }
+        v.media = try media(credentialID: credentialID, version: number)
+        return v
+    }
+
+    /// Every version, newest first, each with its media.
+    public func versions(credentialID: String) throws -> [CredentialVersion] {
+        var all = try db.all("SELECT \(Self.versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC",
+                             credentialID, map: { Self.version($0) })
+        for i in all.indices { all[i].media = try media(credentialID: credentialID, version: all[i].number) }
+        return all
+    }
+
+    public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion) throws {
+        try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 0, NULL, 'pending', ?, ?)",
+                   id, userID, typeID, first.createdAt, first.createdAt)
+        try insertVersion(credentialID: id, first, updatedAt: first.createdAt)
+    }
+
+    /// Appends `v` (its number must be the next one) and makes it the latest.
+    public func insertVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64) throws {
+        try db.run("""
+            INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status,
+                                             reviewed_by, reviewed_at, review_reason, created_by, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, credentialID, v.number, v.issueDate.description, v.expirationDate?.description, v.documentNumber,
+                   v.approval.status.rawValue, v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, v.createdBy, v.createdAt)
+        try refreshSummary(credentialID: credentialID, updatedAt: updatedAt)
+    }
+
+    /// Writes the dates, document number and approval of an existing version.
+    public func updateVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64) throws {
+        try db.run("""
+            UPDATE credential_versions SET issue_date = ?, expiration_date = ?, document_number = ?, approval_status = ?,
+                   reviewed_by = ?, reviewed_at = ?, review_reason = ?
+            WHERE credential_id = ? AND number = ?
+            """, v.issueDate.description, v.expirationDate?.description, v.documentNumber, v.approval.status.rawValue,
+                   v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, credentialID, v.number)
+        try refreshSummary(credentialID: credentialID, updatedAt: updatedAt)
+    }
+
+    /// Copies the latest version's expiration and approval onto the credential row.
+    public func refreshSummary(credentialID: String, updatedAt: Int64) throws {
+        try db.run("""
+            UPDATE credentials SET
+                version_count = (SELECT max(number) FROM credential_versions WHERE credential_id = credentials.id),
+                latest_expiration = (SELECT expiration_date FROM credential_versions WHERE credential_id = credentials.id ORDER BY number DESC LIMIT 1),
+                latest_approval = (SELECT approval_status FROM credential_versions WHERE credential_id = credentials.id ORDER BY number DESC LIMIT 1),
+                updated_at = ?
+            WHERE id = ?
+            """, updatedAt, credentialID)
+    }
+
+    // MARK: Media
+
+    static func mediaFile(_ r: Row) -> MediaFile {
+        MediaFile(id: r.text(0), fileName: r.text(1), contentType: r.text(2), byteCount: Int(r.int(3)), sha256: r.text(4))
+    }
+
+    public func media(credentialID: String, version: Int) throws -> [MediaFile] {
+        try db.all("SELECT id, file_name, content_type, byte_count, sha256 FROM media WHERE credential_id = ? AND version = ? ORDER BY id",
+                   credentialID, version, map: Self.mediaFile)
+    }
+
+    public func insertMedia(credentialID: String, version: Int, _ m: MediaFile, bytes: [UInt8], at: Int64) throws {
+        try db.run("INSERT INTO media (id, credential_id, version, file_name, content_type, byte_count, sha256, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   m.id, credentialID, version, m.fileName, m.contentType, m.byteCount, m.sha256, at, bytes)
+    }
+
+    public func deleteMedia(id: String) throws {
+        try db.run("DELETE FROM media WHERE id = ?", id)
+    }
+
+    /// A media file with the credential and version it belongs to, and its bytes.
+    public func mediaWithBytes(id: String) throws -> (file: MediaFile, credentialID: String, version: Int, bytes: [UInt8])? {
+        try db.first("SELECT id, file_name, content_type, byte_count, sha256, credential_id, version, bytes FROM media WHERE id = ?", id) { r in
+            (Self.mediaFile(r), r.text(5), Int(r.int(6)), r.blob(7))
+        }
+    }
+
+    // MARK: Activity
+
+    public func appendActivity(credentialID: String, _ e: ActivityEntry) throws {
+        try db.run("INSERT INTO credential_activity (credential_id, version, at, actor_id, field, from_value, to_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   credentialID, e.version, e.at, e.actorID, e.field, e.from, e.to)
+    }
+
+    /// The trail, newest first; of one version when `version` is given.
+    public func activity(credentialID: String, version: Int?) throws -> [ActivityEntry] {
+        try db.all("SELECT version, at, actor_id, field, from_value, to_value FROM credential_activity WHERE credential_id = ? AND (? IS NULL OR version = ?) ORDER BY seq DESC",
+                   credentialID, version, version) { r in
+            ActivityEntry(version: Int(r.int(0)), at: r.int(1), actorID: r.optionalText(2), field: r.text(3), from: r.optionalText(4), to: r.optionalText(5))
+        }
+    }
+
+    // MARK: Delete
+
+    public func deletePreview(credentialID: String) throws -> DeletePreview {
+        let versions = try db.scalarInt("SELECT count(*) FROM credential_versions WHERE credential_id = ?", credentialID) ?? 0
+        let media = try db.first("SELECT count(*), coalesce(sum(byte_count), 0) FROM media WHERE credential_id = ?", credentialID) { ($0.int(0), $0.int(1)) }
+        let activity = try db.scalarInt("SELECT count(*) FROM credential_activity WHERE credential_id = ?", credentialID) ?? 0
+        return DeletePreview(versions: Int(versions), mediaFiles: Int(media?.0 ?? 0), mediaBytes: Int(media?.1 ?? 0), activityEntries: Int(activity))
+    }
+
+    /// Removes the credential and, by cascade, its versions, media and activity.
+    public func delete(credentialID: String) throws {
+        try db.run("DELETE FROM credentials WHERE id = ?", credentialID)
+    }
+
+    // MARK: Lists
+
+    /// One page in id order (creation order) with the latest version of each; `limit + 1` rows
+    /// are read to know whether more follow.
+    public func list(_ f: CredentialFilter, visibility: Visibility, afterID: String?, limit: Int) throws -> (credentials: [Credential], more: Bool) {
+        var sql = "\(Self.credentialSelect) WHERE c.id > ?"
+        var args: [SQLBindable] = [afterID ?? ""]
+        if let u = f.userID { sql += " AND c.user_id = ?"; args.append(u) }
+        if let t = f.typeID { sql += " AND c.type_id = ?"; args.append(t) }
+        if let a = f.approval { sql += " AND c.latest_approval = ?"; args.append(a.rawValue) }
+        if let e = f.expiry {
+            let asOf = f.asOf.description
+            let windowEnd = f.asOf.adding(days: f.windowDays).description
+            switch e {
+            case .expired: sql += " AND c.latest_expiration < ?"; args.append(asOf)
+            case .expiring: sql += " AND c.latest_expiration BETWEEN ? AND ?"; args += [asOf, windowEnd]
+            case .valid: sql += " AND (c.latest_expiration IS NULL OR c.latest_expiration > ?)"; args.append(windowEnd)
+            }
+        }
+        if case .ownPlus(let me, let approvals) = visibility {
+            if approvals.isEmpty {
+                sql += " AND c.user_id = ?"
+                args.append(me)
+            } else {
+                sql += " AND (c.user_id = ? OR c.latest_approval IN (\(approvals.map { _ in "?" }.joined(separator: ", "))))"
+                args.append(me)
+                args += approvals.map(\.rawValue)
+            }
+        }
+        sql += " ORDER BY c.id LIMIT ?"
+        args.append(limit + 1)
+        var out: [Credential] = []
+        try db.query(sql, args) { out.append(credential($0)) }
+        let more = out.count > limit
+        if more { out.removeLast() }
+        for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) }
+        return (out, more)
+    }
+}

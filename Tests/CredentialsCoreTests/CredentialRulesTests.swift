@@ -1,0 +1,102 @@
+import Testing
+@testable import CredentialsCore
+
+struct CredentialRulesTests {
+    let d = { (s: String) in CalendarDate(s)! }
+
+    @Test("expiry status, valid through the expiration date", arguments: [
+        (nil, "valid"), ("2026-01-09", "expired"), ("2026-01-10", "expiring"), ("2026-02-09", "expiring"),
+        ("2026-02-10", "valid"), ("2027-01-01", "valid"),
+    ] as [(String?, String)])
+    func expiry(expiration: String?, status: String) {
+        #expect(ExpiryStatus.of(expiration: expiration.flatMap(CalendarDate.init), asOf: d("2026-01-10"), windowDays: 30).rawValue == status)
+    }
+
+    @Test func theWindowIsASetting() {
+        #expect(ExpiryStatus.of(expiration: d("2026-01-20"), asOf: d("2026-01-10"), windowDays: 5) == .valid)
+        #expect(ExpiryStatus.of(expiration: d("2026-01-15"), asOf: d("2026-01-10"), windowDays: 5) == .expiring)
+        #expect(ExpiryStatus.of(expiration: d("2026-01-10"), asOf: d("2026-01-10"), windowDays: 0) == .expiring)
+    }
+
+    @Test func datesMustBeRealAndInOrder() {
+        #expect(throws: DomainError.invalid(reason: "invalid_date", fields: [FieldIssue("issueDate", "must be a real calendar date written YYYY-MM-DD")])) {
+            try CredentialFields.date("2026-02-30", field: "issueDate")
+        }
+        #expect(throws: DomainError.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: d("2026-01-01"), requiresExpiration: false) }
+        #expect(throws: DomainError.invalidField("expirationDate", "is required for this credential type")) {
+            try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: nil, requiresExpiration: true)
+        }
+        #expect(throws: Never.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: d("2026-01-02"), requiresExpiration: true) }
+        #expect(throws: Never.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: nil, requiresExpiration: false) }
+    }
+
+    @Test func textFields() throws {
+        #expect(try CredentialFields.documentNumber("  AB-1 ") == "AB-1")
+        #expect(try CredentialFields.documentNumber("   ") == nil)
+        #expect(try CredentialFields.documentNumber(nil) == nil)
+        #expect(throws: DomainError.self) { try CredentialFields.documentNumber(String(repeating: "x", count: 101)) }
+        #expect(try CredentialFields.fileName(" card.pdf ", field: "f") == "card.pdf")
+        for bad in ["", "../etc/passwd", "a/b.pdf", "a\\b.pdf", "..", "a\u{0}.pdf", String(repeating: "x", count: 256)] {
+            #expect(throws: DomainError.self) { try CredentialFields.fileName(bad, field: "f") }
+        }
+        #expect(throws: DomainError.self) { try CredentialFields.rejectionReason("  ") }
+        #expect(try CredentialFields.rejectionReason(" blurry ") == "blurry")
+    }
+
+    @Test("media kinds come from the bytes", arguments: [
+        ([0xFF, 0xD8, 0xFF, 0xE0, 0, 0], "image/jpeg"),
+        ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0], "image/png"),
+        (Array("%PDF-1.7\n".utf8), "application/pdf"),
+        ([0, 0, 0, 0x18] + Array("ftypheic".utf8) + [0, 0, 0, 0], "image/heic"),
+        ([0, 0, 0, 0x18] + Array("ftypmif1".utf8), "image/heic"),
+        ([0, 0, 0, 0x18] + Array("ftypmp42".utf8), nil),   // an MP4 video
+        (Array("GIF89a".utf8), nil),
+        (Array("PK\u{3}\u{4}".utf8), nil),                  // a zip
+        ([0xFF, 0xD8], nil),
+        ([], nil),
+    ] as [([UInt8], String?)])
+    func mediaKinds(bytes: [UInt8], kind: String?) {
+        #expect(MediaKind.detect(bytes)?.rawValue == kind)
+    }
+
+    @Test func sha256FromLibcrypto() {
+        #expect(Digest.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Digest.sha256Hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    @Test func whoMaySeeAndChange() {
+        let admin = makeUser("a", .admin)
+        let bareAdmin = makeUser("b", .admin, .none)
+        let support = makeUser("s", .support)
+        let noView = makeUser("n", .support, Permissions.applying([.viewReports: false, .viewApplications: false], to: .all))
+        // Own: always.
+        for u in [admin, bareAdmin, support, noView] {
+            for a in ApprovalStatus.allCases { #expect(CredentialAccess.canView(u, ownerID: u.id, latestApproval: a)) }
+            #expect(throws: Never.self) { try CredentialAccess.checkEdit(u, ownerID: u.id) }
+            #expect(throws: Never.self) { try CredentialAccess.checkDelete(u, ownerID: u.id) }
+            #expect(throws: Never.self) { try CredentialAccess.checkMediaDownload(u, ownerID: u.id) }
+        }
+        // Others': by permission.
+        #expect(CredentialAccess.canView(support, ownerID: "x", latestApproval: .approved))
+        #expect(CredentialAccess.canView(support, ownerID: "x", latestApproval: .rejected))
+        #expect(!CredentialAccess.canView(noView, ownerID: "x", latestApproval: .approved))
+        #expect(!CredentialAccess.canView(bareAdmin, ownerID: "x", latestApproval: .pending))
+        let onlyReports = makeUser("r", .support, Permissions.applying([.viewApplications: false], to: .all))
+        #expect(CredentialAccess.canView(onlyReports, ownerID: "x", latestApproval: .approved))
+        #expect(!CredentialAccess.canView(onlyReports, ownerID: "x", latestApproval: .pending))
+        #expect(throws: Never.self) { try CredentialAccess.checkEdit(admin, ownerID: "x") }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkEdit(support, ownerID: "x") }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkEdit(bareAdmin, ownerID: "x") }
+        #expect(throws: Never.self) { try CredentialAccess.checkDelete(bareAdmin, ownerID: "x") }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkDelete(support, ownerID: "x") }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkMediaDownload(bareAdmin, ownerID: "x") }
+        #expect(throws: Never.self) { try CredentialAccess.checkMediaDownload(support, ownerID: "x") }
+        #expect(throws: DomainError.conflict(reason: "already_approved", message: "This version is approved; an approval is final")) {
+            try CredentialAccess.checkReview(admin, current: .approved)
+        }
+        #expect(throws: Never.self) { try CredentialAccess.checkReview(bareAdmin, current: .rejected) }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkReview(support, current: .pending) }
+        #expect(throws: DomainError.self) { try CredentialAccess.checkManageTypes(bareAdmin) }
+        #expect(throws: Never.self) { try CredentialAccess.checkManageTypes(admin) }
+    }
+}
