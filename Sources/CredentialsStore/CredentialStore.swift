@@ -242,40 +242,106 @@ public struct CredentialStore {
 
     // MARK: Lists
 
-    /// One page in id order (creation order) with the latest version of each; `limit + 1` rows
-    /// are read to know whether more follow.
-    public func list(_ f: CredentialFilter, visibility: Visibility, afterID: String?, limit: Int) throws -> (credentials: [Credential], more: Bool) {
-        var sql = "\(Self.credentialSelect) WHERE c.id > ?"
-        var args: [SQLBindable] = [afterID ?? ""]
-        if let u = f.userID { sql += " AND c.user_id = ?"; args.append(u) }
-        if let t = f.typeID { sql += " AND c.type_id = ?"; args.append(t) }
-        if let a = f.approval { sql += " AND c.latest_approval = ?"; args.append(a.rawValue) }
-        if let e = f.expiry {
-            let asOf = f.asOf.description
-            let windowEnd = f.asOf.adding(days: f.windowDays).description
-            switch e {
-            case .expired: sql += " AND c.latest_expiration < ?"; args.append(asOf)
-            case .expiring: sql += " AND c.latest_expiration BETWEEN ? AND ?"; args += [asOf, windowEnd]
-            case .valid: sql += " AND (c.latest_expiration IS NULL OR c.latest_expiration > ?)"; args.append(windowEnd)
+    /// How a filtered list is ordered, which decides its cursor.
+    public enum Order: Equatable, Sendable {
+        /// Creation order (ids are time-ordered).
+        case id
+        /// Expiration date, soonest first (`expiring`), then id.
+        case expirationAscending
+        /// Expiration date, most recent first (`expired`), then id.
+        case expirationDescending
+
+        public static func of(_ f: CredentialFilter) -> Order {
+            switch f.expiry {
+            case .expiring: return .expirationAscending
+            case .expired: return .expirationDescending
+            case .valid, nil: return .id
             }
         }
-        if case .ownPlus(let me, let approvals) = visibility {
-            if approvals.isEmpty {
-                sql += " AND c.user_id = ?"
-                args.append(me)
-            } else {
-                sql += " AND (c.user_id = ? OR c.latest_approval IN (\(approvals.map { _ in "?" }.joined(separator: ", "))))"
-                args.append(me)
-                args += approvals.map(\.rawValue)
-            }
-        }
-        sql += " ORDER BY c.id LIMIT ?"
-        args.append(limit + 1)
+    }
+
+    /// One page of credentials with the latest version of each, and the cursor key of the last one
+    /// (nil on the last page). `limit + 1` rows are read to know whether more follow.
+    ///
+    /// Each shape is served by an index in its own order, so a page costs about `limit` rows
+    /// whatever the table's size: a user's credentials through `credentials_user` (a user has few),
+    /// `expiring` and `expired` through `credentials_expiration` in expiration order, the rest in id
+    /// order. Keys are `id` or `expiration|id`; a key from another order is `nil`-parsed: invalid.
+    public func list(_ f: CredentialFilter, visibility: Visibility, after key: String?, limit: Int) throws
+        -> (credentials: [Credential], nextKey: String?)
+    {
+        let order = Order.of(f)
+        let (sql, args) = try Self.listQuery(f, visibility: visibility, after: key, limit: limit)
         var out: [Credential] = []
         try db.query(sql, args) { out.append(credential($0)) }
         let more = out.count > limit
         if more { out.removeLast() }
         for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) }
-        return (out, more)
+        let next = more ? out.last.map { c in order == .id ? c.id : "\(c.latest.expirationDate?.description ?? "")|\(c.id)" } : nil
+        return (out, next)
+    }
+
+    /// The SQL and arguments of one page: separate so tests can read its query plan.
+    public static func listQuery(_ f: CredentialFilter, visibility: Visibility, after key: String?, limit: Int) throws
+        -> (sql: String, args: [SQLBindable])
+    {
+        let order = Order.of(f)
+        // The index is chosen here, not left to the planner, which (without statistics) can pick one
+        // that makes it sort every match: a user's few credentials by user; expiring and expired in
+        // expiration order; everything else walks ids in order and stops at the page's end.
+        var sql = credentialSelect
+        let index = f.userID != nil ? "credentials_user" : order != .id ? "credentials_expiration" : nil
+        if let index { sql = sql.replacingOccurrences(of: "FROM credentials c", with: "FROM credentials c INDEXED BY \(index)") }
+        var conditions: [String] = []
+        var args: [SQLBindable] = []
+        if let key {
+            guard let cursor = Self.parseKey(key, order) else { throw CursorError() }
+            switch order {
+            case .id: conditions.append("c.id > ?"); args.append(cursor.id)
+            case .expirationAscending: conditions.append("(c.latest_expiration, c.id) > (?, ?)"); args += [cursor.expiration, cursor.id]
+            case .expirationDescending: conditions.append("(c.latest_expiration, c.id) < (?, ?)"); args += [cursor.expiration, cursor.id]
+            }
+        }
+        if let u = f.userID { conditions.append("c.user_id = ?"); args.append(u) }
+        if let t = f.typeID { conditions.append("c.type_id = ?"); args.append(t) }
+        if let a = f.approval { conditions.append("c.latest_approval = ?"); args.append(a.rawValue) }
+        let asOf = f.asOf.description
+        let windowEnd = f.asOf.adding(days: f.windowDays).description
+        switch f.expiry {
+        case .expired: conditions.append("c.latest_expiration < ?"); args.append(asOf)
+        case .expiring: conditions.append("c.latest_expiration BETWEEN ? AND ?"); args += [asOf, windowEnd]
+        case .valid: conditions.append("(c.latest_expiration IS NULL OR c.latest_expiration > ?)"); args.append(windowEnd)
+        case nil: break
+        }
+        if case .ownPlus(let me, let approvals) = visibility {
+            if approvals.isEmpty {
+                conditions.append("c.user_id = ?")
+                args.append(me)
+            } else {
+                // Unary + keeps these off the indexes: a multi-index OR would have to sort every match.
+                conditions.append("(+c.user_id = ? OR +c.latest_approval IN (\(approvals.map { _ in "?" }.joined(separator: ", "))))")
+                args.append(me)
+                args += approvals.map(\.rawValue)
+            }
+        }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        switch order {
+        case .id: sql += " ORDER BY c.id"
+        case .expirationAscending: sql += " ORDER BY c.latest_expiration, c.id"
+        case .expirationDescending: sql += " ORDER BY c.latest_expiration DESC, c.id DESC"
+        }
+        sql += " LIMIT ?"
+        args.append(limit + 1)
+        return (sql, args)
+    }
+
+    static func parseKey(_ key: String, _ order: Order) -> (expiration: String, id: String)? {
+        if order == .id { return key.contains("|") ? nil : ("", key) }
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 2, CalendarDate(String(parts[0])) != nil else { return nil }
+        return (String(parts[0]), String(parts[1]))
     }
 }
+
+/// A cursor that this list did not make (or made for another filter's order).
+public struct CursorError: Error {}

@@ -294,10 +294,17 @@ struct CredentialTests {
         #expect(list(["approvalStatus": "approved"]) == [ids[0]])
         #expect(list(["approvalStatus": "rejected"]) == [ids[1]])
         #expect(list(["approvalStatus": "pending"]).count == 10)
-        #expect(list(["expiryStatus": "expired", "asOf": "2026-01-01"]) == ids.enumerated().filter { $0.offset % 4 == 0 }.map(\.element))
+        // Expired: most recent expiration first (all share one date here, so newest id first).
+        #expect(list(["expiryStatus": "expired", "asOf": "2026-01-01"]) == ids.enumerated().filter { $0.offset % 4 == 0 }.map(\.element).reversed())
         #expect(list(["expiryStatus": "expiring", "asOf": "2026-01-01"]) == ids.enumerated().filter { $0.offset % 4 == 1 }.map(\.element))
         #expect(list(["expiryStatus": "valid", "asOf": "2026-01-01"]) == ids.enumerated().filter { $0.offset % 4 >= 2 }.map(\.element))
         #expect(list(["userId": .string(me), "typeId": .string(a), "expiryStatus": "expired", "asOf": "2026-01-01"]) == [ids[0]])
+        // Expiring: soonest expiration first, across dates.
+        let soon = admin.addCredential(user: me, type: a, issue: "2025-01-01", expiration: "2026-01-05")["id"]!
+        #expect(list(["expiryStatus": "expiring", "asOf": "2026-01-01"]).first == soon)
+        // A cursor of one order is refused by another.
+        let page = admin.ok("credentials.list", ["limit": 1])
+        #expect(admin.failure("credentials.list", ["expiryStatus": "expiring", "cursor": page["nextCursor"] ?? .null])?.code == -32602)
         #expect(admin.failure("credentials.list", ["expiryStatus": "soon"])?.code == -32602)
     }
 

@@ -48,7 +48,8 @@ enum CredentialMethods {
             let c = try visible(service, p.required("credentialId"))
             return CredentialJSON.version(try version(service, c, p.int("version")), try expiryClock(service, p))
         },
-        Method("credentials.list", summary: "Credentials the caller may see, in creation order, filtered by user, type, expiry and approval of the latest version.",
+        Method("credentials.list", summary: "Credentials the caller may see, filtered by user, type, expiry and approval of the latest version.",
+               description: "In creation order; with expiryStatus expiring, soonest expiration first; with expired, most recent expiration first.",
                access: .ready,
                params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
                         .optional("expiryStatus", CredentialJSON.expiryStatus), .optional("approvalStatus", CredentialJSON.approvalStatus),
@@ -294,8 +295,12 @@ enum CredentialMethods {
         if actor.permissions.has(.viewReports) { approvals.append(.approved) }
         if actor.permissions.has(.viewApplications) { approvals += [.pending, .rejected] }
         let visibility: Visibility = approvals.count == 3 ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
-        let (items, more) = try CredentialStore(service.db).list(filter, visibility: visibility, afterID: page.after, limit: page.limit)
-        return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: items.last?.id, more: more)
+        do {
+            let (items, next) = try CredentialStore(service.db).list(filter, visibility: visibility, after: page.after, limit: page.limit)
+            return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
+        } catch is CursorError {
+            throw DomainError.invalidField("cursor", "is not a cursor this list returned (with these filters)")
+        }
     }
 
     // MARK: Media and delete

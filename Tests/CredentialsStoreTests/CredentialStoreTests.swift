@@ -1,0 +1,110 @@
+import Testing
+@testable import CredentialsCore
+@testable import CredentialsStore
+
+struct CredentialStoreTests {
+    func setUp() throws -> (Database, CredentialStore) {
+        let db = try Database(path: ":memory:")
+        let users = UserStore(db)
+        for id in ["usr_a", "usr_b"] {
+            try users.insert(UserRecord(user: User(id: id, email: "\(id)@example.com", firstName: "F", lastName: "L", role: .support,
+                                                   permissions: .all, status: .active, mustChangePassword: false, createdAt: 0, updatedAt: 0),
+                                        passwordHash: "x"))
+        }
+        let store = CredentialStore(db)
+        try store.insertType(CredentialType(id: "ctype_1", name: "Licence", description: "", requiresExpiration: false, archived: false, createdAt: 0, updatedAt: 0))
+        return (db, store)
+    }
+
+    func version(_ n: Int, expiration: String?, approval: ApprovalStatus = .pending) -> CredentialVersion {
+        CredentialVersion(number: n, issueDate: CalendarDate("2025-01-01")!, expirationDate: expiration.flatMap(CalendarDate.init),
+                          documentNumber: "D\(n)", media: [], approval: Approval(status: approval), createdBy: "usr_a", createdAt: Int64(n))
+    }
+
+    @Test func theCredentialRowFollowsItsLatestVersion() throws {
+        let (_, store) = try setUp()
+        try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: "2026-01-01", approval: .approved))
+        try store.insertVersion(credentialID: "cred_1", version(2, expiration: "2027-01-01"), updatedAt: 9)
+        let c = try #require(try store.find(id: "cred_1"))
+        #expect(c.versionCount == 2)
+        #expect(c.latest.number == 2)
+        #expect(c.typeName == "Licence")
+        #expect(c.updatedAt == 9)
+        let f = CredentialFilter(approval: .pending, asOf: CalendarDate("2026-06-01")!, windowDays: 30)
+        #expect(try store.list(f, visibility: .everything, after: nil, limit: 10).credentials.map(\.id) == ["cred_1"])
+        var v2 = try #require(try store.version(credentialID: "cred_1", number: 2))
+        v2.approval = Approval(status: .approved, reviewedBy: "usr_b", reviewedAt: 5, reason: nil)
+        try store.updateVersion(credentialID: "cred_1", v2, updatedAt: 10)
+        #expect(try store.list(f, visibility: .everything, after: nil, limit: 10).credentials.isEmpty)
+        #expect(try store.versions(credentialID: "cred_1").map(\.number) == [2, 1])
+    }
+
+    @Test func visibilityLimitsOtherUsersByApproval() throws {
+        let (_, store) = try setUp()
+        try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: nil))
+        try store.insertCredential(id: "cred_2", userID: "usr_b", typeID: "ctype_1", first: version(1, expiration: nil, approval: .approved))
+        try store.insertCredential(id: "cred_3", userID: "usr_b", typeID: "ctype_1", first: version(1, expiration: nil))
+        let f = CredentialFilter(asOf: CalendarDate("2026-01-01")!, windowDays: 30)
+        func ids(_ v: Visibility) throws -> [String] { try store.list(f, visibility: v, after: nil, limit: 10).credentials.map(\.id) }
+        #expect(try ids(.everything) == ["cred_1", "cred_2", "cred_3"])
+        #expect(try ids(.ownPlus(userID: "usr_a", approvals: [])) == ["cred_1"])
+        #expect(try ids(.ownPlus(userID: "usr_a", approvals: [.approved])) == ["cred_1", "cred_2"])
+        #expect(try ids(.ownPlus(userID: "usr_a", approvals: [.pending, .rejected])) == ["cred_1", "cred_3"])
+    }
+
+    @Test func deletingCascadesToEverything() throws {
+        let (db, store) = try setUp()
+        try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: nil))
+        try store.insertMedia(credentialID: "cred_1", version: 1, MediaFile(id: "med_1", fileName: "a.pdf", contentType: "application/pdf", byteCount: 3, sha256: "x"), bytes: [1, 2, 3], at: 0)
+        try store.appendActivity(credentialID: "cred_1", ActivityEntry(version: 1, at: 0, actorID: nil, field: "issueDate", from: nil, to: "\"x\""))
+        #expect(try store.deletePreview(credentialID: "cred_1") == DeletePreview(versions: 1, mediaFiles: 1, mediaBytes: 3, activityEntries: 1))
+        try store.delete(credentialID: "cred_1")
+        for table in ["credentials", "credential_versions", "media", "credential_activity"] {
+            #expect(try db.scalarInt("SELECT count(*) FROM \(table)") == 0, "\(table)")
+        }
+    }
+
+    static let asOf = CalendarDate("2026-01-01")!
+    static let shapes: [(String, CredentialFilter, Visibility, String)] = [
+        ("all", CredentialFilter(asOf: asOf, windowDays: 30), .everything, "sqlite_autoindex_credentials_1"),
+        ("user", CredentialFilter(userID: "u", asOf: asOf, windowDays: 30), .everything, "credentials_user"),
+        ("user and approval", CredentialFilter(userID: "u", approval: .approved, asOf: asOf, windowDays: 30), .everything, "credentials_user"),
+        ("user and expiring", CredentialFilter(userID: "u", expiry: .expiring, asOf: asOf, windowDays: 30), .everything, "credentials_user"),
+        ("type", CredentialFilter(typeID: "t", asOf: asOf, windowDays: 30), .everything, "credentials_type"),
+        ("approval", CredentialFilter(approval: .pending, asOf: asOf, windowDays: 30), .everything, "credentials_approval"),
+        ("expired", CredentialFilter(expiry: .expired, asOf: asOf, windowDays: 30), .everything, "credentials_expiration"),
+        ("expiring", CredentialFilter(expiry: .expiring, asOf: asOf, windowDays: 30), .everything, "credentials_expiration"),
+        ("expiring of a type", CredentialFilter(typeID: "t", expiry: .expiring, asOf: asOf, windowDays: 30), .everything, "credentials_expiration"),
+        ("expired, own plus approved", CredentialFilter(expiry: .expired, asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: [.approved]), "credentials_expiration"),
+        ("only own", CredentialFilter(asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
+        ("valid", CredentialFilter(expiry: .valid, asOf: asOf, windowDays: 30), .everything, "sqlite_autoindex_credentials_1"),
+        ("own plus approved", CredentialFilter(asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: [.approved]), "sqlite_autoindex_credentials_1"),
+    ]
+
+    @Test("every list shape is served by an index in its own order", arguments: shapes.indices)
+    func listQueriesUseIndexes(index: Int) throws {
+        let (name, filter, visibility, expectedIndex) = Self.shapes[index]
+        let (db, _) = try setUp()
+        for after in [nil, Order.of(filter) == .id ? "cred_x" : "2026-01-01|cred_x"] as [String?] {
+            let (sql, args) = try CredentialStore.listQuery(filter, visibility: visibility, after: after, limit: 100)
+            var plan: [String] = []
+            try db.query("EXPLAIN QUERY PLAN " + sql, args) { plan.append($0.text(3)) }
+            let credentials = plan.first { $0.hasPrefix("SEARCH c ") || $0.hasPrefix("SCAN c ") } ?? ""
+            #expect(credentials.contains("INDEX \(expectedIndex)"), "\(name): \(plan)")
+            // Versions and types are looked up by key, never scanned.
+            #expect(!plan.contains { $0.hasPrefix("SCAN v") || $0.hasPrefix("SCAN t") }, "\(name): \(plan)")
+            // No shape without a user sorts: each page reads about `limit` rows.
+            if filter.userID == nil { #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(name): \(plan)") }
+        }
+    }
+
+    @Test func cursorsOfAnotherOrderAreRefused() throws {
+        let id = CredentialFilter(asOf: Self.asOf, windowDays: 30)
+        let expiring = CredentialFilter(expiry: .expiring, asOf: Self.asOf, windowDays: 30)
+        #expect(throws: CursorError.self) { try CredentialStore.listQuery(id, visibility: .everything, after: "2026-01-01|cred_1", limit: 1) }
+        #expect(throws: CursorError.self) { try CredentialStore.listQuery(expiring, visibility: .everything, after: "cred_1", limit: 1) }
+        #expect(throws: CursorError.self) { try CredentialStore.listQuery(expiring, visibility: .everything, after: "2026-02-30|cred_1", limit: 1) }
+    }
+}
+
+typealias Order = CredentialStore.Order
