@@ -102,3 +102,40 @@ struct SecretsAndRestartTests {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// Credentials through the real executable: a large photo goes in and comes back bit for bit,
+/// before and after a restart.
+struct CredentialProcessTests {
+    func line(_ id: Int, _ method: String, _ params: JSON) -> [UInt8] {
+        Array(JSONWriter.string(["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]).utf8) + [0x0A]
+    }
+
+    @Test func aLargePhotoRoundTripsAcrossARestart() throws {
+        let path = tempDatabasePath()
+        var photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1]
+        var rng = SystemRandomNumberGenerator()
+        photo += (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let login: JSON = ["email": "ada@example.com", "password": .string(adminPassword)]
+        var input = line(1, "setup.createAdmin", ["email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": .string(adminPassword)])
+        input += line(2, "session.login", login)
+        input += line(3, "credentialTypes.create", ["name": "Photo ID"])
+        let first = try runService(["--db", path], input: input)
+        let results = try first.lines.map { try JSONParser.parse($0).value }
+        let me = results[0]["result"]?["id"] ?? .null
+        let type = results[2]["result"]?["id"] ?? .null
+        input = line(1, "session.login", login)
+        input += line(2, "credentials.add", ["userId": me, "typeId": type, "issueDate": "2026-01-01",
+                                             "media": [Fixtures.media("photo.jpg", "image/jpeg", photo)]])
+        let second = try runService(["--db", path], input: input)
+        let added = try JSONParser.parse(second.lines[1]).value["result"]
+        let media = try #require(added?["latestVersion"]?["media"]?[0])
+        #expect(media["sha256"] == .string(Digest.sha256Hex(photo)))
+        #expect(media["byteCount"] == .int(photo.count))
+        let third = try runService(["--db", path], input: line(1, "session.login", login) + line(2, "media.get", ["mediaId": media["id"]!])
+                                   + line(3, "credentials.history", ["credentialId": added?["id"] ?? .null]))
+        #expect(third.status == 0)
+        let got = try JSONParser.parse(third.lines[1]).value["result"]
+        #expect(got?["dataBase64"]?.stringValue.flatMap { Data(base64Encoded: $0) } == Data(photo))
+        #expect(try JSONParser.parse(third.lines[2]).value["result"]?["items"]?.arrayValue?.count == 1)
+    }
+}
