@@ -26,7 +26,7 @@ let package = Package(
         .executableTarget(name: "credentials-rpc", dependencies: ["CredentialsService", "JSONRPC"]),
 
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore"]),
+        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC"]),
         .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore"]),
         .testTarget(
             name: "CredentialsServiceTests",

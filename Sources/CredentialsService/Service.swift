@@ -43,7 +43,7 @@ public final class Service: RPCMethodHandler {
 
     /// Every method, in the order of the OpenRPC document.
     public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all
-        + CredentialTypeMethods.all + CredentialMethods.all
+        + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + OrganizationMethods.all + TeamMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 
@@ -116,8 +116,8 @@ extension Service {
 
     var now: Int64 { deps.nowMillis() }
 
-    /// The organization's settings.
-    func orgSettings() throws -> OrgSettings { OrgSettings() }
+    /// The organization's settings, read on each use so a change by any process applies at once.
+    func orgSettings() throws -> OrgSettings { try OrganizationStore(db).settings() }
 
     /// Appends an audit row; call inside the change's own `db.write`.
     func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {

@@ -125,6 +125,49 @@ public enum StoreSchema {
             );
             CREATE INDEX credential_activity_credential ON credential_activity(credential_id, version, seq);
             """),
+        Migration("settings, reminders, teams", """
+            CREATE TABLE org_settings (
+                id                    INTEGER PRIMARY KEY CHECK (id = 1),
+                expiring_window_days  INTEGER NOT NULL,
+                approvals_required    INTEGER NOT NULL
+            );
+            INSERT INTO org_settings VALUES (1, 30, 1);
+            CREATE TABLE notification_settings (
+                user_id     TEXT NOT NULL PRIMARY KEY REFERENCES users(id),
+                enabled     INTEGER NOT NULL,
+                days_before TEXT NOT NULL
+            );
+            -- One row per reminder marked sent: (credential, version, offset) is due once.
+            CREATE TABLE reminders_sent (
+                credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                version       INTEGER NOT NULL,
+                offset_key    TEXT NOT NULL,
+                sent_at       INTEGER NOT NULL,
+                sent_by       TEXT NOT NULL,
+                PRIMARY KEY (credential_id, version, offset_key)
+            ) WITHOUT ROWID;
+            CREATE TABLE teams (
+                id         TEXT NOT NULL PRIMARY KEY,
+                name       TEXT NOT NULL,
+                name_key   TEXT NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE TABLE team_members (
+                team_id TEXT NOT NULL REFERENCES teams(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                PRIMARY KEY (team_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX team_members_user ON team_members(user_id);
+            CREATE TABLE team_required_types (
+                team_id TEXT NOT NULL REFERENCES teams(id),
+                type_id TEXT NOT NULL REFERENCES credential_types(id),
+                PRIMARY KEY (team_id, type_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX team_required_types_type ON team_required_types(type_id);
+            -- Expiring credentials of one type, in expiration order, for reports and reminders.
+            CREATE INDEX credentials_type_expiration ON credentials(type_id, latest_expiration, id);
+            """),
     ]
 
     public static var currentVersion: Int { migrations.count }

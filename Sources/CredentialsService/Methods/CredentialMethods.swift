@@ -150,10 +150,10 @@ enum CredentialMethods {
 
     /// Stores a new version with its media and activity; `number` 1 creates the credential.
     static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, number: Int,
-                             fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String) throws {
+                             fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws {
         let now = service.now
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
-                                  approval: try newApproval(service), createdBy: actor, createdAt: now)
+                                  approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
         let store = CredentialStore(service.db)
         if number == 1 {
             try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v)

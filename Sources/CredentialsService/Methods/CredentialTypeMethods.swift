@@ -24,7 +24,7 @@ enum CredentialTypeMethods {
         Method("credentialTypes.archive", summary: "Archives a type: no new credentials of it. Admin with createEditPackages.",
                description: "Existing credentials keep it and can still be renewed. Archiving an archived type changes nothing.",
                access: .ready, params: [typeID], result: "type", CredentialJSON.typeSchema,
-               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: archive),
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "type_in_use")], run: archive),
         Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.",
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
                result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema)) { service, p in
@@ -97,6 +97,9 @@ enum CredentialTypeMethods {
         let t: CredentialType = try service.db.write {
             var t = try find(service, p.required("typeId"))
             if t.archived { return t }
+            if try TeamStore(service.db).typeRequired(t.id) {
+                throw DomainError.conflict(reason: "type_in_use", message: "A team requires \(t.name); remove it from the team's required types first")
+            }
             t.archived = true
             t.updatedAt = service.now
             try CredentialStore(service.db).updateType(t)

@@ -1,0 +1,124 @@
+/// RFC 4180 CSV, read and written by our own code: quoted fields with commas, quotes and newlines,
+/// CRLF or LF line ends, a UTF-8 byte order mark. Every record knows the physical line it starts on.
+public enum CSV {
+    public struct Record: Equatable, Sendable {
+        /// 1-based physical line where the record starts.
+        public var line: Int
+        public var fields: [String]
+        /// Why this record could not be read (a quote where none may stand); its fields are then partial.
+        public var problem: String?
+    }
+
+    public enum ReadError: Error, Equatable {
+        /// A quoted field that never closes swallows the rest of the file.
+        case unterminatedQuote(line: Int)
+    }
+
+    public static func read(_ text: String) throws(ReadError) -> [Record] {
+        var bytes = Array(text.utf8)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var records: [Record] = []
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var line = 1
+        var recordLine = 1
+        var problem: String? = nil
+        var i = 0
+        var fieldWasQuoted = false
+
+        func endField() {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+            fieldWasQuoted = false
+        }
+        func endRecord() {
+            endField()
+            // A blank line (one empty unquoted field) is no record.
+            if !(fields.count == 1 && fields[0].isEmpty && problem == nil) {
+                records.append(Record(line: recordLine, fields: fields, problem: problem))
+            }
+            fields.removeAll(keepingCapacity: true)
+            problem = nil
+        }
+
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "\"") && field.isEmpty && !fieldWasQuoted {
+                // A quoted field: runs to the next lone quote.
+                let start = line
+                i += 1
+                fieldWasQuoted = true
+                var closed = false
+                while i < bytes.count {
+                    let c = bytes[i]
+                    if c == UInt8(ascii: "\"") {
+                        if i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "\"") {
+                            field.append(c)
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    if c == 0x0A { line += 1 }
+                    field.append(c)
+                    i += 1
+                }
+                if !closed { throw .unterminatedQuote(line: start) }
+                // After the closing quote only a separator or a line end may follow.
+                if i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != 0x0A, bytes[i] != 0x0D {
+                    problem = problem ?? "text after a closing quote"
+                    while i < bytes.count, bytes[i] != UInt8(ascii: ","), bytes[i] != 0x0A, bytes[i] != 0x0D {
+                        field.append(bytes[i])
+                        i += 1
+                    }
+                }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: ","):
+                endField()
+                i += 1
+            case 0x0D where i + 1 < bytes.count && bytes[i + 1] == 0x0A:
+                endRecord()
+                i += 2
+                line += 1
+                recordLine = line
+            case 0x0A, 0x0D:
+                endRecord()
+                i += 1
+                line += 1
+                recordLine = line
+            case UInt8(ascii: "\""):
+                problem = problem ?? "a quote inside an unquoted field"
+                field.append(b)
+                i += 1
+            default:
+                field.append(b)
+                i += 1
+            }
+        }
+        if !field.isEmpty || !fields.isEmpty || fieldWasQuoted { endRecord() }
+        return records
+    }
+
+    /// One record as CSV text, quoting only fields that need it; CRLF line end.
+    public static func line(_ fields: [String]) -> String {
+        fields.map { f in
+            // Scalars, not Characters: "\r\n" is one Character and would hide both.
+            let needsQuotes = f.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                || f.first == " " || f.last == " "
+            return needsQuotes ? "\"" + f.replacingAll("\"", with: "\"\"") + "\"" : f
+        } .joined(separator: ",") + "\r\n"
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        out.reserveCapacity(count)
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

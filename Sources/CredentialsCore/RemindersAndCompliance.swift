@@ -1,0 +1,81 @@
+/// Expiry reminders (contract sections 7 and 8).
+public enum Reminders {
+    public static let defaultDaysBefore = [30, 7, 1]
+    public static let maxOffsets = 10
+    public static let maxDaysBefore = 365
+
+    /// One reminder of a credential version: `d` days before expiry, or the one after it.
+    public enum Offset: Hashable, Sendable {
+        case daysBefore(Int)
+        case expired
+
+        public var key: String {
+            switch self {
+            case .daysBefore(let d): return String(d)
+            case .expired: return "expired"
+            }
+        }
+
+        public init?(key: String) {
+            if key == "expired" { self = .expired; return }
+            guard let d = Int(key), d >= 1, d <= Reminders.maxDaysBefore, String(d) == key else { return nil }
+            self = .daysBefore(d)
+        }
+    }
+
+    /// The reminders due by `asOf` for an expiration date, before removing those already sent.
+    /// Before or on the expiration day: each offset `d` with `expiration - d <= asOf`. After it, the
+    /// single `expired` reminder replaces them (nobody needs "30 days left" after the fact).
+    public static func due(expiration: CalendarDate, offsets: [Int], asOf: CalendarDate) -> [(Offset, CalendarDate)] {
+        if expiration < asOf { return [(.expired, expiration.adding(days: 1))] }
+        return offsets.sorted(by: >).compactMap { d in
+            let dueOn = expiration.adding(days: -d)
+            return dueOn <= asOf ? (.daysBefore(d), dueOn) : nil
+        }
+    }
+}
+
+/// Compliance with the credential types a user's teams require.
+public enum Compliance {
+    public enum Status: String, CaseIterable, Sendable {
+        /// Best first. A pending or rejected credential ranks above an expired one: it is a renewal
+        /// on its way, while an expired one is certainly out of date.
+        case compliant, expiring, notApproved = "not_approved", expired, missing
+
+        /// Better statuses first: a user with several credentials of one type is judged by the best.
+        var rank: Int { Status.allCases.firstIndex(of: self)! }
+
+        public func isBetter(than other: Status) -> Bool { rank < other.rank }
+    }
+
+    public enum Verdict: String, CaseIterable, Sendable {
+        case compliant, expiring
+        case nonCompliant = "non_compliant"
+    }
+
+    /// The status one credential gives, from its latest version.
+    public static func status(approval: ApprovalStatus, expiration: CalendarDate?, asOf: CalendarDate, windowDays: Int) -> Status {
+        guard approval == .approved else { return .notApproved }
+        switch ExpiryStatus.of(expiration: expiration, asOf: asOf, windowDays: windowDays) {
+        case .valid: return .compliant
+        case .expiring: return .expiring
+        case .expired: return .expired
+        }
+    }
+
+    /// The best of several statuses for one required type; `missing` when there are none.
+    public static func best(_ statuses: [Status]) -> Status {
+        statuses.min { $0.rank < $1.rank } ?? .missing
+    }
+
+    /// All compliant: compliant; nothing worse than expiring: expiring; else non-compliant.
+    /// No required type at all is compliant.
+    public static func verdict(_ statuses: [Status]) -> Verdict {
+        if statuses.allSatisfy({ $0 == .compliant }) { return .compliant }
+        if statuses.allSatisfy({ $0 == .compliant || $0 == .expiring }) { return .expiring }
+        return .nonCompliant
+    }
+
+    /// Gaps first: worst status first.
+    public static func worstFirst(_ a: Status, _ b: Status) -> Bool { a.rank > b.rank }
+}

@@ -1,0 +1,186 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `credentials.import`: CSV bulk upload, checked row by row with the rules of `credentials.add`.
+enum ImportMethods {
+    static let maxRows = 20_000
+    static let required = ["email", "credential_type", "issue_date"]
+    static let optional = ["expiration_date", "document_number"]
+    /// The column `failedRowsCsv` adds; ignored on import so a fixed file can be uploaded as it is.
+    static let errorColumn = "error"
+
+    static let resultSchema: Schema = .named("ImportResult", .object([
+        Property("dryRun", .boolean), Property("mode", .oneOf(["all_or_nothing", "valid_rows"])),
+        Property("created", .integer(minimum: 0, maximum: nil), "Credentials created (with dryRun: that would be)."),
+        Property("failed", .integer(minimum: 0, maximum: nil), "Rows that failed."),
+        Property("errors", .array(.named("ImportError", .object([
+            Property("line", .integer(minimum: 1, maximum: nil), "The physical line where the record starts (the header is line 1)."),
+            Property("column", .nullable(.string()), "The column at fault, or null for the whole row."),
+            Property("reason", .string()), Property("message", .string()),
+        ])))),
+        Property("failedRowsCsv", .nullable(.string()), "The failed rows as CSV, with an error column, ready to fix and upload again; null when none failed."),
+    ]))
+
+    static let all: [Method] = [
+        Method("credentials.import", summary: "Adds credentials from CSV. Admin with createReports.",
+               description: "RFC 4180 CSV (BOM, CRLF or LF, quotes) with the header email, credential_type, issue_date, expiration_date, document_number in any order and case, up to 20,000 rows. Users are matched by email (active users only), types by name (any case). all_or_nothing (default) writes nothing when any row fails; valid_rows writes the good rows. Row failures are a result, not an error.",
+               access: .ready,
+               params: [Property("csv", .string()), .optional("dryRun", .boolean), .optional("mode", .oneOf(["all_or_nothing", "valid_rows"])),
+                        .optional("approve", .boolean, "Approve what it adds.")],
+               result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: importCSV),
+    ]
+
+    struct RowError {
+        var line: Int
+        var column: String?
+        var reason: String
+        var message: String
+    }
+
+    struct GoodRow {
+        var userID: String
+        var typeID: String
+        var fields: (CalendarDate, CalendarDate?, String?)
+    }
+
+    struct RowErrors: Error {
+        var list: [RowError]
+    }
+
+    /// Checks rows with the rules of `credentials.add`, remembering users and types already looked up.
+    struct RowChecker {
+        let service: Service
+        let header: [String]
+        let columns: [String: Int]
+        var users: [String: String?] = [:]
+        var types: [String: CredentialType?] = [:]
+
+        mutating func check(_ row: CSV.Record) throws -> Result<GoodRow, RowErrors> {
+            var problems: [RowError] = []
+            func fail(_ column: String?, _ reason: String, _ message: String) {
+                problems.append(RowError(line: row.line, column: column, reason: reason, message: message))
+            }
+            if let problem = row.problem {
+                fail(nil, "malformed_row", "the row is not valid CSV: \(problem)")
+                return .failure(RowErrors(list: problems))
+            }
+            if row.fields.count != header.count {
+                fail(nil, "field_count", "has \(row.fields.count) fields; the header has \(header.count)")
+                return .failure(RowErrors(list: problems))
+            }
+            let columns = self.columns
+            func value(_ name: String) -> String { columns[name].map { row.fields[$0] } ?? "" }
+            // The user: active, by email.
+            var userID: String? = nil
+            if let key = try? UserFields.email(value("email")).key {
+                if users[key] == nil {
+                    users[key] = try UserStore(service.db).find(emailKey: key).flatMap { $0.user.status == .active ? $0.user.id : nil }
+                }
+                userID = users[key] ?? nil
+            }
+            if userID == nil { fail("email", "unknown_user", "no active user has this email") }
+            // The type: by name in any case, not archived.
+            let typeName = value("credential_type").trimmingCharacters(in: .whitespaces).lowercased()
+            if types[typeName] == nil { types[typeName] = try CredentialStore(service.db).findType(name: typeName) }
+            let type = types[typeName] ?? nil
+            if type == nil { fail("credential_type", "unknown_type", "no credential type has this name") }
+            if let type, type.archived { fail("credential_type", "type_archived", "the credential type is archived") }
+            // Dates and document number.
+            var fields: (CalendarDate, CalendarDate?, String?)? = nil
+            do {
+                let issue = try CredentialFields.date(value("issue_date").trimmingCharacters(in: .whitespaces), field: "issue_date")
+                let expText = value("expiration_date").trimmingCharacters(in: .whitespaces)
+                let expiration = expText.isEmpty ? nil : try CredentialFields.date(expText, field: "expiration_date")
+                try CredentialFields.checkDates(issue: issue, expiration: expiration, requiresExpiration: type?.requiresExpiration ?? false,
+                                                expirationField: "expiration_date")
+                fields = (issue, expiration, try CredentialFields.documentNumber(value("document_number"), field: "document_number"))
+            } catch {
+                if case .invalid(let reason, let issues) = error { for i in issues { fail(i.field, reason, i.message) } }
+            }
+            guard problems.isEmpty, let userID, let type, let fields else { return .failure(RowErrors(list: problems)) }
+            return .success(GoodRow(userID: userID, typeID: type.id, fields: fields))
+        }
+    }
+
+    static func importCSV(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        guard actor.role == .admin && actor.permissions.has(.createReports) else {
+            throw DomainError.forbidden("Importing credentials needs an admin with createReports")
+        }
+        let dryRun = p.bool("dryRun") ?? false
+        let mode = p.string("mode") ?? "all_or_nothing"
+        let text = try p.required("csv")
+        let records: [CSV.Record]
+        do { records = try CSV.read(text) } catch {
+            guard case .unterminatedQuote(let line) = error else { throw DomainError.invalidField("csv", "cannot be read") }
+            throw DomainError.invalidField("csv", "the quoted field starting on line \(line) never closes")
+        }
+        guard let header = records.first else { throw DomainError.invalidField("csv", "is empty: it needs a header row") }
+        let columns = try columnIndex(header.fields)
+        let rows = records.dropFirst()
+        if rows.count > maxRows { throw DomainError.invalidField("csv", "has \(rows.count) rows; at most \(maxRows) at a time") }
+
+        var checker = RowChecker(service: service, header: header.fields, columns: columns)
+        var errors: [RowError] = []
+        var good: [GoodRow] = []
+        var failedLines: [Int: [String]] = [:]
+        for row in rows {
+            switch try checker.check(row) {
+            case .success(let g): good.append(g)
+            case .failure(let problems):
+                errors += problems.list
+                failedLines[row.line] = row.fields
+            }
+        }
+
+        let write = !dryRun && (mode == "valid_rows" || errors.isEmpty)
+        let created = mode == "valid_rows" || errors.isEmpty ? good.count : 0
+        if write && !good.isEmpty {
+            let approval: Approval? = p.bool("approve") == true ? Approval(status: .approved, reviewedBy: actor.id, reviewedAt: service.now) : nil
+            try service.db.write {
+                for row in good {
+                    let id = service.deps.newID("cred")
+                    try CredentialMethods.storeVersion(service, credentialID: id, ownerID: row.userID, typeID: row.typeID, number: 1,
+                                                       fields: row.fields, media: [], actor: actor.id, approval: approval)
+                    try service.audit("credentials.import", target: id, actor: actor.id, detail: ["userId": .string(row.userID), "typeId": .string(row.typeID)])
+                }
+            }
+        }
+        return [
+            "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failedLines.count),
+            "errors": .array(errors.map { ["line": .int($0.line), "column": .optional($0.column), "reason": .string($0.reason), "message": .string($0.message)] }),
+            "failedRowsCsv": failedLines.isEmpty ? .null : .string(failedRowsCSV(header: header.fields, rows: failedLines, errors: errors)),
+        ]
+    }
+
+    /// Header names to their positions. Unknown or repeated columns, or a missing required one, fail the whole file.
+    static func columnIndex(_ header: [String]) throws -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (i, raw) in header.enumerated() {
+            let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            if name == errorColumn { continue }
+            guard required.contains(name) || optional.contains(name) else {
+                throw DomainError.invalidField("csv", "has an unknown column \"\(raw.prefix(100))\"; the columns are \((required + optional).joined(separator: ", "))")
+            }
+            if index[name] != nil { throw DomainError.invalidField("csv", "has the column \(name) twice") }
+            index[name] = i
+        }
+        for name in required where index[name] == nil {
+            throw DomainError.invalidField("csv", "has no \(name) column")
+        }
+        return index
+    }
+
+    /// The failed rows in their original columns, plus an `error` column saying why.
+    static func failedRowsCSV(header: [String], rows: [Int: [String]], errors: [RowError]) -> String {
+        let keep = header.indices.filter { header[$0].trimmingCharacters(in: .whitespaces).lowercased() != errorColumn }
+        var out = CSV.line(keep.map { header[$0] } + [errorColumn])
+        for line in rows.keys.sorted() {
+            let fields = rows[line]!
+            let why = errors.filter { $0.line == line }.map { e in e.column.map { "\($0): \(e.message)" } ?? e.message }.joined(separator: "; ")
+            out += CSV.line(keep.map { $0 < fields.count ? fields[$0] : "" } + [why])
+        }
+        return out
+    }
+}

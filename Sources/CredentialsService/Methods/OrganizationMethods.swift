@@ -1,0 +1,207 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `settings.*`, `notifications.*` and `audit.list`.
+enum OrganizationMethods {
+    static let settingsSchema: Schema = .named("Settings", .object([
+        Property("expiringWindowDays", .integer(0...365), "Days before expiry a credential counts as expiring."),
+        Property("approvalsRequired", .boolean, "When false, new versions start approved."),
+    ]))
+    static let notificationSettingsSchema: Schema = .named("NotificationSettings", .object([
+        Property("userId", .string()), Property("enabled", .boolean),
+        Property("daysBefore", .array(.integer(1...Reminders.maxDaysBefore)), "Reminder offsets in days before expiry, largest first."),
+    ]))
+    static let reminderSchema: Schema = .named("Reminder", .object([
+        Property("id", .string(), "Opaque; pass to notifications.markSent."),
+        Property("credentialId", .string()), Property("version", .integer(minimum: 1, maximum: nil)),
+        Property("userId", .string()), Property("email", .string()), Property("typeName", .string()),
+        Property("expirationDate", CredentialJSON.date), Property("kind", .oneOf(["upcoming", "expired"])),
+        Property("daysBefore", .nullable(.integer(1...Reminders.maxDaysBefore)), "The offset; null for the expired reminder."),
+        Property("dueDate", CredentialJSON.date),
+    ]))
+    static let auditEntrySchema: Schema = .named("AuditEntry", .object([
+        Property("id", .string()), Property("at", UserJSON.timestamp), Property("actorId", .nullable(.string())),
+        Property("action", .string(), "The method that made the change (or session.login, session.locked, ...)."),
+        Property("targetId", .nullable(.string())), Property("detail", .object([], additional: true), "What changed; never a password, hash, media bytes or credential field value."),
+    ]))
+
+    static let all: [Method] = [
+        Method("settings.get", summary: "The organization's settings.", access: .ready, result: "settings", settingsSchema) { service, _ in
+            json(try service.orgSettings())
+        },
+        Method("settings.update", summary: "Changes the organization's settings; every computed status follows at once. Admin.",
+               access: .ready,
+               params: [.optional("expiringWindowDays", .integer(0...365)), .optional("approvalsRequired", .boolean)],
+               result: "settings", settingsSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: updateSettings),
+        Method("notifications.getSettings", summary: "A user's expiry reminder settings (default: enabled, 30, 7 and 1 days before).",
+               description: "One's own, or an admin for anyone.",
+               access: .ready, params: [.optional("userId", CredentialJSON.id, "Default: the caller.")],
+               result: "settings", notificationSettingsSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]) { service, p in
+            let userID = try reminderOwner(service, p)
+            let s = try OrganizationStore(service.db).notificationSettings(userID: userID)
+            return notificationJSON(userID, s.enabled, s.daysBefore)
+        },
+        Method("notifications.updateSettings", summary: "Changes a user's expiry reminder settings. One's own, or an admin for anyone.",
+               access: .ready,
+               params: [.optional("userId", CredentialJSON.id), .optional("enabled", .boolean),
+                        .optional("daysBefore", .array(.integer(1...Reminders.maxDaysBefore), maxItems: Reminders.maxOffsets, unique: true))],
+               result: "settings", notificationSettingsSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
+               run: updateNotificationSettings),
+        Method("notifications.due", summary: "Expiry reminders due by asOf and not yet marked sent, oldest due first. Admin.",
+               description: "Only the latest version of each credential counts; before expiry, one reminder per offset d once expirationDate - d <= asOf; after expiry, one expired reminder instead. Users with reminders off, and deactivated users, get none.",
+               access: .ready, params: [CredentialJSON.asOf, .optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")],
+               result: "due", CredentialJSON.items("DueReminders", reminderSchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: due),
+        Method("notifications.markSent", summary: "Marks reminders sent, so each is due once. Admin.",
+               access: .ready, params: [Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))],
+               result: "marked", .named("Marked", .object([Property("marked", .integer(minimum: 0, maximum: nil), "How many were not marked before.")])),
+               errors: [ErrorDoc(.forbidden, "forbidden")], run: markSent),
+        Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.",
+               access: .ready,
+               params: [.optional("actorId", CredentialJSON.id), .optional("since", UserJSON.timestamp, "Entries at or after this instant.")] + Page.params,
+               result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: auditList),
+    ]
+
+    static func json(_ s: OrgSettings) -> JSON {
+        ["expiringWindowDays": .int(s.expiringWindowDays), "approvalsRequired": .bool(s.approvalsRequired)]
+    }
+
+    static func updateSettings(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let s: OrgSettings = try service.db.write {
+            let store = OrganizationStore(service.db)
+            let before = try store.settings()
+            var s = before
+            if let w = p.int("expiringWindowDays") { s.expiringWindowDays = w }
+            if let a = p.bool("approvalsRequired") { s.approvalsRequired = a }
+            if s == before { return s }
+            try store.save(s)
+            var changes = JSONObject()
+            if s.expiringWindowDays != before.expiringWindowDays {
+                changes["expiringWindowDays"] = ["from": .int(before.expiringWindowDays), "to": .int(s.expiringWindowDays)]
+            }
+            if s.approvalsRequired != before.approvalsRequired {
+                changes["approvalsRequired"] = ["from": .bool(before.approvalsRequired), "to": .bool(s.approvalsRequired)]
+            }
+            try service.audit("settings.update", target: nil, actor: actor.id, detail: .object(changes))
+            return s
+        }
+        return json(s)
+    }
+
+    static func notificationJSON(_ userID: String, _ enabled: Bool, _ days: [Int]) -> JSON {
+        ["userId": .string(userID), "enabled": .bool(enabled), "daysBefore": .array(days.sorted(by: >).map { .int($0) })]
+    }
+
+    /// Whose reminder settings: one's own, or anyone's for an admin.
+    static func reminderOwner(_ service: Service, _ p: Params) throws -> String {
+        let actor = try service.requireActor()
+        let userID = p.string("userId") ?? actor.id
+        if userID != actor.id {
+            try UserRules.requireAdmin(actor)
+            guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+        }
+        return userID
+    }
+
+    static func updateNotificationSettings(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let userID = try reminderOwner(service, p)
+        let (enabled, days): (Bool, [Int]) = try service.db.write {
+            let store = OrganizationStore(service.db)
+            let before = try store.notificationSettings(userID: userID)
+            let enabled = p.bool("enabled") ?? before.enabled
+            let days = p["daysBefore"]?.arrayValue?.compactMap(\.intValue).sorted(by: >) ?? before.daysBefore
+            if enabled != before.enabled || days != before.daysBefore {
+                try store.saveNotificationSettings(userID: userID, enabled: enabled, daysBefore: days)
+                try service.audit("notifications.updateSettings", target: userID, actor: actor.id,
+                                  detail: ["enabled": .bool(enabled), "daysBefore": .array(days.map { .int($0) })])
+            }
+            return (enabled, days)
+        }
+        return notificationJSON(userID, enabled, days)
+    }
+
+    static func reminderID(_ c: OrganizationStore.ReminderCandidate, _ o: Reminders.Offset) -> String {
+        "\(c.credentialID):\(c.version):\(o.key)"
+    }
+
+    static func due(_ service: Service, _ p: Params) throws -> JSON {
+        try UserRules.requireAdmin(try service.requireActor())
+        let clock = try CredentialMethods.expiryClock(service, p)
+        let limit = p.int("limit") ?? 1000
+        let store = OrganizationStore(service.db)
+        let until = clock.asOf.adding(days: try store.largestOffset())
+        var items: [(due: CalendarDate, json: JSON)] = []
+        var after: (String, String)? = nil
+        // Candidates come in expiration order; read them in pages until enough reminders are found.
+        scan: while true {
+            let page = try store.reminderCandidates(asOf: clock.asOf, until: until, after: after, limit: 1000)
+            for c in page {
+                for (offset, dueOn) in Reminders.due(expiration: c.expiration, offsets: c.daysBefore, asOf: clock.asOf)
+                where !c.sent.contains(offset.key) {
+                    var daysBefore: JSON = .null
+                    if case .daysBefore(let d) = offset { daysBefore = .int(d) }
+                    items.append((dueOn, [
+                        "id": .string(reminderID(c, offset)), "credentialId": .string(c.credentialID), "version": .int(c.version),
+                        "userId": .string(c.userID), "email": .string(c.email), "typeName": .string(c.typeName),
+                        "expirationDate": .string(c.expiration.description), "kind": offset == .expired ? "expired" : "upcoming",
+                        "daysBefore": daysBefore, "dueDate": .string(dueOn.description),
+                    ]))
+                }
+                if items.count >= limit { break scan }
+            }
+            guard page.count == 1000, let last = page.last else { break }
+            after = (last.expiration.description, last.credentialID)
+        }
+        let ordered = items.enumerated().sorted { ($0.element.due, $0.offset) < ($1.element.due, $1.offset) }.prefix(limit)
+        return ["items": .array(ordered.map(\.element.json))]
+    }
+
+    static func markSent(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let ids = p["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        var parsed: [(String, Int, String)] = []
+        for (i, id) in ids.enumerated() {
+            let parts = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, let v = Int(parts[1]), v >= 1, Reminders.Offset(key: parts[2]) != nil else {
+                throw DomainError.invalidField("ids[\(i)]", "is not a reminder id from notifications.due")
+            }
+            parsed.append((parts[0], v, parts[2]))
+        }
+        let marked: Int = try service.db.write {
+            let credentials = CredentialStore(service.db)
+            let store = OrganizationStore(service.db)
+            var marked = 0
+            for (i, (credentialID, version, offset)) in parsed.enumerated() {
+                guard let c = try credentials.find(id: credentialID), version <= c.versionCount else {
+                    throw DomainError.invalidField("ids[\(i)]", "names no credential version")
+                }
+                if try store.markSent(credentialID: credentialID, version: version, offset: offset, at: service.now, by: actor.id) { marked += 1 }
+            }
+            try service.audit("notifications.markSent", target: nil, actor: actor.id, detail: ["marked": .int(marked), "ids": .array(ids.map(JSON.string))])
+            return marked
+        }
+        return ["marked": .int(marked)]
+    }
+
+    static func auditList(_ service: Service, _ p: Params) throws -> JSON {
+        try UserRules.requireAdmin(try service.requireActor())
+        let page = try Page(p)
+        if let since = p.string("since"), Timestamp.parse(since) == nil {
+            throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")
+        }
+        let after = try page.after.map { key -> Int64 in
+            guard let n = Int64(key) else { throw DomainError.invalidField("cursor", "is not a cursor this list returned") }
+            return n
+        }
+        let (entries, more) = try AuditLog(service.db).list(actorID: p.string("actorId"), since: p.string("since"), afterSeq: after, limit: page.limit)
+        let items: [JSON] = entries.map { e in
+            ["id": .string(String(e.seq)), "at": .string(e.at), "actorId": .optional(e.actorID), "action": .string(e.action),
+             "targetId": .optional(e.targetID), "detail": (try? JSONParser.parseValue(e.detail)) ?? [:]]
+        }
+        return Page.result(items, lastKey: entries.last.map { String($0.seq) }, more: more)
+    }
+}

@@ -1,0 +1,189 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `teams.*` (admins change, everyone signed in lists) and `compliance.*`.
+enum TeamMethods {
+    static let teamSchema: Schema = .named("Team", .object([
+        Property("id", .string()), Property("name", .string()),
+        Property("memberIds", .array(.string())), Property("requiredTypeIds", .array(.string())),
+        Property("createdAt", UserJSON.timestamp), Property("updatedAt", UserJSON.timestamp),
+    ]))
+    static let complianceStatus = Schema.oneOf(Compliance.Status.allCases.map(\.rawValue))
+    static let verdict = Schema.oneOf(Compliance.Verdict.allCases.map(\.rawValue))
+    static let itemSchema: Schema = .named("ComplianceItem", .object([
+        Property("typeId", .string()), Property("typeName", .string()), Property("status", complianceStatus),
+        Property("credentialId", .nullable(.string()), "The credential that decides the status, when the caller may see it."),
+    ]))
+    static let checkSchema: Schema = .named("ComplianceCheck", .object([
+        Property("userId", .string()), Property("asOf", CredentialJSON.date), Property("verdict", verdict),
+        Property("items", .array(itemSchema), "One per required type, gaps first."),
+    ]))
+    static let memberSchema: Schema = .named("ComplianceMember", .object([
+        Property("userId", .string()), Property("email", .string()), Property("firstName", .string()), Property("lastName", .string()),
+        Property("verdict", verdict), Property("items", .array(itemSchema)),
+    ]))
+    static let reportSchema: Schema = .named("ComplianceReport", .object([
+        Property("teamId", .string()), Property("teamName", .string()), Property("asOf", CredentialJSON.date),
+        Property("summary", .object([Property("members", .integer(minimum: 0, maximum: nil)), Property("compliant", .integer(minimum: 0, maximum: nil)),
+                                     Property("expiring", .integer(minimum: 0, maximum: nil)), Property("nonCompliant", .integer(minimum: 0, maximum: nil))])),
+        Property("members", .array(memberSchema), "Non-compliant members first, then expiring, then compliant."),
+    ]))
+    static let teamID = Property("teamId", CredentialJSON.id)
+    static let changeErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
+
+    static let all: [Method] = [
+        Method("teams.create", summary: "Creates a team. Admin.", access: .ready,
+               params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
+               result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
+        Method("teams.list", summary: "Teams in creation order.", access: .ready, params: Page.params,
+               result: "page", Page.schema("TeamPage", of: teamSchema)) { service, p in
+            let page = try Page(p)
+            let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
+            return Page.result(teams.map(json), lastKey: teams.last?.id, more: more)
+        },
+        Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", access: .ready,
+               params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, true) },
+        Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", access: .ready,
+               params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, false) },
+        Method("teams.setRequiredTypes", summary: "Sets the credential types a team requires (replacing the list). Admin.",
+               access: .ready, params: [teamID, Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
+               result: "team", teamSchema, errors: changeErrors + [ErrorDoc(.conflict, "type_archived")], run: setRequiredTypes),
+        Method("compliance.check", summary: "Per type required by the user's teams: compliant, expiring, expired, not_approved or missing; and a verdict.",
+               description: "Own, or another user's with viewReports. Several credentials of one type: the best counts.",
+               access: .ready, params: [UserJSON.userID, CredentialJSON.asOf], result: "check", checkSchema,
+               errors: changeErrors, run: check),
+        Method("compliance.report", summary: "compliance.check for every member of a team, gaps first. Needs viewReports.",
+               access: .ready, params: [teamID, CredentialJSON.asOf], result: "report", reportSchema, errors: changeErrors, run: report),
+    ]
+
+    static func json(_ t: Team) -> JSON {
+        ["id": .string(t.id), "name": .string(t.name), "memberIds": .array(t.memberIDs.map(JSON.string)),
+         "requiredTypeIds": .array(t.requiredTypeIDs.map(JSON.string)),
+         "createdAt": .string(Timestamp.format(millis: t.createdAt)), "updatedAt": .string(Timestamp.format(millis: t.updatedAt))]
+    }
+
+    static func find(_ service: Service, _ id: String) throws -> Team {
+        guard let t = try TeamStore(service.db).find(id: id) else { throw DomainError.notFound("No team \(id.prefix(100))") }
+        return t
+    }
+
+    static func create(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let name = try CredentialFields.typeName(p.required("name"))
+        let id = service.deps.newID("team")
+        try service.db.write {
+            let teams = TeamStore(service.db)
+            if try teams.nameTaken(name) { throw DomainError.conflict(reason: "name_taken", message: "Another team has this name") }
+            try teams.insert(id: id, name: name, at: service.now)
+            try service.audit("teams.create", target: id, actor: actor.id, detail: ["name": .string(name)])
+        }
+        return json(try find(service, id))
+    }
+
+    static func membership(_ service: Service, _ p: Params, _ member: Bool) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let team = try find(service, p.required("teamId"))
+        let userID = try p.required("userId")
+        guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+        try service.db.write {
+            if try TeamStore(service.db).setMember(teamID: team.id, userID: userID, member, at: service.now) {
+                try service.audit(member ? "teams.addMember" : "teams.removeMember", target: team.id, actor: actor.id, detail: ["userId": .string(userID)])
+            }
+        }
+        return json(try find(service, team.id))
+    }
+
+    static func setRequiredTypes(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        let team = try find(service, p.required("teamId"))
+        let typeIDs = p["typeIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        for (i, id) in typeIDs.enumerated() {
+            guard let t = try CredentialStore(service.db).findType(id: id) else {
+                throw DomainError.invalidField("typeIds[\(i)]", "names no credential type")
+            }
+            if t.archived && !team.requiredTypeIDs.contains(id) {
+                throw DomainError.conflict(reason: "type_archived", message: "The credential type \(t.name) is archived")
+            }
+        }
+        try service.db.write {
+            try TeamStore(service.db).setRequiredTypes(teamID: team.id, typeIDs: typeIDs, at: service.now)
+            try service.audit("teams.setRequiredTypes", target: team.id, actor: actor.id, detail: ["typeIds": .array(typeIDs.map(JSON.string))])
+        }
+        return json(try find(service, team.id))
+    }
+
+    /// Another user's compliance needs viewReports; one's own is always readable.
+    static func requireViewReports(_ actor: User, for userID: String?) throws {
+        if userID == actor.id { return }
+        guard actor.permissions.has(.viewReports) else { throw DomainError.forbidden("Reading another user's compliance needs viewReports") }
+    }
+
+    /// One user's status per required type, gaps first, and the verdict.
+    static func evaluate(_ service: Service, actor: User, userID: String, types: [(id: String, name: String)], clock: ExpiryClock)
+        throws -> (verdict: Compliance.Verdict, items: [JSON])
+    {
+        let holdings = try TeamStore(service.db).holdings(userID: userID, typeIDs: types.map(\.id))
+        var rows: [(status: Compliance.Status, json: JSON)] = []
+        for t in types {
+            var best: (Compliance.Status, String?)? = nil
+            for h in holdings where h.typeID == t.id {
+                let s = Compliance.status(approval: h.approval, expiration: h.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
+                if best.map({ s.isBetter(than: $0.0) }) ?? true {
+                    best = (s, CredentialAccess.canView(actor, ownerID: userID, latestApproval: h.approval) ? h.credentialID : nil)
+                }
+            }
+            let status = best?.0 ?? .missing
+            rows.append((status, ["typeId": .string(t.id), "typeName": .string(t.name), "status": .string(status.rawValue),
+                                  "credentialId": .optional(best?.1)]))
+        }
+        // Stable: worst first, then in the types' name order.
+        let ordered = rows.enumerated().sorted { a, b in
+            a.element.status == b.element.status ? a.offset < b.offset : Compliance.worstFirst(a.element.status, b.element.status)
+        }.map(\.element)
+        return (Compliance.verdict(ordered.map(\.status)), ordered.map(\.json))
+    }
+
+    static func check(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let userID = try p.required("userId")
+        try requireViewReports(actor, for: userID)
+        guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+        let clock = try CredentialMethods.expiryClock(service, p)
+        let types = try TeamStore(service.db).requiredTypes(userID: userID)
+        let (verdict, items) = try evaluate(service, actor: actor, userID: userID, types: types, clock: clock)
+        return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue), "items": .array(items)]
+    }
+
+    static func report(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        try requireViewReports(actor, for: nil)
+        let team = try find(service, p.required("teamId"))
+        let clock = try CredentialMethods.expiryClock(service, p)
+        let credentialTypes = CredentialStore(service.db)
+        let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        let users = UserStore(service.db)
+        var members: [(verdict: Compliance.Verdict, sortKey: [String], json: JSON)] = []
+        var counts: [Compliance.Verdict: Int] = [:]
+        for userID in team.memberIDs {
+            guard let u = try users.find(id: userID)?.user else { continue }
+            let (verdict, items) = try evaluate(service, actor: actor, userID: userID, types: types, clock: clock)
+            counts[verdict, default: 0] += 1
+            members.append((verdict, [u.lastName.lowercased(), u.firstName.lowercased(), u.id],
+                            ["userId": .string(u.id), "email": .string(u.email), "firstName": .string(u.firstName), "lastName": .string(u.lastName),
+                             "verdict": .string(verdict.rawValue), "items": .array(items)]))
+        }
+        let rank: [Compliance.Verdict: Int] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
+        members.sort { (rank[$0.verdict]!, $0.sortKey.joined(separator: "\u{0}")) < (rank[$1.verdict]!, $1.sortKey.joined(separator: "\u{0}")) }
+        return [
+            "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
+            "summary": ["members": .int(members.count), "compliant": .int(counts[.compliant] ?? 0),
+                        "expiring": .int(counts[.expiring] ?? 0), "nonCompliant": .int(counts[.nonCompliant] ?? 0)],
+            "members": .array(members.map(\.json)),
+        ]
+    }
+}

@@ -1,0 +1,192 @@
+import CredentialsCore
+
+/// Organization settings, reminder settings and the reminders already sent.
+public struct OrganizationStore {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public func settings() throws -> OrgSettings {
+        try db.first("SELECT expiring_window_days, approvals_required FROM org_settings WHERE id = 1") {
+            OrgSettings(expiringWindowDays: Int($0.int(0)), approvalsRequired: $0.bool(1))
+        } ?? OrgSettings()
+    }
+
+    public func save(_ s: OrgSettings) throws {
+        try db.run("UPDATE org_settings SET expiring_window_days = ?, approvals_required = ? WHERE id = 1", s.expiringWindowDays, s.approvalsRequired)
+    }
+
+    /// A user's reminder settings: enabled, and the offsets in days (largest first).
+    public func notificationSettings(userID: String) throws -> (enabled: Bool, daysBefore: [Int]) {
+        try db.first("SELECT enabled, days_before FROM notification_settings WHERE user_id = ?", userID) {
+            ($0.bool(0), Self.offsets($0.text(1)))
+        } ?? (true, Reminders.defaultDaysBefore)
+    }
+
+    public func saveNotificationSettings(userID: String, enabled: Bool, daysBefore: [Int]) throws {
+        try db.run("INSERT INTO notification_settings (user_id, enabled, days_before) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET enabled = excluded.enabled, days_before = excluded.days_before",
+                   userID, enabled, daysBefore.map(String.init).joined(separator: ","))
+    }
+
+    static func offsets(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0) } }
+
+    /// A credential's latest version whose reminders may be due, with what a reminder needs.
+    public struct ReminderCandidate: Equatable, Sendable {
+        public var credentialID: String
+        public var version: Int
+        public var userID: String
+        public var email: String
+        public var typeName: String
+        public var expiration: CalendarDate
+        public var daysBefore: [Int]
+        public var sent: Set<String>
+    }
+
+    /// Latest versions of active users' credentials with reminders on, expiring on or before
+    /// `until`, in expiration order after `after`. Expired ones whose `expired` reminder was sent
+    /// are left out here, in SQL, so a long history of sent reminders is skipped by the index.
+    public func reminderCandidates(asOf: CalendarDate, until: CalendarDate, after: (expiration: String, id: String)?, limit: Int) throws -> [ReminderCandidate] {
+        var out: [ReminderCandidate] = []
+        try db.query("""
+            SELECT c.id, c.version_count, c.user_id, u.email, t.name, c.latest_expiration, coalesce(n.days_before, ?),
+                   (SELECT group_concat(offset_key) FROM reminders_sent r WHERE r.credential_id = c.id AND r.version = c.version_count)
+            FROM credentials c INDEXED BY credentials_expiration
+            JOIN users u ON u.id = c.user_id AND u.status = 'active'
+            JOIN credential_types t ON t.id = c.type_id
+            LEFT JOIN notification_settings n ON n.user_id = c.user_id
+            WHERE c.latest_expiration IS NOT NULL AND c.latest_expiration <= ? AND (c.latest_expiration, c.id) > (?, ?)
+              AND coalesce(n.enabled, 1) = 1
+              AND NOT (c.latest_expiration < ? AND EXISTS (SELECT 1 FROM reminders_sent r
+                       WHERE r.credential_id = c.id AND r.version = c.version_count AND r.offset_key = 'expired'))
+            ORDER BY c.latest_expiration, c.id
+            LIMIT ?
+            """, [Reminders.defaultDaysBefore.map(String.init).joined(separator: ","), until.description,
+                  after?.expiration ?? "", after?.id ?? "", asOf.description, limit]) { r in
+            guard let exp = CalendarDate(r.text(5)) else { return }
+            out.append(ReminderCandidate(credentialID: r.text(0), version: Int(r.int(1)), userID: r.text(2), email: r.text(3),
+                                         typeName: r.text(4), expiration: exp, daysBefore: Self.offsets(r.text(6)),
+                                         sent: Set((r.optionalText(7) ?? "").split(separator: ",").map(String.init))))
+        }
+        return out
+    }
+
+    /// The largest reminder offset any user has (the default's when nobody set one).
+    public func largestOffset() throws -> Int {
+        var largest = Reminders.defaultDaysBefore.max() ?? 0
+        try db.query("SELECT days_before FROM notification_settings WHERE enabled = 1") { largest = max(largest, Self.offsets($0.text(0)).max() ?? 0) }
+        return largest
+    }
+
+    /// Marks a reminder sent; false when it already was.
+    public func markSent(credentialID: String, version: Int, offset: String, at: Int64, by: String) throws -> Bool {
+        try db.run("INSERT OR IGNORE INTO reminders_sent (credential_id, version, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?, ?)",
+                   credentialID, version, offset, at, by) == 1
+    }
+}
+
+/// A team: members and the credential types it requires.
+public struct Team: Equatable, Sendable {
+    public var id: String
+    public var name: String
+    public var memberIDs: [String]
+    public var requiredTypeIDs: [String]
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+public struct TeamStore {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public func insert(id: String, name: String, at: Int64) throws {
+        try db.run("INSERT INTO teams (id, name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", id, name, name.lowercased(), at, at)
+    }
+
+    public func nameTaken(_ name: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM teams WHERE name_key = ?", name.lowercased()) ?? 0 > 0
+    }
+
+    public func find(id: String) throws -> Team? {
+        guard var t = try db.first("SELECT id, name, created_at, updated_at FROM teams WHERE id = ?", id, map: {
+            Team(id: $0.text(0), name: $0.text(1), memberIDs: [], requiredTypeIDs: [], createdAt: $0.int(2), updatedAt: $0.int(3))
+        }) else { return nil }
+        t.memberIDs = try db.all("SELECT user_id FROM team_members WHERE team_id = ? ORDER BY user_id", id) { $0.text(0) }
+        t.requiredTypeIDs = try db.all("SELECT type_id FROM team_required_types WHERE team_id = ? ORDER BY type_id", id) { $0.text(0) }
+        return t
+    }
+
+    public func list(afterID: String?, limit: Int) throws -> (teams: [Team], more: Bool) {
+        let ids = try db.all("SELECT id FROM teams WHERE id > ? ORDER BY id LIMIT ?", afterID ?? "", limit + 1) { $0.text(0) }
+        let teams = try ids.prefix(limit).compactMap { try find(id: $0) }
+        return (teams, ids.count > limit)
+    }
+
+    /// Adds (`true`) or removes a member; returns whether anything changed.
+    public func setMember(teamID: String, userID: String, _ member: Bool, at: Int64) throws -> Bool {
+        let changed = member
+            ? try db.run("INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?, ?)", teamID, userID)
+            : try db.run("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID)
+        if changed > 0 { try touch(teamID, at) }
+        return changed > 0
+    }
+
+    public func setRequiredTypes(teamID: String, typeIDs: [String], at: Int64) throws {
+        try db.run("DELETE FROM team_required_types WHERE team_id = ?", teamID)
+        for t in typeIDs { try db.run("INSERT INTO team_required_types (team_id, type_id) VALUES (?, ?)", teamID, t) }
+        try touch(teamID, at)
+    }
+
+    func touch(_ teamID: String, _ at: Int64) throws {
+        try db.run("UPDATE teams SET updated_at = ? WHERE id = ?", at, teamID)
+    }
+
+    /// Whether any team requires the type (then it cannot be archived).
+    public func typeRequired(_ typeID: String) throws -> Bool {
+        try db.scalarInt("SELECT count(*) FROM team_required_types WHERE type_id = ?", typeID) ?? 0 > 0
+    }
+
+    /// The types required of a user by all their teams, with names, in name order.
+    public func requiredTypes(userID: String) throws -> [(id: String, name: String)] {
+        try db.all("""
+            SELECT DISTINCT t.id, t.name FROM team_members m
+            JOIN team_required_types r ON r.team_id = m.team_id JOIN credential_types t ON t.id = r.type_id
+            WHERE m.user_id = ? ORDER BY t.name, t.id
+            """, userID) { ($0.text(0), $0.text(1)) }
+    }
+
+    /// The latest approval and expiration of each of a user's credentials of the given types.
+    public func holdings(userID: String, typeIDs: [String]) throws -> [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)] {
+        guard !typeIDs.isEmpty else { return [] }
+        var out: [(String, String, ApprovalStatus, CalendarDate?)] = []
+        let marks = typeIDs.map { _ in "?" }.joined(separator: ", ")
+        try db.query("SELECT type_id, id, latest_approval, latest_expiration FROM credentials INDEXED BY credentials_user WHERE user_id = ? AND type_id IN (\(marks))",
+                     [userID] + typeIDs) { r in
+            out.append((r.text(0), r.text(1), ApprovalStatus(rawValue: r.text(2)) ?? .pending, r.optionalText(3).flatMap(CalendarDate.init)))
+        }
+        return out
+    }
+}
+
+extension AuditLog {
+    public struct Entry: Equatable, Sendable {
+        public var seq: Int64
+        public var at: String
+        public var actorID: String?
+        public var action: String
+        public var targetID: String?
+        public var detail: String
+    }
+
+    /// Entries in the order they were written, after `afterSeq`, by `actorID`, at or after `since`.
+    public func list(actorID: String?, since: String?, afterSeq: Int64?, limit: Int) throws -> (entries: [Entry], more: Bool) {
+        var entries = try db.all("""
+            SELECT seq, at, actor_id, action, target_id, detail FROM audit_log
+            WHERE seq > ? AND (? IS NULL OR actor_id = ?) AND (? IS NULL OR at >= ?)
+            ORDER BY seq LIMIT ?
+            """, afterSeq ?? 0, actorID, actorID, since, since, limit + 1) { r in
+            Entry(seq: r.int(0), at: r.text(1), actorID: r.optionalText(2), action: r.text(3), targetID: r.optionalText(4), detail: r.text(5))
+        }
+        let more = entries.count > limit
+        if more { entries.removeLast() }
+        return (entries, more)
+    }
+}
