@@ -86,20 +86,23 @@ enum ImportMethods {
             let type = types[typeName] ?? nil
             if type == nil { fail("credential_type", "unknown_type", "no credential type has this name") }
             if let type, type.archived { fail("credential_type", "type_archived", "the credential type is archived") }
-            // Dates and document number.
-            var fields: (CalendarDate, CalendarDate?, String?)? = nil
+            // Dates, then the document number: each column's problem is reported.
+            func record(_ error: DomainError) {
+                if case .invalid(let reason, let issues) = error { for i in issues { fail(i.field, reason, i.message) } }
+            }
+            var dates: (CalendarDate, CalendarDate?)? = nil
             do {
                 let issue = try CredentialFields.date(value("issue_date").trimmingCharacters(in: .whitespaces), field: "issue_date")
                 let expText = value("expiration_date").trimmingCharacters(in: .whitespaces)
                 let expiration = expText.isEmpty ? nil : try CredentialFields.date(expText, field: "expiration_date")
                 try CredentialFields.checkDates(issue: issue, expiration: expiration, requiresExpiration: type?.requiresExpiration ?? false,
                                                 expirationField: "expiration_date")
-                fields = (issue, expiration, try CredentialFields.documentNumber(value("document_number"), field: "document_number"))
-            } catch {
-                if case .invalid(let reason, let issues) = error { for i in issues { fail(i.field, reason, i.message) } }
-            }
-            guard problems.isEmpty, let userID, let type, let fields else { return .failure(RowErrors(list: problems)) }
-            return .success(GoodRow(userID: userID, typeID: type.id, fields: fields))
+                dates = (issue, expiration)
+            } catch { record(error) }
+            var document: String? = nil
+            do { document = try CredentialFields.documentNumber(value("document_number"), field: "document_number") } catch { record(error) }
+            guard problems.isEmpty, let userID, let type, let dates else { return .failure(RowErrors(list: problems)) }
+            return .success(GoodRow(userID: userID, typeID: type.id, fields: (dates.0, dates.1, document)))
         }
     }
 

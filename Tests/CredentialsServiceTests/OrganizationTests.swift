@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+struct SettingsTests {
+    @Test func adminsChangeSettingsAndStatusesFollowAtOnce() throws {
+        let path = tempDatabasePath()
+        let (admin, me) = try bootstrap(try Database(path: path))
+        #expect(admin.ok("settings.get") == ["expiringWindowDays": 30, "approvalsRequired": true])
+        let t = admin.createType("L")
+        let id = admin.addCredential(user: me, type: t, expiration: "2026-02-15")["id"]!
+        #expect(admin.ok("credentials.get", ["credentialId": id])["latestVersion"]?["expiryStatus"] == "valid")
+        // Another process changes the window: this one sees it on its next call.
+        let other = TestClient(db: try Database(path: path))
+        other.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        #expect(other.ok("settings.update", ["expiringWindowDays": 60]) == ["expiringWindowDays": 60, "approvalsRequired": true])
+        #expect(admin.ok("credentials.get", ["credentialId": id])["latestVersion"]?["expiryStatus"] == "expiring")
+        #expect(admin.ok("credentials.list", ["expiryStatus": "expiring"])["items"]?.arrayValue?.count == 1)
+        // Without required approvals, new versions start approved.
+        admin.ok("settings.update", ["approvalsRequired": false])
+        #expect(admin.addCredential(user: me, type: t)["latestVersion"]?["approval"]?["status"] == "approved")
+        #expect(admin.failure("settings.update", ["expiringWindowDays": 366])?.code == -32602)
+        #expect(admin.failure("settings.update", ["expiringWindowDays": -1])?.code == -32602)
+        let sam = TestClient(db: admin.service.db)
+        admin.addUser("sam@example.com")
+        sam.signInFirstTime("sam@example.com")
+        #expect(sam.ok("settings.get")["expiringWindowDays"] == 60)
+        #expect(sam.failure("settings.update", ["expiringWindowDays": 10])?.code == -32002)
+        let audit = admin.ok("audit.list", ["limit": 1000])["items"]?.arrayValue?.filter { $0["action"] == "settings.update" } ?? []
+        #expect(audit.first?["detail"] == ["expiringWindowDays": ["from": 30, "to": 60]])
+    }
+}
+
+struct ReminderTests {
+    func setUp(_ clock: TestClock = TestClock()) throws -> (TestClient, sam: String, credential: JSON) {
+        let (admin, _) = try bootstrap(clock: clock)
+        let sam = admin.addUser("sam@example.com")
+        let t = admin.createType("First Aid")
+        let c = admin.addCredential(user: sam, type: t, issue: "2025-01-01", expiration: "2026-03-31")["id"]!
+        return (admin, sam, c)
+    }
+
+    func due(_ admin: TestClient, _ asOf: String) -> [JSON] { admin.ok("notifications.due", ["asOf": .string(asOf)])["items"]?.arrayValue ?? [] }
+
+    @Test func remindersFallDueOnceEach() throws {
+        let (admin, sam, c) = try setUp()
+        #expect(due(admin, "2026-02-28").isEmpty)
+        let first = due(admin, "2026-03-01")
+        #expect(first.count == 1)
+        #expect(first[0]["daysBefore"] == 30 && first[0]["kind"] == "upcoming" && first[0]["dueDate"] == "2026-03-01")
+        #expect(first[0]["email"] == "sam@example.com" && first[0]["typeName"] == "First Aid" && first[0]["userId"] == .string(sam))
+        #expect(first[0]["credentialId"] == c && first[0]["expirationDate"] == "2026-03-31")
+        #expect(admin.ok("notifications.markSent", ["ids": [first[0]["id"]!]]) == ["marked": 1])
+        #expect(admin.ok("notifications.markSent", ["ids": [first[0]["id"]!]]) == ["marked": 0])
+        #expect(due(admin, "2026-03-01").isEmpty)
+        #expect(due(admin, "2026-03-30").compactMap { $0["daysBefore"]?.intValue } == [7, 1])
+        // Past expiry: one expired reminder instead of the unsent offsets.
+        let after = due(admin, "2026-04-02")
+        #expect(after.count == 1 && after[0]["kind"] == "expired" && after[0]["daysBefore"] == .null && after[0]["dueDate"] == "2026-04-01")
+        admin.ok("notifications.markSent", ["ids": [after[0]["id"]!]])
+        #expect(due(admin, "2027-01-01").isEmpty)
+        // A renewal starts a new series.
+        admin.ok("credentials.addVersion", ["credentialId": c, "issueDate": "2026-04-01", "expirationDate": "2027-03-31"])
+        #expect(due(admin, "2027-03-01").map { $0["version"] } == [2])
+    }
+
+    @Test func settingsDecideWhoGetsWhat() throws {
+        let (admin, sam, _) = try setUp()
+        #expect(admin.ok("notifications.getSettings", ["userId": .string(sam)]) == ["userId": .string(sam), "enabled": true, "daysBefore": [30, 7, 1]])
+        admin.ok("notifications.updateSettings", ["userId": .string(sam), "daysBefore": [1, 60]])
+        #expect(due(admin, "2026-02-01").compactMap { $0["daysBefore"]?.intValue } == [60])
+        admin.ok("notifications.updateSettings", ["userId": .string(sam), "enabled": false])
+        #expect(due(admin, "2026-03-31").isEmpty)
+        #expect(admin.ok("notifications.getSettings", ["userId": .string(sam)])["daysBefore"] == [60, 1])
+        admin.ok("notifications.updateSettings", ["userId": .string(sam), "enabled": true])
+        admin.ok("users.deactivate", ["userId": .string(sam)])
+        #expect(due(admin, "2026-03-31").isEmpty)
+        for bad: JSON in [["daysBefore": [0]], ["daysBefore": [366]], ["daysBefore": [7, 7]], ["daysBefore": .array((1...11).map { .int($0) })]] {
+            #expect(admin.failure("notifications.updateSettings", bad)?.code == -32602)
+        }
+    }
+
+    @Test func ownSettingsForEveryoneOthersForAdmins() throws {
+        let (admin, sam, _) = try setUp()
+        let client = TestClient(db: admin.service.db)
+        client.signInFirstTime("sam@example.com")
+        #expect(client.ok("notifications.updateSettings", ["daysBefore": [14]])["daysBefore"] == [14])
+        #expect(client.ok("notifications.getSettings")["userId"] == .string(sam))
+        #expect(client.failure("notifications.getSettings", ["userId": .string(try adminID(admin))])?.code == -32002)
+        #expect(client.failure("notifications.due")?.code == -32002)
+        #expect(client.failure("notifications.markSent", ["ids": ["x:1:30"]])?.code == -32002)
+        #expect(admin.failure("notifications.getSettings", ["userId": "usr_nope"])?.code == -32003)
+        #expect(admin.failure("notifications.markSent", ["ids": ["garbage"]])?.code == -32602)
+        #expect(admin.failure("notifications.markSent", ["ids": ["cred_nope:1:30"]])?.code == -32602)
+    }
+
+    func adminID(_ c: TestClient) throws -> String { try #require(c.ok("session.whoami")["user"]?["id"]?.stringValue) }
+}
+
+struct TeamAndComplianceTests {
+    @Test func teamsAreManagedByAdmins() throws {
+        let (admin, me) = try bootstrap()
+        let sam = admin.addUser("sam@example.com")
+        let t = admin.createType("First Aid")
+        let team = admin.ok("teams.create", ["name": "Warehouse"])
+        let id = team["id"]!
+        #expect(team["memberIds"] == [] && team["requiredTypeIds"] == [])
+        #expect(admin.failure("teams.create", ["name": "warehouse"]) == ErrorSummary(code: -32004, reason: "name_taken"))
+        admin.ok("teams.addMember", ["teamId": id, "userId": .string(sam)])
+        let both = admin.ok("teams.addMember", ["teamId": id, "userId": .string(me)])
+        #expect(Set(both["memberIds"]?.arrayValue?.compactMap(\.stringValue) ?? []) == [sam, me])
+        #expect(admin.ok("teams.addMember", ["teamId": id, "userId": .string(me)])["memberIds"]?.arrayValue?.count == 2)
+        #expect(admin.ok("teams.removeMember", ["teamId": id, "userId": .string(me)])["memberIds"] == [.string(sam)])
+        #expect(admin.ok("teams.setRequiredTypes", ["teamId": id, "typeIds": [.string(t)]])["requiredTypeIds"] == [.string(t)])
+        #expect(admin.failure("teams.setRequiredTypes", ["teamId": id, "typeIds": ["ctype_nope"]])?.code == -32602)
+        #expect(admin.failure("teams.addMember", ["teamId": "team_nope", "userId": .string(sam)])?.code == -32003)
+        #expect(admin.failure("teams.addMember", ["teamId": id, "userId": "usr_nope"])?.code == -32003)
+        #expect(admin.failure("credentialTypes.archive", ["typeId": .string(t)]) == ErrorSummary(code: -32004, reason: "type_in_use"))
+        #expect(admin.ok("teams.list")["items"]?.arrayValue?.count == 1)
+        let client = TestClient(db: admin.service.db)
+        client.signInFirstTime("sam@example.com")
+        #expect(client.failure("teams.create", ["name": "Mine"])?.code == -32002)
+        #expect(client.failure("teams.addMember", ["teamId": id, "userId": .string(sam)])?.code == -32002)
+        #expect(client.ok("teams.list")["items"]?.arrayValue?.count == 1)
+    }
+
+    @Test func everyStatusAndTheVerdict() throws {
+        let (admin, me) = try bootstrap()
+        let types = ["A Valid", "B Expiring", "C Expired", "D Pending", "E Missing"].map { admin.createType($0) }
+        let team = admin.ok("teams.create", ["name": "All"])["id"]!
+        admin.ok("teams.addMember", ["teamId": team, "userId": .string(me)])
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": .array(types.map(JSON.string))])
+        for (i, exp) in ["2027-01-01", "2026-01-20", "2025-12-01", "2027-01-01"].enumerated() {
+            let c = admin.addCredential(user: me, type: types[i], issue: "2025-01-01", expiration: exp)["id"]!
+            if i < 3 { admin.ok("credentials.approve", ["credentialId": c]) }
+        }
+        func statuses() -> [String]? {
+            admin.ok("compliance.check", ["userId": .string(me)])["items"]?.arrayValue?.compactMap {
+                "\($0["typeName"]?.stringValue ?? ""):\($0["status"]?.stringValue ?? "")"
+            }
+        }
+        let check = admin.ok("compliance.check", ["userId": .string(me)])
+        #expect(check["verdict"] == "non_compliant")
+        #expect(check["asOf"] == "2026-01-01")
+        #expect(statuses() == ["E Missing:missing", "C Expired:expired", "D Pending:not_approved", "B Expiring:expiring", "A Valid:compliant"])
+        #expect(check["items"]?[0]?["credentialId"] == .null)
+        // A second credential of type C, pending: the better of the two counts.
+        admin.addCredential(user: me, type: types[2], issue: "2025-12-01", expiration: "2026-12-01")
+        #expect(statuses() == ["E Missing:missing", "C Expired:not_approved", "D Pending:not_approved", "B Expiring:expiring", "A Valid:compliant"])
+        // A later day changes the picture.
+        let later = admin.ok("compliance.check", ["userId": .string(me), "asOf": "2027-06-01"])
+        // A and B have expired by then; C's pending credential still ranks above its expired one.
+        #expect(later["items"]?.arrayValue?.filter { $0["status"] == "expired" }.compactMap { $0["typeName"]?.stringValue } == ["A Valid", "B Expiring"])
+        // Without required types one is compliant.
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": []])
+        #expect(admin.ok("compliance.check", ["userId": .string(me)]) == ["userId": .string(me), "asOf": "2026-01-01", "verdict": "compliant", "items": []])
+    }
+
+    @Test func reportListsGapsFirstAndNeedsViewReports() throws {
+        let (admin, me) = try bootstrap()
+        let t = admin.createType("First Aid")
+        let team = admin.ok("teams.create", ["name": "Crew"])["id"]!
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": [.string(t)]])
+        var ids: [String: String] = ["Ada": me]
+        for name in ["Zoe", "Bob", "Cy"] {
+            ids[name] = admin.addUser("\(name.lowercased())@example.com", first: name, last: name)
+        }
+        for id in ids.values { admin.ok("teams.addMember", ["teamId": team, "userId": .string(id)]) }
+        let z = admin.addCredential(user: ids["Zoe"]!, type: t, expiration: "2027-01-01")["id"]!
+        admin.ok("credentials.approve", ["credentialId": z])
+        let b = admin.addCredential(user: ids["Bob"]!, type: t, expiration: "2026-01-10")["id"]!
+        admin.ok("credentials.approve", ["credentialId": b])
+        let report = admin.ok("compliance.report", ["teamId": team])
+        #expect(report["summary"] == ["members": 4, "compliant": 1, "expiring": 1, "nonCompliant": 2])
+        let order = report["members"]?.arrayValue?.compactMap { $0["firstName"]?.stringValue }
+        #expect(order == ["Ada", "Cy", "Bob", "Zoe"])
+        #expect(report["teamName"] == "Crew")
+        let support = TestClient(db: admin.service.db)
+        admin.addUser("s@example.com", permissions: ["viewReports": false])
+        support.signInFirstTime("s@example.com")
+        #expect(support.failure("compliance.report", ["teamId": team])?.code == -32002)
+        #expect(support.failure("compliance.check", ["userId": .string(me)])?.code == -32002)
+        #expect(support.ok("compliance.check", ["userId": support.ok("session.whoami")["user"]?["id"] ?? .null])["verdict"] == "compliant")
+    }
+}
+
+struct AuditTests {
+    @Test func everyChangeIsListedInOrderFilteredAndPagedWithoutSecrets() throws {
+        let clock = TestClock()
+        let (admin, me) = try bootstrap(clock: clock)
+        let sam = admin.addUser("sam@example.com")
+        clock.advance(minutes: 10)
+        let t = admin.createType("L")
+        let c = admin.addCredential(user: sam, type: t, document: "DOC-SECRET-1",
+                                    media: [Fixtures.media("a.pdf", "application/pdf", Fixtures.pdf)])["id"]!
+        admin.ok("credentials.approve", ["credentialId": c])
+        let team = admin.ok("teams.create", ["name": "T"])["id"]!
+        admin.ok("teams.addMember", ["teamId": team, "userId": .string(sam)])
+        admin.ok("settings.update", ["expiringWindowDays": 10])
+        admin.ok("notifications.updateSettings", ["daysBefore": [5]])
+        var all: [JSON] = []
+        var cursor: JSON = .null
+        repeat {
+            var p = JSONObject(["limit": 3])
+            if cursor != .null { p["cursor"] = cursor }
+            let page = admin.ok("audit.list", .object(p))
+            all += page["items"]?.arrayValue ?? []
+            cursor = page["nextCursor"] ?? .null
+        } while cursor != .null
+        let actions = all.compactMap { $0["action"]?.stringValue }
+        #expect(actions == ["setup.createAdmin", "session.login", "users.add", "credentialTypes.create", "credentials.add",
+                            "credentials.approve", "teams.create", "teams.addMember", "settings.update", "notifications.updateSettings"])
+        #expect(all.dropFirst().allSatisfy { $0["actorId"] == .string(me) })
+        let text = JSONWriter.string(.array(all))
+        for secret in [adminPassword, tempPassword, "pbkdf2", "DOC-SECRET-1", "JVBER"] { #expect(!text.contains(secret), "\(secret)") }
+        let since = admin.ok("audit.list", ["since": "2026-01-01T00:10:00.000Z"])["items"]?.arrayValue ?? []
+        #expect(since.first?["action"] == "credentialTypes.create")
+        #expect(admin.ok("audit.list", ["actorId": "usr_nobody"])["items"] == [])
+        #expect(admin.failure("audit.list", ["since": "yesterday"])?.code == -32602)
+        let client = TestClient(db: admin.service.db)
+        client.signInFirstTime("sam@example.com")
+        #expect(client.failure("audit.list")?.code == -32002)
+    }
+}
