@@ -174,7 +174,7 @@ enum CredentialMethods {
     static func add(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         let ownerID = try p.required("userId")
-        guard try UserStore(service.db).find(id: ownerID) != nil else { throw DomainError.notFound("No user \(ownerID.prefix(100))") }
+        _ = try UserMethods.find(service, ownerID)
         try CredentialAccess.checkEdit(actor, ownerID: ownerID)
         let type = try CredentialTypeMethods.find(service, p.required("typeId"))
         if type.archived { throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived") }

@@ -100,7 +100,7 @@ enum OrganizationMethods {
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
-            guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+            _ = try UserMethods.find(service, userID)
         }
         return userID
     }

@@ -87,7 +87,7 @@ enum TeamMethods {
         try UserRules.requireAdmin(actor)
         let team = try find(service, p.required("teamId"))
         let userID = try p.required("userId")
-        guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+        _ = try UserMethods.find(service, userID)
         try service.db.write {
             if try TeamStore(service.db).setMember(teamID: team.id, userID: userID, member, at: service.now) {
                 try service.audit(member ? "teams.addMember" : "teams.removeMember", target: team.id, actor: actor.id, detail: ["userId": .string(userID)])
@@ -151,7 +151,7 @@ enum TeamMethods {
         let actor = try service.requireActor()
         let userID = try p.required("userId")
         try requireViewReports(actor, for: userID)
-        guard try UserStore(service.db).find(id: userID) != nil else { throw DomainError.notFound("No user \(userID.prefix(100))") }
+        _ = try UserMethods.find(service, userID)
         let clock = try CredentialMethods.expiryClock(service, p)
         let types = try TeamStore(service.db).requiredTypes(userID: userID)
         let (verdict, items) = try evaluate(service, actor: actor, userID: userID, types: types, clock: clock)
