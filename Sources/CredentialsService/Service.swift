@@ -69,6 +69,8 @@ public final class Service: RPCMethodHandler {
     private func run(_ method: Method, _ params: JSONObject) -> Result<JSON, RPCError> {
         let name = method.name
         do {
+            // A file deleted or replaced under us would take writes into an unlinked inode: refuse.
+            if name != "rpc.discover" { try db.checkFileIsStillOurs() }
             // Who may call comes first: a signed-out caller learns nothing from its params' errors.
             actor = nil
             if method.access != .open {
@@ -83,9 +85,11 @@ public final class Service: RPCMethodHandler {
         } catch let e as DomainError {
             return .failure(e.rpcError)
         } catch let e as DatabaseError {
-            log.log(.error, "\(name): storage error \(e.code)")
-            return .failure(RPCError(.internalError, "Internal error: the database could not complete the request",
-                                     reason: e.isBusy ? "storage_busy" : "storage_error"))
+            log.log(.error, "\(name): storage error \(e.code) (\(e.fault.rawValue))")
+            return .failure(RPCError(.internalError, e.fault.message, reason: e.fault.rawValue))
+        } catch is FileReplacedError {
+            log.log(.error, "\(name): the database file was deleted or replaced; refusing to serve from the old one")
+            return .failure(RPCError(.internalError, StorageFault.replaced.message, reason: StorageFault.replaced.rawValue))
         } catch {
             log.log(.error, "\(name): unexpected \(type(of: error))")
             return .failure(.internalError())

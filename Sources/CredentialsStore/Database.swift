@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A value bound to or read from SQL.
 public enum SQLValue: Equatable, Sendable {
@@ -33,7 +36,46 @@ public struct DatabaseError: Error, Equatable, CustomStringConvertible {
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
     public var description: String { "SQLite error \(code): \(message)" }
+
+    /// What a client is told: the kind of fault, never SQLite's text.
+    public var fault: StorageFault {
+        switch primaryCode {
+        case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+        case SQLITE_FULL: return .full
+        case SQLITE_READONLY, SQLITE_PERM: return .readOnly
+        case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
+        case SQLITE_IOERR, SQLITE_CANTOPEN: return .ioError
+        default: return .other
+        }
+    }
 }
+
+/// Why the database could not serve a request, as the service reports it (`error.data.reason`).
+public enum StorageFault: String, Sendable {
+    case busy = "storage_busy"
+    case full = "storage_full"
+    case readOnly = "storage_read_only"
+    case corrupt = "storage_corrupt"
+    case ioError = "storage_io_error"
+    /// The file was deleted or replaced by another while this process had it open.
+    case replaced = "storage_replaced"
+    case other = "storage_error"
+
+    public var message: String {
+        switch self {
+        case .busy: return "The database stayed locked by another connection past the busy timeout; nothing was changed"
+        case .full: return "The disk (or the database's size limit) is full; nothing was changed"
+        case .readOnly: return "The database cannot be written (read-only file or file system); nothing was changed"
+        case .corrupt: return "The database file is damaged; nothing was changed"
+        case .ioError: return "The database file could not be read or written; nothing was changed"
+        case .replaced: return "The database file was deleted or replaced while the service ran; restart the service"
+        case .other: return "The database could not complete the request; nothing was changed"
+        }
+    }
+}
+
+/// The database file is no longer the one this connection opened.
+public struct FileReplacedError: Error {}
 
 /// Why the database could not be opened. The executable prints `description` as its one stderr
 /// line and exits with status 2.
@@ -131,6 +173,8 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var cache: [String: Statement] = [:]
+    /// Device and inode of the file when opened, to notice it being deleted or replaced.
+    private var identity: (dev: UInt64, ino: UInt64)?
     public static let busyTimeoutMilliseconds: Int32 = 10_000
 
     /// Opens (creating if missing) and migrates. Throws `OpenError` for a file it must refuse.
@@ -153,6 +197,7 @@ public final class Database {
                 _ = try scalarText("PRAGMA journal_mode = WAL")
             }
             try StoreSchema.migrate(self, migrations: migrations)
+            identity = Database.identity(of: path)
         } catch let e as DatabaseError {
             if e.primaryCode == SQLITE_NOTADB || e.primaryCode == SQLITE_CORRUPT { throw OpenError.notADatabase(path: path) }
             throw OpenError.cannotOpen(path: path, reason: e.message)
@@ -162,6 +207,20 @@ public final class Database {
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
+        guard path != ":memory:", !path.isEmpty, !path.hasPrefix("file:") else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// Throws when the file at `path` is gone or is another file than the one opened: writing on
+    /// would go to an unlinked file and be lost at exit, and reads would answer from stale data.
+    public func checkFileIsStillOurs() throws {
+        guard let identity else { return }
+        guard let now = Database.identity(of: path), now == identity else { throw FileReplacedError() }
     }
 
     func error(_ rc: Int32) -> DatabaseError {

@@ -16,11 +16,17 @@ public final class RPCServer {
     public let maxBatchSize: Int
 
     public static let defaultMaxBatchSize = 1000
+    /// Once a batch's answers pass this many bytes, its remaining requests are not run but answered
+    /// `-32600 batch_too_large`, so a batch of large reads cannot build an answer without bound.
+    public let maxBatchResponseBytes: Int
+    public static let defaultMaxBatchResponseBytes = 64 * 1024 * 1024
     private static let envelopeKeys: Set<String> = ["jsonrpc", "method", "params", "id"]
 
-    public init(handler: RPCMethodHandler, maxBatchSize: Int = RPCServer.defaultMaxBatchSize) {
+    public init(handler: RPCMethodHandler, maxBatchSize: Int = RPCServer.defaultMaxBatchSize,
+                maxBatchResponseBytes: Int = RPCServer.defaultMaxBatchResponseBytes) {
         self.handler = handler
         self.maxBatchSize = maxBatchSize
+        self.maxBatchResponseBytes = maxBatchResponseBytes
     }
 
     /// The response line for one input line (without the newline), or nil when nothing is to be sent
@@ -43,8 +49,21 @@ public final class RPCServer {
                     error: .invalidRequest("a batch holds at most \(maxBatchSize) requests", reason: "batch_too_large"))
             }
             var parts: [[UInt8]] = []
+            var size = 0
             for (i, item) in items.enumerated() {
-                if let r = handleRequest(item, rawID: doc.rawIDs[i]) { parts.append(r) }
+                if size > maxBatchResponseBytes {
+                    // Not run: answered (when it has an id) so the client knows to send it again alone.
+                    if case .object(let o) = item, o["id"] != nil {
+                        parts.append(Self.response(id: doc.rawIDs[i], error: .invalidRequest(
+                            "the answers of this batch passed \(maxBatchResponseBytes) bytes; this request was not run: send it again on its own",
+                            reason: "batch_too_large")))
+                    }
+                    continue
+                }
+                if let r = handleRequest(item, rawID: doc.rawIDs[i]) {
+                    size += r.count
+                    parts.append(r)
+                }
             }
             if parts.isEmpty { return nil }
             var out: [UInt8] = [UInt8(ascii: "[")]

@@ -4,7 +4,8 @@ import JSONRPC
 import CredentialsStore
 
 /// A running service to talk to line by line.
-final class LiveService {
+/// Its stdin is written by one thread and its stdout read by another, never the same handle twice.
+final class LiveService: @unchecked Sendable {
     let process = Process()
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     private var pending: [UInt8] = []
@@ -19,7 +20,7 @@ final class LiveService {
         try process.run()
     }
 
-    func send(_ text: String) { stdin.fileHandleForWriting.write(Data(text.utf8)) }
+    func send(_ text: String) { try? stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
 
     func readLine() -> JSON? {
         while true {

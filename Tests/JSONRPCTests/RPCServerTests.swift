@@ -136,4 +136,18 @@ struct RPCServerTests {
         #expect(!out.contains(0x0A))
         #expect(try JSONParser.parse(out).value["result"]?["t"] == "a\nb")
     }
+
+    @Test func aBatchStopsRunningOnceItsAnswersPassTheBudget() throws {
+        let h = EchoHandler()
+        let server = RPCServer(handler: h, maxBatchResponseBytes: 100)
+        let member = { (i: Int) in #"{"jsonrpc":"2.0","id":\#(i),"method":"echo","params":{"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}"# }
+        let line = "[" + (1...5).map(member).joined(separator: ",") + "," + #"{"jsonrpc":"2.0","method":"echo"}"# + "]"
+        let out = try #require(server.handle(line: Array(line.utf8)))
+        let items = try #require(try JSONParser.parse(out).value.arrayValue)
+        #expect(items.count == 5)
+        #expect(items.prefix(2).allSatisfy { $0["result"] != nil })
+        #expect(items.dropFirst(2).allSatisfy { $0["error"]?["data"]?["reason"] == "batch_too_large" })
+        #expect(items.map { $0["id"] } == [1, 2, 3, 4, 5])
+        #expect(h.calls.count == 2)  // the rest, and the notification, were not run
+    }
 }
