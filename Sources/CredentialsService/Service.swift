@@ -85,7 +85,7 @@ public final class Service: RPCMethodHandler {
         } catch let e as DomainError {
             return .failure(e.rpcError)
         } catch let e as DatabaseError {
-            log.log(.error, "\(name): storage error \(e.code) (\(e.fault.rawValue))")
+            log.log(.error, "\(name): storage error \(e.code) errno \(e.systemErrno) (\(e.fault.rawValue))")
             return .failure(RPCError(.internalError, e.fault.message, reason: e.fault.rawValue))
         } catch is FileReplacedError {
             log.log(.error, "\(name): the database file was deleted or replaced; refusing to serve from the old one")

@@ -31,6 +31,8 @@ extension Optional: SQLBindable where Wrapped: SQLBindable {
 public struct DatabaseError: Error, Equatable, CustomStringConvertible {
     public var code: Int32
     public var message: String
+    /// The OS error behind an I/O failure (EROFS, ENOSPC, ...), or 0.
+    public var systemErrno: Int32 = 0
 
     public var primaryCode: Int32 { code & 0xFF }
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
@@ -44,7 +46,13 @@ public struct DatabaseError: Error, Equatable, CustomStringConvertible {
         case SQLITE_FULL: return .full
         case SQLITE_READONLY, SQLITE_PERM: return .readOnly
         case SQLITE_CORRUPT, SQLITE_NOTADB: return .corrupt
-        case SQLITE_IOERR, SQLITE_CANTOPEN: return .ioError
+        case SQLITE_IOERR, SQLITE_CANTOPEN:
+            // SQLite reports a refused write as an I/O error; the OS says why.
+            switch systemErrno {
+            case EROFS, EPERM, EACCES: return .readOnly
+            case ENOSPC, EDQUOT: return .full
+            default: return .ioError
+            }
         default: return .other
         }
     }
@@ -189,6 +197,11 @@ public final class Database {
         }
         self.handle = db
         self.path = path
+        // SQLite quietly opens a file it may not write read-only; every write would then fail.
+        if sqlite3_db_readonly(db, "main") == 1 {
+            sqlite3_close_v2(db)
+            throw OpenError.cannotOpen(path: path, reason: "the file is read-only, and credentials-rpc must be able to write it")
+        }
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
         do {
@@ -224,7 +237,23 @@ public final class Database {
     }
 
     func error(_ rc: Int32) -> DatabaseError {
-        DatabaseError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
+        let code = sqlite3_extended_errcode(handle)
+        var errno = sqlite3_system_errno(handle)
+        // SQLite's own recovery after a failed write can clear the errno it recorded; ask the file
+        // system directly whether the files may still be written.
+        if errno == 0 && (code & 0xFF) == SQLITE_IOERR { errno = writeProbe() }
+        return DatabaseError(code: code, message: String(cString: sqlite3_errmsg(handle)), systemErrno: errno)
+    }
+
+    /// 0 when the database and WAL files open for writing, else why not (EPERM, EROFS, ...).
+    private func writeProbe() -> Int32 {
+        guard identity != nil else { return 0 }
+        for file in [path, path + "-wal"] where access(file, F_OK) == 0 {
+            let fd = open(file, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { return Glibc.errno }
+            close(fd)
+        }
+        return 0
     }
 
     /// Runs one or more statements with no parameters (schema, pragmas).
@@ -297,14 +326,17 @@ public final class Database {
     /// busy file waits here under the busy timeout rather than failing mid-change), run `body`,
     /// `COMMIT`; on any error roll back and rethrow it. With `synchronous=FULL` the change is on
     /// disk when this returns.
+    ///
+    /// The three statements are cached prepared statements, not `sqlite3_exec`, so an error reports
+    /// the OS's errno (exec finalizes its statement first and clears it) and nothing is parsed per write.
     public func write<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try run("BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
-            if isInTransaction { try? execute("ROLLBACK") }
+            if isInTransaction { _ = try? run("ROLLBACK") }
             throw error
         }
     }
@@ -314,13 +346,5 @@ public final class Database {
     public func checkpoint() {
         guard !isInTransaction else { return }
         try? execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    }
-
-    /// A consistent snapshot for several reads.
-    public func read<T>(_ body: () throws -> T) throws -> T {
-        if isInTransaction { return try body() }
-        try execute("BEGIN DEFERRED")
-        defer { try? execute("COMMIT") }
-        return try body()
     }
 }

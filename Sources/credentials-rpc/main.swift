@@ -27,29 +27,34 @@ case .run(let o):
     options = o
 }
 
-let database: Database
-do {
-    let path = options.databasePath
-    if path != ":memory:" && !path.hasPrefix("file:") {
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+/// Opens the database and serves until end of input or a stop signal. Everything it opens is
+/// local, so the database closes (and checkpoints its WAL) before the process exits.
+func serve(_ options: CommandLineOptions) -> Int32 {
+    let database: Database
+    do {
+        let path = options.databasePath
+        if path != ":memory:" && !path.hasPrefix("file:") {
+            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
+        database = try Database(path: path)
+    } catch {
+        writeLine(2, "credentials-rpc: \(error)")
+        return 2
     }
-    database = try Database(path: path)
-} catch {
-    writeLine(2, "credentials-rpc: \(error)")
-    exit(2)
+    var config = ServiceConfig()
+    config.maxMessageBytes = options.maxMessageBytes
+    config.maxMediaBytes = options.maxMediaBytes
+    config.passwordIterations = options.passwordIterations
+    let logger = Logger(level: options.logLevel)
+    let deps = options.fixedTimeMillis.map { Dependencies.fixed(at: $0) } ?? .live()
+    let service = Service(db: database, deps: deps, config: config, log: logger)
+    let server = RPCServer(handler: service)
+    let stopFD = StopSignals.install()
+    logger.log(.info, "serving on stdin/stdout, database \(options.databasePath)")
+    LineTransport.run(server: server, input: 0, output: 1, stopFD: stopFD, maxMessageBytes: options.maxMessageBytes)
+    return 0
 }
 
-var config = ServiceConfig()
-config.maxMessageBytes = options.maxMessageBytes
-config.maxMediaBytes = options.maxMediaBytes
-config.passwordIterations = options.passwordIterations
-let logger = Logger(level: options.logLevel)
-let deps = options.fixedTimeMillis.map { Dependencies.fixed(at: $0) } ?? .live()
-let service = Service(db: database, deps: deps, config: config, log: logger)
-let server = RPCServer(handler: service)
-let stopFD = StopSignals.install()
-logger.log(.info, "serving on stdin/stdout, database \(options.databasePath)")
-LineTransport.run(server: server, input: 0, output: 1, stopFD: stopFD, maxMessageBytes: options.maxMessageBytes)
-exit(0)
+exit(serve(options))
