@@ -322,6 +322,9 @@ public final class Database {
 
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
+    /// Rows changed by this connection since it opened: tests use it to prove a refused request changed nothing.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+
     /// The one way every write happens: `BEGIN IMMEDIATE` (take the write lock up front, so a
     /// busy file waits here under the busy timeout rather than failing mid-change), run `body`,
     /// `COMMIT`; on any error roll back and rethrow it. With `synchronous=FULL` the change is on

@@ -19,7 +19,7 @@ public final class RPCServer {
     /// Once a batch's answers pass this many bytes, its remaining requests are not run but answered
     /// `-32600 batch_too_large`, so a batch of large reads cannot build an answer without bound.
     public let maxBatchResponseBytes: Int
-    public static let defaultMaxBatchResponseBytes = 64 * 1024 * 1024
+    public static let defaultMaxBatchResponseBytes = 16 * 1024 * 1024
     private static let envelopeKeys: Set<String> = ["jsonrpc", "method", "params", "id"]
 
     public init(handler: RPCMethodHandler, maxBatchSize: Int = RPCServer.defaultMaxBatchSize,

@@ -23,12 +23,14 @@ final class LiveService: @unchecked Sendable {
     func send(_ text: String) { try? stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
 
     func readLine() -> JSON? {
+        var scanned = 0  // bytes of `pending` known to hold no newline: a long line is scanned once
         while true {
-            if let nl = pending.firstIndex(of: 0x0A) {
+            if let nl = pending[scanned...].firstIndex(of: 0x0A) {
                 let line = Array(pending[..<nl])
                 pending.removeSubrange(...nl)
                 return try? JSONParser.parse(line).value
             }
+            scanned = pending.count
             let chunk = stdout.fileHandleForReading.availableData
             if chunk.isEmpty { return nil }
             pending.append(contentsOf: chunk)

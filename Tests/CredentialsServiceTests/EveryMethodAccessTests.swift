@@ -1,0 +1,61 @@
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import JSONRPC
+
+/// Permissions are checked on every method: the methods outside the users and credentials
+/// matrices, for both roles with each permission switched off, and a check that no method of the
+/// table escapes every matrix.
+struct EveryMethodAccessTests {
+    typealias Rule = @Sendable (_ role: Role, _ permissions: Permissions) -> Bool  // allowed?
+
+    static let adminOnly: Rule = { role, _ in role == .admin }
+    static let anyone: Rule = { _, _ in true }
+    static let viewReports: Rule = { _, p in p.has(.viewReports) }
+
+    /// The rest of the methods, called on objects that are not the caller's.
+    static let rules: [String: Rule] = [
+        "credentials.import": { role, p in role == .admin && p.has(.createReports) },
+        "settings.get": anyone, "settings.update": adminOnly,
+        "notifications.getSettings": adminOnly, "notifications.updateSettings": adminOnly,  // another user's
+        "notifications.due": adminOnly, "notifications.markSent": adminOnly,
+        "teams.create": adminOnly, "teams.addMember": adminOnly, "teams.removeMember": adminOnly,
+        "teams.setRequiredTypes": adminOnly, "teams.list": anyone,
+        "compliance.check": viewReports, "compliance.report": viewReports,  // another user's
+        "audit.list": adminOnly,
+    ]
+
+    /// Covered elsewhere: open methods and the two matrices.
+    static let elsewhere: Set<String> = Set(["rpc.discover", "service.info", "setup.createAdmin", "session.login", "session.changePassword"]
+        + AuthorizationMatrixTests.table.map(\.method) + CredentialMatrixTests.methods
+        + ["credentialTypes.create", "credentialTypes.update", "credentialTypes.archive", "credentialTypes.list"])
+
+    @Test func noMethodEscapesEveryMatrix() {
+        for m in Service.methods {
+            #expect(Self.rules[m.name] != nil || Self.elsewhere.contains(m.name), "\(m.name) has no access rule in any matrix")
+        }
+    }
+
+    @Test("the rest of the methods", arguments: Role.allCases, AuthorizationMatrixTests.callerPermissions)
+    func matrix(role: Role, permissionOff: Permission?) throws {
+        let world = try FuzzTests.World()
+        let root = world.client
+        var choices = JSONObject()
+        if let off = permissionOff { choices[off.rawValue] = false }
+        root.addUser("caller@example.com", role: role.rawValue, permissions: .object(choices))
+        let caller = TestClient(db: root.service.db)
+        caller.signInFirstTime("caller@example.com")
+        var permissions = Permissions.all
+        if let off = permissionOff { permissions[off] = false }
+        for request in world.corpus {
+            guard let name = request["method"]?.stringValue, let allowed = Self.rules[name] else { continue }
+            let outcome = caller.failure(name, request["params"] ?? [:])
+            let cell = "\(name) as \(role.rawValue) without \(permissionOff?.rawValue ?? "nothing")"
+            if allowed(role, permissions) {
+                #expect(outcome?.code != -32002 && outcome?.code != -32001, "\(cell): \(outcome.map(\.description) ?? "")")
+            } else {
+                #expect(outcome == ErrorSummary(code: -32002, reason: "forbidden"), "\(cell)")
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// Seeded fuzzing of the whole request path (contract section 9): no input, however malformed,
+/// crashes the process, gets an answer that is not a valid JSON-RPC line, or changes data when it
+/// is refused. Every crash ever found becomes a vector in Protocol/conformance/.
+///
+/// CI runs a short seeded run. The dedicated run (release build, millions of inputs):
+/// `CREDENTIALS_RPC_FUZZ_ITERATIONS=2000000 CREDENTIALS_RPC_FUZZ_SEED=1 swift test -c release --filter FuzzTests`.
+struct FuzzTests {
+    /// A populated organization and one valid request per method, aimed at real objects.
+    struct World {
+        let client: TestClient
+        let corpus: [JSON]
+
+        init() throws {
+            let (admin, me) = try bootstrap()
+            let sam = admin.addUser("sam@example.com")
+            let type = admin.createType("Licence", requiresExpiration: true)
+            let c = admin.addCredential(user: sam, type: type, document: "D-1", media: [Fixtures.media("a.pdf", "application/pdf", Fixtures.pdf)])
+            let cid = c["id"] ?? .null
+            let mid = c["latestVersion"]?["media"]?[0]?["id"] ?? .null
+            let team = admin.ok("teams.create", ["name": "Crew"])["id"] ?? .null
+            let (u, t) = (JSON.string(sam), JSON.string(type))
+            let params: [String: JSON] = [
+                "setup.createAdmin": ["email": "x@example.com", "firstName": "X", "lastName": "Y", "password": "Admin#9999"],
+                "session.login": ["email": "ada@example.com", "password": .string(adminPassword)],
+                "session.changePassword": ["currentPassword": .string(adminPassword), "newPassword": .string(adminPassword)],
+                "users.add": ["email": "new@example.com", "firstName": "N", "lastName": "U", "role": "support", "permissions": ["viewReports": false], "temporaryPassword": .string(tempPassword)],
+                "users.get": ["userId": u], "users.list": ["role": "support", "status": "active", "query": "sam", "limit": 5],
+                "users.update": ["userId": u, "firstName": "Samuel", "permissions": ["shareReports": false]],
+                "users.deactivate": ["userId": u], "users.reactivate": ["userId": u],
+                "users.resetPassword": ["userId": u, "temporaryPassword": "Reset#1234"], "users.invitation": ["userId": u],
+                "credentialTypes.create": ["name": "Forklift", "description": "d", "requiresExpiration": false],
+                "credentialTypes.update": ["typeId": t, "description": "changed"], "credentialTypes.archive": ["typeId": t],
+                "credentialTypes.list": ["includeArchived": true],
+                "credentials.add": ["userId": u, "typeId": t, "issueDate": "2026-01-01", "expirationDate": "2027-01-01", "documentNumber": "N",
+                                    "media": [Fixtures.media("b.png", "image/png", Fixtures.png)]],
+                "credentials.addVersion": ["credentialId": cid, "issueDate": "2026-02-01", "expirationDate": "2027-02-01"],
+                "credentials.editLatestVersion": ["credentialId": cid, "documentNumber": "E", "removeMediaIds": [mid]],
+                "credentials.get": ["credentialId": cid, "asOf": "2026-06-01"], "credentials.getVersion": ["credentialId": cid, "version": 1],
+                "credentials.list": ["userId": u, "expiryStatus": "expiring", "approvalStatus": "pending", "limit": 10],
+                "credentials.history": ["credentialId": cid], "credentials.activity": ["credentialId": cid, "version": 1],
+                "credentials.approve": ["credentialId": cid], "credentials.reject": ["credentialId": cid, "reason": "no"],
+                "credentials.deleteMedia": ["credentialId": cid, "version": 1, "mediaIds": [mid]],
+                "credentials.delete": ["credentialId": cid], "media.get": ["mediaId": mid],
+                "credentials.import": ["csv": "email,credential_type,issue_date,expiration_date\nsam@example.com,Licence,2026-01-01,2027-01-01\n", "dryRun": true],
+                "settings.get": [:], "settings.update": ["expiringWindowDays": 14],
+                "notifications.getSettings": ["userId": u], "notifications.updateSettings": ["userId": u, "daysBefore": [10, 2]],
+                "notifications.due": ["asOf": "2026-12-20", "limit": 5], "notifications.markSent": ["ids": [.string("\(cid.stringValue ?? ""):1:30")]],
+                "teams.create": ["name": "Other"], "teams.list": ["limit": 5], "teams.addMember": ["teamId": team, "userId": u],
+                "teams.removeMember": ["teamId": team, "userId": u], "teams.setRequiredTypes": ["teamId": team, "typeIds": [t]],
+                "compliance.check": ["userId": u, "asOf": "2026-06-01"], "compliance.report": ["teamId": team],
+                "audit.list": ["actorId": .string(me), "since": "2026-01-01T00:00:00.000Z", "limit": 5],
+            ]
+            corpus = Service.methods.map { m in
+                ["jsonrpc": "2.0", "id": 1, "method": .string(m.name), "params": params[m.name] ?? [:]]
+            }
+            client = admin
+        }
+    }
+
+    static let strangeValues: [JSON] = [
+        .null, true, false, 0, -1, .number("9223372036854775807"), .number("-9223372036854775809"), .number("1e309"),
+        .number("-0"), .number("1.5"), .number("1e-400"), .number("123456789012345678901234567890"),
+        "", " ", .string(String(repeating: "x", count: 100_000)), "\u{0}", "\u{FFFF}", "\u{10FFFF}", "\u{202E}evil", "é\u{301}",
+        "😀", "2026-02-30", "0000-00-00", "../../etc/passwd", "'; DROP TABLE users; --", "%PDF-", "usr_", "a@b.c",
+        [], [:], [[[[[[]]]]]], ["k": ["k": ["k": []]]], .array(Array(repeating: 1, count: 2000)),
+    ]
+
+    /// One fuzzed input line from a valid request.
+    static func mutate(_ request: JSON, _ rng: inout SplitMix64) -> [UInt8] {
+        var value = request
+        switch rng.next() % 10 {
+        case 0, 1, 2:  // a param, at any depth, swapped for a value of another kind
+            value = swapSomething(value, &rng)
+        case 3:  // an unknown or missing param
+            if case .object(var o) = value, case .object(var p) = o["params"] ?? [:] {
+                if rng.next() % 2 == 0, let k = p.keys.randomElement(using: &rng) { p[k] = nil } else { p["extra\(rng.next() % 9)"] = 1 }
+                o["params"] = .object(p)
+                value = .object(o)
+            }
+        case 4:  // a notification, or a batch
+            if case .object(var o) = value {
+                if rng.next() % 2 == 0 { o["id"] = nil; value = .object(o) } else { value = .array([value, swapSomething(value, &rng), 7]) }
+            }
+        default: break
+        }
+        var bytes = JSONWriter.encode(value)
+        switch rng.next() % 8 {
+        case 0 where !bytes.isEmpty:  // byte flips
+            for _ in 0..<(1 + rng.next() % 4) { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+        case 1 where !bytes.isEmpty:  // truncation
+            bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+        case 2:  // raw bytes that are not UTF-8, or a BOM, or NUL, inserted
+            let junk: [[UInt8]] = [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xEF, 0xBB, 0xBF], [0x00], [0xF4, 0x90, 0x80, 0x80], [0x0D]]
+            let at = Int(rng.next() % UInt64(bytes.count + 1))
+            bytes.insert(contentsOf: junk[Int(rng.next() % UInt64(junk.count))], at: at)
+        case 3:  // a duplicate key
+            if let brace = bytes.firstIndex(of: UInt8(ascii: "{")) { bytes.insert(contentsOf: Array(#""id":2,"method":"x","#.utf8), at: brace + 1) }
+        case 4:  // deep nesting
+            let depth = 100 + Int(rng.next() % 100)
+            bytes = Array(String(repeating: "[", count: depth).utf8) + bytes + Array(String(repeating: "]", count: depth).utf8)
+        default: break
+        }
+        // A line never holds a raw LF: the transport would split it.
+        return bytes.map { $0 == 0x0A ? 0x20 : $0 }
+    }
+
+    static func swapSomething(_ v: JSON, _ rng: inout SplitMix64) -> JSON {
+        switch v {
+        case .object(var o) where !o.isEmpty && rng.next() % 4 != 0:
+            let k = o.keys[Int(rng.next() % UInt64(o.count))]
+            o[k] = swapSomething(o[k]!, &rng)
+            return .object(o)
+        case .array(var a) where !a.isEmpty && rng.next() % 4 != 0:
+            let i = Int(rng.next() % UInt64(a.count))
+            a[i] = swapSomething(a[i], &rng)
+            return .array(a)
+        default:
+            return strangeValues[Int(rng.next() % UInt64(strangeValues.count))]
+        }
+    }
+
+    /// A valid JSON-RPC 2.0 response (or array of them), or the reason it is not.
+    static func check(_ line: [UInt8]) -> String? {
+        guard let v = try? JSONParser.parse(line).value else { return "not JSON" }
+        let items: [JSON]
+        if case .array(let a) = v { guard !a.isEmpty else { return "empty array" }; items = a } else { items = [v] }
+        for r in items {
+            guard case .object(let o) = r else { return "not an object" }
+            guard Set(o.keys).isSubset(of: ["jsonrpc", "id", "result", "error"]), o["jsonrpc"] == "2.0", o["id"] != nil else { return "bad envelope" }
+            guard (o["result"] == nil) != (o["error"] == nil) else { return "not exactly one of result and error" }
+            if let e = o["error"] {
+                guard e["code"]?.intValue != nil, e["message"]?.stringValue != nil, e["data"]?["reason"]?.stringValue != nil else { return "bad error object" }
+            }
+        }
+        return nil
+    }
+
+    @Test func inProcess() throws {
+        let iterations = environmentInt("CREDENTIALS_RPC_FUZZ_ITERATIONS", default: 6000)
+        var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_FUZZ_SEED", default: 20261122)))
+        var world = try World()
+        var answered = 0, refused = 0
+        for i in 0..<iterations {
+            if i % 400 == 399 { world = try World() }  // a fresh organization now and then, so state drift does not narrow the search
+            let request = world.corpus[Int(rng.next() % UInt64(world.corpus.count))]
+            let line = Self.mutate(request, &rng)
+            let db = world.client.service.db
+            let before = db.totalChanges
+            let out = world.client.server.handle(line: line)
+            guard let out else {
+                // Only a notification (or a batch of them) may go unanswered.
+                let parsed = try? JSONParser.parse(line).value
+                let ok: Bool
+                switch parsed {
+                case .object(let o)?: ok = o["id"] == nil && o["jsonrpc"] == "2.0" && o["method"]?.stringValue != nil
+                case .array(let a)?: ok = !a.isEmpty && a.allSatisfy { $0.objectValue.map { $0["id"] == nil } ?? false }
+                default: ok = false
+                }
+                #expect(ok, "no answer to \(String(decoding: line.prefix(300), as: UTF8.self))")
+                continue
+            }
+            answered += 1
+            if let problem = Self.check(out) {
+                Issue.record("\(problem): \(String(decoding: out.prefix(300), as: UTF8.self)) for \(String(decoding: line.prefix(300), as: UTF8.self))")
+            }
+            // A refused single request changes nothing (sign-in failures record themselves, by design).
+            if let r = try? JSONParser.parse(out).value, r["error"] != nil, case .object(let o)? = try? JSONParser.parse(line).value,
+               let m = o["method"]?.stringValue, m != "session.login", m != "session.changePassword" {
+                refused += 1
+                #expect(db.totalChanges == before, "\(m) was refused but changed data: \(String(decoding: line.prefix(300), as: UTF8.self))")
+            }
+        }
+        #expect(answered > iterations / 2)
+        #expect(refused > iterations / 10)
+        FileHandle.standardError.write(Data("fuzz run: \(iterations) inputs, \(answered) answered, \(refused) refused with nothing changed\n".utf8))
+    }
+
+    /// The same inputs through the real executable: it stays up, every line it writes is a valid
+    /// response, and a sentinel request after each fuzzed one is answered correctly.
+    @Test func overPipes() throws {
+        var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_FUZZ_SEED", default: 20261122)) &+ 1)
+        let world = try World()
+        var input: [UInt8] = []
+        let sentinels = 400
+        for i in 0..<sentinels {
+            input += Self.mutate(world.corpus[Int(rng.next() % UInt64(world.corpus.count))], &rng) + [0x0A]
+            input += Array(#"{"jsonrpc":"2.0","id":"sentinel-\#(i)","method":"rpc.discover","params":{}}"#.utf8) + [0x0A]
+        }
+        input += Array(String(repeating: "z", count: 3 << 20).utf8) + [0x0A]  // over a 2 MiB limit
+        input += Array(#"{"jsonrpc":"2.0","id":"last","method":"service.info"}"#.utf8)
+        let r = try runService(["--db", tempDatabasePath(), "--max-message-bytes", String(2 << 20)], input: input)
+        #expect(r.status == 0)
+        var seen = 0
+        for line in r.lines {
+            if let problem = Self.check(line) { Issue.record("\(problem): \(String(decoding: line.prefix(200), as: UTF8.self))") }
+            if let v = try? JSONParser.parse(line).value, v["id"]?.stringValue?.hasPrefix("sentinel-") == true {
+                #expect(v["result"]?["openrpc"] == "1.3.2")
+                seen += 1
+            }
+        }
+        #expect(seen == sentinels)
+        #expect(r.lines.last.flatMap { try? JSONParser.parse($0).value["id"] } == "last")
+    }
+}
