@@ -52,6 +52,18 @@ public final class Service: RPCMethodHandler {
 
     public func hasMethod(_ method: String) -> Bool { Service.table[method] != nil }
 
+    public func beginGroup() { db.beginGroup() }
+
+    public func endGroup() -> Bool {
+        do {
+            try db.endGroup()
+            return true
+        } catch {
+            log.log(.warning, "a group commit failed (\((error as? DatabaseError)?.fault.rawValue ?? "error")); running its requests one by one")
+            return false
+        }
+    }
+
     public func call(method name: String, params: JSONObject) -> Result<JSON, RPCError> {
         guard let method = Service.table[name] else { return .failure(.methodNotFound(name)) }
         guard log.level >= .debug else { return run(method, params) }

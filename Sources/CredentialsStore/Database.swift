@@ -333,6 +333,7 @@ public final class Database {
     /// The three statements are cached prepared statements, not `sqlite3_exec`, so an error reports
     /// the OS's errno (exec finalizes its statement first and clears it) and nothing is parsed per write.
     public func write<T>(_ body: () throws -> T) throws -> T {
+        if groupOpen { return try writeInGroup(body) }
         try run("BEGIN IMMEDIATE")
         do {
             let result = try body()
@@ -344,10 +345,63 @@ public final class Database {
         }
     }
 
+    // MARK: Group commit
+
+    private var groupOpen = false
+    private var groupBegun = false
+    private var checkpointAfterGroup = false
+
+    /// Starts a group: the writes until `endGroup` share one transaction (begun at the first
+    /// write), each in its own savepoint so a failing one rolls back alone, and one commit, so
+    /// one fsync, makes them all durable.
+    public func beginGroup() {
+        groupOpen = true
+        groupBegun = false
+    }
+
+    /// Commits the group. On failure everything in it is rolled back and the error thrown: the
+    /// caller runs its requests again one by one.
+    public func endGroup() throws {
+        groupOpen = false
+        guard groupBegun else { return }
+        groupBegun = false
+        do {
+            try run("COMMIT")
+        } catch {
+            if isInTransaction { _ = try? run("ROLLBACK") }
+            checkpointAfterGroup = false
+            throw error
+        }
+        if checkpointAfterGroup {
+            checkpointAfterGroup = false
+            checkpoint()
+        }
+    }
+
+    private func writeInGroup<T>(_ body: () throws -> T) throws -> T {
+        if !groupBegun {
+            try run("BEGIN IMMEDIATE")
+            groupBegun = true
+        }
+        try run("SAVEPOINT request")
+        do {
+            let result = try body()
+            try run("RELEASE request")
+            return result
+        } catch {
+            _ = try? run("ROLLBACK TO request")
+            _ = try? run("RELEASE request")
+            throw error
+        }
+    }
+
     /// Copies the WAL into the database file and truncates the WAL. Best effort: a reader in another
     /// process can keep part of it; the next checkpoint finishes the job.
     public func checkpoint() {
-        guard !isInTransaction else { return }
+        guard !isInTransaction && !groupOpen else {
+            checkpointAfterGroup = true  // after the group's commit
+            return
+        }
         try? execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 }

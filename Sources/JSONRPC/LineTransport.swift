@@ -68,6 +68,11 @@ public struct LineReader {
     /// Bytes held right now: never more than `maxLineBytes + chunkSize`.
     public var bufferedBytes: Int { buffer.count }
 
+    /// Whether `next()` would return at once with a line already read (no waiting for input).
+    public mutating func hasBufferedLine() -> Bool {
+        findNewline() != nil || (eof && start < buffer.count)
+    }
+
     public mutating func next() -> Event {
         while true {
             if let lf = findNewline() {
@@ -244,19 +249,45 @@ public enum LineTransport {
         return out
     }
 
+    /// The most requests one group commit takes.
+    public static let maxGroup = 64
+
     /// Reads lines and emits responses until the input ends or `emit` reports the reader gone.
+    ///
+    /// Group commit: when more lines are already waiting in the buffer, they are handled as one
+    /// group (one transaction, one fsync) and their answers written after it commits, in order.
+    /// A lone line is handled, committed and answered at once: no added latency.
     static func serve(_ reader: inout LineReader, server: RPCServer, emit: ([UInt8]) -> Bool) {
         while !StopSignals.stopRequested {
-            let response: [UInt8]?
-            switch reader.next() {
-            case .end, .stopped: return
-            case .oversize: response = RPCServer.oversizeResponse(limit: reader.maxLineBytes)
-            case .line(let line): response = server.handle(line: line)
+            var events: [LineReader.Event] = []
+            let first = reader.next()
+            if first == .end || first == .stopped { return }
+            events.append(first)
+            while events.count < maxGroup && reader.hasBufferedLine() { events.append(reader.next()) }
+            let lines = events.filter { if case .line = $0 { return true } else { return false } }.count
+            var responses: [[UInt8]?]
+            if lines < 2 {
+                responses = events.map { respond($0, server, reader.maxLineBytes) }
+            } else {
+                server.handler.beginGroup()
+                responses = events.map { respond($0, server, reader.maxLineBytes) }
+                if !server.handler.endGroup() {
+                    // The group's commit failed and it left nothing: each request runs again alone.
+                    responses = events.map { respond($0, server, reader.maxLineBytes) }
+                }
             }
-            if var r = response {
+            for case var r? in responses {
                 r.append(0x0A)
                 if !emit(r) { return }
             }
+        }
+    }
+
+    private static func respond(_ event: LineReader.Event, _ server: RPCServer, _ limit: Int) -> [UInt8]? {
+        switch event {
+        case .line(let line): return server.handle(line: line)
+        case .oversize: return RPCServer.oversizeResponse(limit: limit)
+        case .end, .stopped: return nil
         }
     }
 }

@@ -4,6 +4,16 @@ public protocol RPCMethodHandler: AnyObject {
     func hasMethod(_ method: String) -> Bool
     /// Runs a method whose envelope is valid. `params` is `{}` when the request had none.
     func call(method: String, params: JSONObject) -> Result<JSON, RPCError>
+    /// Several requests are about to run whose answers will be sent only after `endGroup`.
+    func beginGroup()
+    /// Makes the group's writes durable at once. False when that failed and nothing of the group
+    /// remains: the transport then runs each of its requests again, alone.
+    func endGroup() -> Bool
+}
+
+extension RPCMethodHandler {
+    public func beginGroup() {}
+    public func endGroup() -> Bool { true }
 }
 
 /// JSON-RPC 2.0 semantics for one line: parse, envelope check, batches, notifications, ids.

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// Group commit in the service: one transaction for the waiting requests, a savepoint each.
+struct GroupCommitServiceTests {
+    func run(_ client: TestClient, _ requests: [JSON]) -> [JSON] {
+        let input: [UInt8] = requests.flatMap { r -> [UInt8] in JSONWriter.encode(r) + [0x0A] }
+        return LineTransport.process(input, server: client.server, maxMessageBytes: 1 << 20).compactMap { try? JSONParser.parse($0.dropLast()).value }
+    }
+
+    func request(_ id: Int, _ method: String, _ params: JSON) -> JSON {
+        ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
+    }
+
+    @Test func aFailingRequestRollsBackAloneEvenAfterItWrote() throws {
+        let (admin, me) = try bootstrap()
+        let t = admin.createType("L")
+        let c = admin.addCredential(user: me, type: t, issue: "2025-01-01", expiration: "2026-01-20")["id"]!
+        let due = admin.ok("notifications.due", ["asOf": "2026-01-19"])["items"]?.arrayValue ?? []
+        let good = due.compactMap { $0["id"] }
+        #expect(good.count == 3)  // 30, 7 and 1 days before 2026-01-20
+        let answers = run(admin, [
+            request(1, "users.add", ["email": "a@example.com", "firstName": "A", "lastName": "A", "role": "support", "temporaryPassword": .string(tempPassword)]),
+            // Marks the first reminder, then fails on the second id: its savepoint must undo the mark.
+            request(2, "notifications.markSent", ["ids": [good[0], .string("\(c.stringValue!):1:bogus")]]),
+            request(3, "users.add", ["email": "A@example.com", "firstName": "A", "lastName": "A", "role": "support", "temporaryPassword": .string(tempPassword)]),
+            request(4, "users.add", ["email": "b@example.com", "firstName": "B", "lastName": "B", "role": "support", "temporaryPassword": .string(tempPassword)]),
+            request(5, "users.list", ["query": "example.com"]),
+        ])
+        #expect(answers.map { $0["id"] } == [1, 2, 3, 4, 5])
+        #expect(answers[0]["result"] != nil && answers[3]["result"] != nil)
+        #expect(answers[1]["error"]?["code"] == -32602)
+        #expect(answers[2]["error"]?["data"]?["reason"] == "email_taken")  // sees the first add, in the same transaction
+        #expect(answers[4]["result"]?["items"]?.arrayValue?.count == 3)
+        #expect(admin.ok("notifications.due", ["asOf": "2026-01-19"])["items"]?.arrayValue?.count == 3)  // the mark was undone
+        #expect(!admin.service.db.isInTransaction)
+        let actions = try admin.service.db.all("SELECT action FROM audit_log WHERE action = 'users.add'") { $0.text(0) }
+        #expect(actions.count == 2)
+    }
+
+    @Test func aConfirmedDeleteInAGroupStillLeavesNoTrace() throws {
+        let path = tempDatabasePath()
+        let (admin, me) = try bootstrap(try Database(path: path))
+        let t = admin.createType("L")
+        let marker = "GROUP-SECRET-\(UUID().uuidString)"
+        let c = admin.addCredential(user: me, type: t, document: marker)["id"]!
+        let answers = run(admin, [request(1, "credentials.delete", ["credentialId": c, "confirm": true]),
+                                  request(2, "credentials.list", [:])])
+        #expect(answers[0]["result"]?["deleted"] == true)
+        var raw = Data()
+        for suffix in ["", "-wal"] { raw += (try? Data(contentsOf: URL(fileURLWithPath: path + suffix))) ?? Data() }
+        #expect(raw.range(of: Data(marker.utf8)) == nil)
+    }
+}

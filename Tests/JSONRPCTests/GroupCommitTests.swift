@@ -1,0 +1,63 @@
+import Testing
+@testable import JSONRPC
+
+/// A handler that records groups, and can fail a group's commit.
+final class GroupHandler: RPCMethodHandler {
+    var calls: [String] = []
+    var groups: [Int] = []  // requests run in each group
+    var inGroup: Int? = nil
+    var failNextCommit = false
+
+    func hasMethod(_ method: String) -> Bool { true }
+    func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
+        calls.append(method)
+        if inGroup != nil { inGroup! += 1 }
+        return .success(.string(method + (inGroup == nil ? " alone" : " grouped")))
+    }
+    func beginGroup() { inGroup = 0 }
+    func endGroup() -> Bool {
+        groups.append(inGroup ?? 0)
+        inGroup = nil
+        if failNextCommit { failNextCommit = false; return false }
+        return true
+    }
+}
+
+struct GroupCommitTests {
+    func lines(_ n: Int) -> [UInt8] {
+        (0..<n).flatMap { Array(#"{"jsonrpc":"2.0","id":\#($0),"method":"m\#($0)"}"#.utf8) + [0x0A] }
+    }
+
+    func results(_ out: [[UInt8]]) -> [String] {
+        out.compactMap { try? JSONParser.parse($0.dropLast()).value["result"]?.stringValue }
+    }
+
+    @Test func aLoneRequestIsNotGrouped() {
+        let h = GroupHandler()
+        let out = LineTransport.process(lines(1), server: RPCServer(handler: h), maxMessageBytes: 1000)
+        #expect(results(out) == ["m0 alone"])
+        #expect(h.groups.isEmpty)
+    }
+
+    @Test func waitingLinesFormOneGroupAnsweredInOrder() {
+        let h = GroupHandler()
+        let out = LineTransport.process(lines(10), server: RPCServer(handler: h), maxMessageBytes: 1000)
+        #expect(results(out) == (0..<10).map { "m\($0) grouped" })
+        #expect(h.groups == [10])
+    }
+
+    @Test func groupsAreBounded() {
+        let h = GroupHandler()
+        let out = LineTransport.process(lines(150), server: RPCServer(handler: h), maxMessageBytes: 1000)
+        #expect(out.count == 150)
+        #expect(h.groups == [64, 64, 22])
+    }
+
+    @Test func aFailedCommitRunsEachRequestAgainAlone() {
+        let h = GroupHandler()
+        h.failNextCommit = true
+        let out = LineTransport.process(lines(3), server: RPCServer(handler: h), maxMessageBytes: 1000)
+        #expect(results(out) == ["m0 alone", "m1 alone", "m2 alone"])
+        #expect(h.calls == ["m0", "m1", "m2", "m0", "m1", "m2"])
+    }
+}
