@@ -8,6 +8,7 @@ let package = Package(
     name: "credentials-rpc",
     products: [
         .executable(name: "credentials-rpc", targets: ["credentials-rpc"]),
+        .executable(name: "credentials-rpc-bench", targets: ["credentials-rpc-bench"]),
     ],
     targets: [
         // System libraries, linked through module maps.
@@ -24,6 +25,8 @@ let package = Package(
         .target(name: "CredentialsService", dependencies: ["JSONRPC", "CredentialsCore", "CredentialsStore"]),
         // The thin executable: command line, signals, the stdin/stdout loop.
         .executableTarget(name: "credentials-rpc", dependencies: ["CredentialsService", "JSONRPC"]),
+        // The benchmark: the real service over pipes against ceilings measured in the same run.
+        .executableTarget(name: "credentials-rpc-bench", dependencies: ["CredentialsStore", "CredentialsCore", "CSQLite"]),
 
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC"]),
