@@ -5,8 +5,19 @@ public enum Timestamp {
         let (days, msOfDay) = millis.quotientAndRemainderFloored(dividingBy: 86_400_000)
         let date = CalendarDate(daysSinceEpoch: Int(days))
         let ms = Int(msOfDay)
-        let h = ms / 3_600_000, m = ms / 60_000 % 60, s = ms / 1000 % 60, f = ms % 1000
-        return "\(date.description)T\(pad(h, 2)):\(pad(m, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        // Written digit by digit: this runs several times for every answer.
+        return String(unsafeUninitializedCapacity: 24) { buf in
+            var i = 0
+            func put(_ v: Int, _ width: Int) {
+                var v = v
+                for k in stride(from: width - 1, through: 0, by: -1) { buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
+                i += width
+            }
+            func sep(_ c: Character) { buf[i] = c.asciiValue!; i += 1 }
+            put(date.year, 4); sep("-"); put(date.month, 2); sep("-"); put(date.day, 2); sep("T")
+            put(ms / 3_600_000, 2); sep(":"); put(ms / 60_000 % 60, 2); sep(":"); put(ms / 1000 % 60, 2); sep("."); put(ms % 1000, 3); sep("Z")
+            return i
+        }
     }
 
     /// Parses exactly the form `format` writes; nil for anything else.

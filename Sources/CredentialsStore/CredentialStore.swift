@@ -145,23 +145,29 @@ public struct CredentialStore {
     }
 
     public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion) throws {
-        try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 0, NULL, 'pending', ?, ?)",
-                   id, userID, typeID, first.createdAt, first.createdAt)
-        try insertVersion(credentialID: id, first, updatedAt: first.createdAt)
+        try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                   id, userID, typeID, first.expirationDate?.description, first.approval.status.rawValue, first.createdAt, first.createdAt)
+        try insertVersionRow(credentialID: id, first)
     }
 
     /// Appends `v` (its number must be the next one) and makes it the latest.
     public func insertVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64) throws {
+        try insertVersionRow(credentialID: credentialID, v)
+        try db.run("UPDATE credentials SET version_count = ?, latest_expiration = ?, latest_approval = ?, updated_at = ? WHERE id = ?",
+                   v.number, v.expirationDate?.description, v.approval.status.rawValue, updatedAt, credentialID)
+    }
+
+    private func insertVersionRow(credentialID: String, _ v: CredentialVersion) throws {
         try db.run("""
             INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status,
                                              reviewed_by, reviewed_at, review_reason, created_by, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, credentialID, v.number, v.issueDate.description, v.expirationDate?.description, v.documentNumber,
                    v.approval.status.rawValue, v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, v.createdBy, v.createdAt)
-        try refreshSummary(credentialID: credentialID, updatedAt: updatedAt)
     }
 
-    /// Writes the dates, document number and approval of an existing version.
+    /// Writes the dates, document number and approval of an existing version; the credential's
+    /// summary follows when it is the latest.
     public func updateVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64) throws {
         try db.run("""
             UPDATE credential_versions SET issue_date = ?, expiration_date = ?, document_number = ?, approval_status = ?,
@@ -169,19 +175,18 @@ public struct CredentialStore {
             WHERE credential_id = ? AND number = ?
             """, v.issueDate.description, v.expirationDate?.description, v.documentNumber, v.approval.status.rawValue,
                    v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, credentialID, v.number)
-        try refreshSummary(credentialID: credentialID, updatedAt: updatedAt)
-    }
-
-    /// Copies the latest version's expiration and approval onto the credential row.
-    public func refreshSummary(credentialID: String, updatedAt: Int64) throws {
         try db.run("""
             UPDATE credentials SET
-                version_count = (SELECT max(number) FROM credential_versions WHERE credential_id = credentials.id),
-                latest_expiration = (SELECT expiration_date FROM credential_versions WHERE credential_id = credentials.id ORDER BY number DESC LIMIT 1),
-                latest_approval = (SELECT approval_status FROM credential_versions WHERE credential_id = credentials.id ORDER BY number DESC LIMIT 1),
+                latest_expiration = CASE WHEN version_count = ? THEN ? ELSE latest_expiration END,
+                latest_approval = CASE WHEN version_count = ? THEN ? ELSE latest_approval END,
                 updated_at = ?
             WHERE id = ?
-            """, updatedAt, credentialID)
+            """, v.number, v.expirationDate?.description, v.number, v.approval.status.rawValue, updatedAt, credentialID)
+    }
+
+    /// Records that the credential changed (its media, say) without touching its versions.
+    public func touch(credentialID: String, at: Int64) throws {
+        try db.run("UPDATE credentials SET updated_at = ? WHERE id = ?", at, credentialID)
     }
 
     // MARK: Media

@@ -119,9 +119,9 @@ public final class Statement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// Binds every parameter (callers pass one value per placeholder, so no clearing is needed).
     func bind(_ values: [SQLBindable]) throws {
         sqlite3_reset(handle)
-        sqlite3_clear_bindings(handle)
         for (i, v) in values.enumerated() {
             let idx = Int32(i + 1)
             let rc: Int32

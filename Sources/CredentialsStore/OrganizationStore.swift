@@ -153,6 +153,29 @@ public struct TeamStore {
             """, userID) { ($0.text(0), $0.text(1)) }
     }
 
+    /// The members of a team, as users.
+    public func members(teamID: String) throws -> [User] {
+        let columns = UserStore.columns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        return try db.all("SELECT \(columns) FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?", teamID) {
+            UserStore.record($0).user
+        }
+    }
+
+    /// For every member of a team, the latest approval and expiration of each credential of the given
+    /// types: one query for the whole team, through each member's credentials_user entries.
+    public func teamHoldings(teamID: String, typeIDs: [String]) throws -> [String: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)]] {
+        guard !typeIDs.isEmpty else { return [:] }
+        var out: [String: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)]] = [:]
+        let marks = typeIDs.map { _ in "?" }.joined(separator: ", ")
+        let sql = "SELECT c.user_id, c.type_id, c.id, c.latest_approval, c.latest_expiration "
+            + "FROM team_members m JOIN credentials c INDEXED BY credentials_user ON c.user_id = m.user_id "
+            + "WHERE m.team_id = ? AND c.type_id IN (\(marks))"
+        try db.query(sql, [teamID] + typeIDs) { r in
+            out[r.text(0), default: []].append((r.text(1), r.text(2), ApprovalStatus(rawValue: r.text(3)) ?? .pending, r.optionalText(4).flatMap(CalendarDate.init)))
+        }
+        return out
+    }
+
     /// The latest approval and expiration of each of a user's credentials of the given types.
     public func holdings(userID: String, typeIDs: [String]) throws -> [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)] {
         guard !typeIDs.isEmpty else { return [] }

@@ -14,7 +14,7 @@ public enum StoreSchema {
     public static let migrations: [Migration] = [
         Migration("audit log", """
             CREATE TABLE audit_log (
-                seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+                seq       INTEGER PRIMARY KEY,  -- rowid: rows are only appended, so it keeps their order
                 at        TEXT NOT NULL,
                 actor_id  TEXT,
                 action    TEXT NOT NULL,
@@ -114,7 +114,7 @@ public enum StoreSchema {
             );
             CREATE INDEX media_version ON media(credential_id, version);
             CREATE TABLE credential_activity (
-                seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+                seq           INTEGER PRIMARY KEY,  -- rowid: appended in order (no AUTOINCREMENT bookkeeping per insert)
                 credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
                 version       INTEGER NOT NULL,
                 at            INTEGER NOT NULL,

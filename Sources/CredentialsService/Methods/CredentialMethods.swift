@@ -150,7 +150,7 @@ enum CredentialMethods {
 
     /// Stores a new version with its media and activity; `number` 1 creates the credential.
     static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, number: Int,
-                             fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws {
+                             fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws -> CredentialVersion {
         let now = service.now
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
                                   approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
@@ -169,24 +169,31 @@ enum CredentialMethods {
             try trail.record("media", from: nil, to: trail.mediaValue(m.file))
         }
         try trail.record("approval", from: nil, to: trail.approvalValue(v.approval))
+        var stored = v
+        stored.media = media.map(\.file).sorted { $0.id < $1.id }
+        return stored
     }
 
     static func add(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         let ownerID = try p.required("userId")
-        _ = try UserMethods.find(service, ownerID)
+        if ownerID != actor.id { _ = try UserMethods.find(service, ownerID) }
         try CredentialAccess.checkEdit(actor, ownerID: ownerID)
         let type = try CredentialTypeMethods.find(service, p.required("typeId"))
         if type.archived { throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived") }
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let id = service.deps.newID("cred")
-        try service.db.write {
-            try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, number: 1, fields: fields, media: media, actor: actor.id)
+        let version: CredentialVersion = try service.db.write {
+            let v = try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, number: 1, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.add", target: id, actor: actor.id,
                               detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])
+            return v
         }
-        return try answer(service, id)
+        // Everything the answer holds was just written: no need to read it back.
+        let c = Credential(id: id, userID: ownerID, typeID: type.id, typeName: type.name, versionCount: 1, latest: version,
+                           createdAt: version.createdAt, updatedAt: version.createdAt)
+        return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
     }
 
     static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
@@ -196,14 +203,19 @@ enum CredentialMethods {
         let type = try CredentialTypeMethods.find(service, c.typeID)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
-        try service.db.write {
+        let version: CredentialVersion = try service.db.write {
             // The number is read under the write lock, so two renewals cannot take the same one.
-            guard let current = try CredentialStore(service.db).find(id: c.id) else { throw notFound(c.id) }
-            let number = current.versionCount + 1
-            try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, number: number, fields: fields, media: media, actor: actor.id)
+            guard let count = try service.db.scalarInt("SELECT version_count FROM credentials WHERE id = ?", c.id) else { throw notFound(c.id) }
+            let number = Int(count) + 1
+            let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, number: number, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(number)])
+            return v
         }
-        return try answer(service, c.id)
+        var renewed = c
+        renewed.versionCount = version.number
+        renewed.latest = version
+        renewed.updatedAt = version.createdAt
+        return CredentialJSON.credential(renewed, try expiryClock(service, Params(JSONObject())))
     }
 
     static func edit(_ service: Service, _ p: Params) throws -> JSON {
@@ -322,7 +334,7 @@ enum CredentialMethods {
                 try store.deleteMedia(id: id)
                 try trail.record("media", from: trail.mediaValue(v.media.first { $0.id == id }!), to: nil)
             }
-            try store.refreshSummary(credentialID: c.id, updatedAt: service.now)
+            try store.touch(credentialID: c.id, at: service.now)
             try service.audit("credentials.deleteMedia", target: c.id, actor: actor.id,
                               detail: ["version": .int(v.number), "mediaIds": .array(ids.map(JSON.string))])
         }

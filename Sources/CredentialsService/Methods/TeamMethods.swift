@@ -122,11 +122,12 @@ enum TeamMethods {
         guard actor.permissions.has(.viewReports) else { throw DomainError.forbidden("Reading another user's compliance needs viewReports") }
     }
 
+    typealias Holding = (typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)
+
     /// One user's status per required type, gaps first, and the verdict.
-    static func evaluate(_ service: Service, actor: User, userID: String, types: [(id: String, name: String)], clock: ExpiryClock)
-        throws -> (verdict: Compliance.Verdict, items: [JSON])
+    static func evaluate(actor: User, userID: String, holdings: [Holding], types: [(id: String, name: String)], clock: ExpiryClock)
+        -> (verdict: Compliance.Verdict, items: [JSON])
     {
-        let holdings = try TeamStore(service.db).holdings(userID: userID, typeIDs: types.map(\.id))
         var rows: [(status: Compliance.Status, json: JSON)] = []
         for t in types {
             var best: (Compliance.Status, String?)? = nil
@@ -153,8 +154,10 @@ enum TeamMethods {
         try requireViewReports(actor, for: userID)
         _ = try UserMethods.find(service, userID)
         let clock = try CredentialMethods.expiryClock(service, p)
-        let types = try TeamStore(service.db).requiredTypes(userID: userID)
-        let (verdict, items) = try evaluate(service, actor: actor, userID: userID, types: types, clock: clock)
+        let teams = TeamStore(service.db)
+        let types = try teams.requiredTypes(userID: userID)
+        let holdings = try teams.holdings(userID: userID, typeIDs: types.map(\.id))
+        let (verdict, items) = evaluate(actor: actor, userID: userID, holdings: holdings, types: types, clock: clock)
         return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue), "items": .array(items)]
     }
 
@@ -166,12 +169,13 @@ enum TeamMethods {
         let credentialTypes = CredentialStore(service.db)
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
             .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-        let users = UserStore(service.db)
+        // Two queries for the whole team, not two per member.
+        let teams = TeamStore(service.db)
+        let holdings = try teams.teamHoldings(teamID: team.id, typeIDs: types.map(\.id))
         var members: [(verdict: Compliance.Verdict, sortKey: [String], json: JSON)] = []
         var counts: [Compliance.Verdict: Int] = [:]
-        for userID in team.memberIDs {
-            guard let u = try users.find(id: userID)?.user else { continue }
-            let (verdict, items) = try evaluate(service, actor: actor, userID: userID, types: types, clock: clock)
+        for u in try teams.members(teamID: team.id) {
+            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: holdings[u.id] ?? [], types: types, clock: clock)
             counts[verdict, default: 0] += 1
             members.append((verdict, [u.lastName.lowercased(), u.firstName.lowercased(), u.id],
                             ["userId": .string(u.id), "email": .string(u.email), "firstName": .string(u.firstName), "lastName": .string(u.lastName),
