@@ -293,9 +293,12 @@ public struct CredentialStore {
         let order = Order.of(f)
         // The index is chosen here, not left to the planner, which (without statistics) can pick one
         // that makes it sort every match: a user's few credentials by user; expiring and expired in
-        // expiration order; everything else walks ids in order and stops at the page's end.
+        // expiration order (within the type when one is given); everything else walks ids in order
+        // and stops at the page's end.
         var sql = credentialSelect
-        let index = f.userID != nil ? "credentials_user" : order != .id ? "credentials_expiration" : nil
+        let index = f.userID != nil ? "credentials_user"
+            : order == .id ? nil
+            : f.typeID != nil ? "credentials_type_expiration" : "credentials_expiration"
         if let index { sql = sql.replacingOccurrences(of: "FROM credentials c", with: "FROM credentials c INDEXED BY \(index)") }
         var conditions: [String] = []
         var args: [SQLBindable] = []
