@@ -172,17 +172,17 @@ enum TeamMethods {
         // Two queries for the whole team, not two per member.
         let teams = TeamStore(service.db)
         let holdings = try teams.teamHoldings(teamID: team.id, typeIDs: types.map(\.id))
-        var members: [(verdict: Compliance.Verdict, sortKey: [String], json: JSON)] = []
+        var members: [(verdict: Compliance.Verdict, sortKey: String, json: JSON)] = []
         var counts: [Compliance.Verdict: Int] = [:]
         for u in try teams.members(teamID: team.id) {
             let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: holdings[u.id] ?? [], types: types, clock: clock)
             counts[verdict, default: 0] += 1
-            members.append((verdict, [u.lastName.lowercased(), u.firstName.lowercased(), u.id],
+            members.append((verdict, [u.lastName.lowercased(), u.firstName.lowercased(), u.id].joined(separator: "\u{0}"),
                             ["userId": .string(u.id), "email": .string(u.email), "firstName": .string(u.firstName), "lastName": .string(u.lastName),
                              "verdict": .string(verdict.rawValue), "items": .array(items)]))
         }
         let rank: [Compliance.Verdict: Int] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
-        members.sort { (rank[$0.verdict]!, $0.sortKey.joined(separator: "\u{0}")) < (rank[$1.verdict]!, $1.sortKey.joined(separator: "\u{0}")) }
+        members.sort { (rank[$0.verdict]!, $0.sortKey) < (rank[$1.verdict]!, $1.sortKey) }
         return [
             "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
             "summary": ["members": .int(members.count), "compliant": .int(counts[.compliant] ?? 0),
