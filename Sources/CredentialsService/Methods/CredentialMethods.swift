@@ -196,11 +196,16 @@ enum CredentialMethods {
         return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
     }
 
-    static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
+    /// The caller, and the credential of `credentialId` they may see and change, with its type.
+    static func editable(_ service: Service, _ p: Params) throws -> (User, Credential, CredentialType) {
         let actor = try service.requireActor()
         let c = try visible(service, p.required("credentialId"))
         try CredentialAccess.checkEdit(actor, ownerID: c.userID)
-        let type = try CredentialTypeMethods.find(service, c.typeID)
+        return (actor, c, try CredentialTypeMethods.find(service, c.typeID))
+    }
+
+    static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
+        let (actor, c, type) = try editable(service, p)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let version: CredentialVersion = try service.db.write {
@@ -219,10 +224,7 @@ enum CredentialMethods {
     }
 
     static func edit(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let c = try visible(service, p.required("credentialId"))
-        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
-        let type = try CredentialTypeMethods.find(service, c.typeID)
+        let (actor, c, type) = try editable(service, p)
         var v = c.latest
         let before = v
         if let s = p.string("issueDate") { v.issueDate = try CredentialFields.date(s, field: "issueDate") }
