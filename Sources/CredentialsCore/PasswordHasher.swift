@@ -79,8 +79,6 @@ public struct PasswordHasher: Sendable {
         return out
     }
 
-    /// Whether a string looks like one of our hashes: used by tests that scan output for leaks.
-    public static func looksLikeHash(_ s: String) -> Bool { s.contains("\(scheme)$") }
 }
 
 /// A count of PBKDF2 derivations (one process, one thread at a time, like the service).
