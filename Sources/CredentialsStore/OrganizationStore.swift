@@ -105,11 +105,14 @@ public struct TeamStore {
         try db.scalarInt("SELECT count(*) FROM teams WHERE name_key = ?", name.lowercased()) ?? 0 > 0
     }
 
-    public func find(id: String) throws -> Team? {
+    /// A team; `withMembers: false` leaves `memberIDs` empty, for callers that read members themselves.
+    public func find(id: String, withMembers: Bool = true) throws -> Team? {
         guard var t = try db.first("SELECT id, name, created_at, updated_at FROM teams WHERE id = ?", id, map: {
             Team(id: $0.text(0), name: $0.text(1), memberIDs: [], requiredTypeIDs: [], createdAt: $0.int(2), updatedAt: $0.int(3))
         }) else { return nil }
-        t.memberIDs = try db.all("SELECT user_id FROM team_members WHERE team_id = ? ORDER BY user_id", id) { $0.text(0) }
+        if withMembers {
+            t.memberIDs = try db.all("SELECT user_id FROM team_members WHERE team_id = ? ORDER BY user_id", id) { $0.text(0) }
+        }
         t.requiredTypeIDs = try db.all("SELECT type_id FROM team_required_types WHERE team_id = ? ORDER BY type_id", id) { $0.text(0) }
         return t
     }

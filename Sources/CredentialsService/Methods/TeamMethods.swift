@@ -63,8 +63,8 @@ enum TeamMethods {
          "createdAt": .string(Timestamp.format(millis: t.createdAt)), "updatedAt": .string(Timestamp.format(millis: t.updatedAt))]
     }
 
-    static func find(_ service: Service, _ id: String) throws -> Team {
-        guard let t = try TeamStore(service.db).find(id: id) else { throw DomainError.notFound("No team \(id.prefix(100))") }
+    static func find(_ service: Service, _ id: String, withMembers: Bool = true) throws -> Team {
+        guard let t = try TeamStore(service.db).find(id: id, withMembers: withMembers) else { throw DomainError.notFound("No team \(id.prefix(100))") }
         return t
     }
 
@@ -130,16 +130,15 @@ enum TeamMethods {
     {
         var rows: [(status: Compliance.Status, json: JSON)] = []
         for t in types {
-            var best: (Compliance.Status, String?)? = nil
-            for h in holdings where h.typeID == t.id {
-                let s = Compliance.status(approval: h.approval, expiration: h.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
-                if best.map({ s.isBetter(than: $0.0) }) ?? true {
-                    best = (s, CredentialAccess.canView(actor, ownerID: userID, latestApproval: h.approval) ? h.credentialID : nil)
-                }
+            let graded = holdings.filter { $0.typeID == t.id }.map {
+                (holding: $0, status: Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays))
             }
-            let status = best?.0 ?? .missing
+            let status = Compliance.best(graded.map(\.status))
+            // The credential that decides, when the caller may see it.
+            let deciding = graded.first { $0.status == status }?.holding
+            let credentialID = deciding.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
             rows.append((status, ["typeId": .string(t.id), "typeName": .string(t.name), "status": .string(status.rawValue),
-                                  "credentialId": .optional(best?.1)]))
+                                  "credentialId": .optional(credentialID)]))
         }
         // Stable: worst first, then in the types' name order.
         let ordered = rows.enumerated().sorted { a, b in
@@ -164,7 +163,7 @@ enum TeamMethods {
     static func report(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         try requireViewReports(actor, for: nil)
-        let team = try find(service, p.required("teamId"))
+        let team = try find(service, p.required("teamId"), withMembers: false)
         let clock = try CredentialMethods.expiryClock(service, p)
         let credentialTypes = CredentialStore(service.db)
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
