@@ -1,21 +1,18 @@
 import CredentialsCore
 
-/// One line of a credential's activity trail. `from` and `to` are JSON texts made by the service.
-public struct ActivityEntry: Equatable, Sendable {
+/// One event of a credential's activity trail: who changed one version when, and every field
+/// it changed. `changes` is a JSON array text of `{field, from, to}` made by the service.
+public struct ActivityEvent: Equatable, Sendable {
     public var version: Int
     public var at: Int64
     public var actorID: String?
-    public var field: String
-    public var from: String?
-    public var to: String?
+    public var changes: String
 
-    public init(version: Int, at: Int64, actorID: String?, field: String, from: String?, to: String?) {
+    public init(version: Int, at: Int64, actorID: String?, changes: String) {
         self.version = version
         self.at = at
         self.actorID = actorID
-        self.field = field
-        self.from = from
-        self.to = to
+        self.changes = changes
     }
 }
 
@@ -218,16 +215,16 @@ public struct CredentialStore {
 
     // MARK: Activity
 
-    public func appendActivity(credentialID: String, _ e: ActivityEntry) throws {
-        try db.run("INSERT INTO credential_activity (credential_id, version, at, actor_id, field, from_value, to_value) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   credentialID, e.version, e.at, e.actorID, e.field, e.from, e.to)
+    public func appendActivity(credentialID: String, _ e: ActivityEvent) throws {
+        try db.run("INSERT INTO credential_events (credential_id, version, at, actor_id, changes) VALUES (?, ?, ?, ?, ?)",
+                   credentialID, e.version, e.at, e.actorID, e.changes)
     }
 
-    /// The trail, newest first; of one version when `version` is given.
-    public func activity(credentialID: String, version: Int?) throws -> [ActivityEntry] {
-        try db.all("SELECT version, at, actor_id, field, from_value, to_value FROM credential_activity WHERE credential_id = ? AND (? IS NULL OR version = ?) ORDER BY seq DESC",
+    /// The trail's events, newest first; of one version when `version` is given.
+    public func activity(credentialID: String, version: Int?) throws -> [ActivityEvent] {
+        try db.all("SELECT version, at, actor_id, changes FROM credential_events WHERE credential_id = ? AND (? IS NULL OR version = ?) ORDER BY seq DESC",
                    credentialID, version, version) { r in
-            ActivityEntry(version: Int(r.int(0)), at: r.int(1), actorID: r.optionalText(2), field: r.text(3), from: r.optionalText(4), to: r.optionalText(5))
+            ActivityEvent(version: Int(r.int(0)), at: r.int(1), actorID: r.optionalText(2), changes: r.text(3))
         }
     }
 
@@ -236,7 +233,7 @@ public struct CredentialStore {
     public func deletePreview(credentialID: String) throws -> DeletePreview {
         let versions = try db.scalarInt("SELECT count(*) FROM credential_versions WHERE credential_id = ?", credentialID) ?? 0
         let media = try db.first("SELECT count(*), coalesce(sum(byte_count), 0) FROM media WHERE credential_id = ?", credentialID) { ($0.int(0), $0.int(1)) }
-        let activity = try db.scalarInt("SELECT count(*) FROM credential_activity WHERE credential_id = ?", credentialID) ?? 0
+        let activity = try db.scalarInt("SELECT coalesce(sum(json_array_length(changes)), 0) FROM credential_events WHERE credential_id = ?", credentialID) ?? 0
         return DeletePreview(versions: Int(versions), mediaFiles: Int(media?.0 ?? 0), mediaBytes: Int(media?.1 ?? 0), activityEntries: Int(activity))
     }
 

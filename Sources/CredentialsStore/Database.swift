@@ -205,7 +205,7 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
         do {
-            try execute("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL;")
+            try execute("PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
             if path != ":memory:" && !path.isEmpty {
                 _ = try scalarText("PRAGMA journal_mode = WAL")
             }
@@ -231,8 +231,10 @@ public final class Database {
 
     /// Throws when the file at `path` is gone or is another file than the one opened: writing on
     /// would go to an unlinked file and be lost at exit, and reads would answer from stale data.
+    /// In a group the check runs once, for its first request.
     public func checkFileIsStillOurs() throws {
-        guard let identity else { return }
+        guard let identity, !(groupOpen && fileCheckedInGroup) else { return }
+        fileCheckedInGroup = groupOpen
         guard let now = Database.identity(of: path), now == identity else { throw FileReplacedError() }
     }
 
@@ -350,6 +352,7 @@ public final class Database {
     private var groupOpen = false
     private var groupBegun = false
     private var checkpointAfterGroup = false
+    private var fileCheckedInGroup = false
 
     /// Starts a group: the writes until `endGroup` share one transaction (begun at the first
     /// write), each in its own savepoint so a failing one rolls back alone, and one commit, so
@@ -357,6 +360,7 @@ public final class Database {
     public func beginGroup() {
         groupOpen = true
         groupBegun = false
+        fileCheckedInGroup = false
     }
 
     /// Commits the group. On failure everything in it is rolled back and the error thrown: the

@@ -168,6 +168,24 @@ public enum StoreSchema {
             -- Expiring credentials of one type, in expiration order, for reports and reminders.
             CREATE INDEX credentials_type_expiration ON credentials(type_id, latest_expiration, id);
             """),
+        // One activity row per change event (an add, a renewal, an edit, a review) holding every
+        // field it changed, instead of one row per field: adding a credential wrote four.
+        Migration("activity events", """
+            CREATE TABLE credential_events (
+                seq           INTEGER PRIMARY KEY,  -- rowid: appended in order
+                credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                version       INTEGER NOT NULL,
+                at            INTEGER NOT NULL,
+                actor_id      TEXT,
+                changes       TEXT NOT NULL         -- JSON array of {"field", "from", "to"}, in the order made
+            );
+            CREATE INDEX credential_events_credential ON credential_events(credential_id, version, seq);
+            INSERT INTO credential_events (seq, credential_id, version, at, actor_id, changes)
+                SELECT seq, credential_id, version, at, actor_id,
+                       json_array(json_object('field', field, 'from', json(from_value), 'to', json(to_value)))
+                FROM credential_activity ORDER BY seq;
+            DROP TABLE credential_activity;
+            """),
     ]
 
     public static var currentVersion: Int { migrations.count }

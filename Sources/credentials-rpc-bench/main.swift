@@ -297,7 +297,7 @@ try {
                        id, user, "ctype_bench\(i % 20)", exp, approval)
             try db.run("INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status, created_by, created_at) VALUES (?, 1, '2023-01-01', ?, ?, ?, ?, 0)",
                        id, exp, "DOC-\(i)", approval, bigAdmin)
-            try db.run("INSERT INTO credential_activity (credential_id, version, at, actor_id, field, from_value, to_value) VALUES (?, 1, 0, ?, 'issueDate', NULL, '\"2023-01-01\"')", id, bigAdmin)
+            try db.run("INSERT INTO credential_events (credential_id, version, at, actor_id, changes) VALUES (?, 1, 0, ?, '[{\"field\":\"issueDate\",\"from\":null,\"to\":\"2023-01-01\"}]')", id, bigAdmin)
         }
     }
     try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -333,7 +333,7 @@ struct CredentialTests {
         #expect(admin.failure("credentials.delete", ["credentialId": id, "confirm": true])?.code == -32003)
         #expect(admin.ok("credentials.get", ["credentialId": keep])["versionCount"] == 1)
         let db = admin.service.db
-        for table in ["credential_versions", "media", "credential_activity"] {
+        for table in ["credential_versions", "media", "credential_events"] {
             #expect(try db.scalarInt("SELECT count(*) FROM \(table) WHERE credential_id = ?", id.stringValue!) == 0)
         }
         let audit = try db.all("SELECT action, detail FROM audit_log WHERE target_id = ?", id.stringValue!) { [$0.text(0), $0.text(1)] }

@@ -24,6 +24,29 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA busy_timeout") == Int64(Database.busyTimeoutMilliseconds))
     }
 
+    @Test func version5CarriesTheFieldByFieldTrailOverAsEvents() throws {
+        let path = tempPath()
+        do {
+            let old = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(4)))
+            try old.execute("""
+                INSERT INTO users VALUES ('usr_a', 'a@x.org', 'a@x.org', 'A', 'B', 'admin', 63, 'active', 0, 'h', 0, NULL, 0, 'a', 0, 0);
+                INSERT INTO credential_types VALUES ('ctype_1', 'Licence', 'licence', '', 0, 0, 0, 0);
+                INSERT INTO credentials VALUES ('cred_1', 'usr_a', 'ctype_1', 1, NULL, 'pending', 0, 0);
+                INSERT INTO credential_activity VALUES (7, 'cred_1', 1, 5, 'usr_a', 'issueDate', NULL, '"2026-01-01"');
+                INSERT INTO credential_activity VALUES (9, 'cred_1', 1, 6, NULL, 'approval', '{"status":"pending"}', '{"status":"rejected","reason":"blurry"}');
+                """)
+        }
+        let db = try Database(path: path)
+        #expect(try StoreSchema.version(of: db) == 5)
+        #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'credential_activity'") == 0)
+        let events = try CredentialStore(db).activity(credentialID: "cred_1", version: nil)
+        #expect(events == [
+            ActivityEvent(version: 1, at: 6, actorID: nil, changes: #"[{"field":"approval","from":{"status":"pending"},"to":{"status":"rejected","reason":"blurry"}}]"#),
+            ActivityEvent(version: 1, at: 5, actorID: "usr_a", changes: #"[{"field":"issueDate","from":null,"to":"2026-01-01"}]"#),
+        ])
+        #expect(try CredentialStore(db).deletePreview(credentialID: "cred_1").activityEntries == 2)
+    }
+
     @Test func migrationsRunOnceAndInOrder() throws {
         let path = tempPath()
         let steps = [Migration("one", "CREATE TABLE a(x); INSERT INTO a VALUES (1);"),

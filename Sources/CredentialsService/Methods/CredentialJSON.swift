@@ -42,10 +42,18 @@ enum CredentialJSON {
         ]
     }
 
-    static func activity(_ e: ActivityEntry) -> JSON {
-        func value(_ text: String?) -> JSON { text.flatMap { try? JSONParser.parseValue($0) } ?? .null }
-        return ["version": .int(e.version), "field": .string(e.field), "from": value(e.from), "to": value(e.to),
-                "changedBy": .optional(e.actorID), "changedAt": .string(Timestamp.format(millis: e.at))]
+    /// The entries of the trail, newest first: an event's changes in the reverse of the order made.
+    static func activity(_ events: [ActivityEvent]) -> JSON {
+        var items: [JSON] = []
+        for e in events {
+            let changes = (try? JSONParser.parseValue(e.changes))?.arrayValue ?? []
+            let by = JSON.optional(e.actorID), at = JSON.string(Timestamp.format(millis: e.at))
+            for c in changes.reversed() {
+                items.append(["version": .int(e.version), "field": c["field"] ?? .null, "from": c["from"] ?? .null, "to": c["to"] ?? .null,
+                              "changedBy": by, "changedAt": at])
+            }
+        }
+        return .array(items)
     }
 
     // MARK: Schemas

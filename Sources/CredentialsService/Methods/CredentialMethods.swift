@@ -68,7 +68,7 @@ enum CredentialMethods {
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
             let c = try visible(service, p.required("credentialId"))
             if let n = p.int("version") { _ = try version(service, c, n) }
-            return ["items": .array(try CredentialStore(service.db).activity(credentialID: c.id, version: p.int("version")).map(CredentialJSON.activity))]
+            return ["items": CredentialJSON.activity(try CredentialStore(service.db).activity(credentialID: c.id, version: p.int("version")))]
         },
         Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.",
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
@@ -160,15 +160,16 @@ enum CredentialMethods {
         } else {
             try store.insertVersion(credentialID: credentialID, v, updatedAt: now)
         }
-        let trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
-        try trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
-        if let e = v.expirationDate { try trail.record("expirationDate", from: nil, to: .string(e.description)) }
-        if let d = v.documentNumber { try trail.record("documentNumber", from: nil, to: .string(d)) }
+        var trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
+        trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
+        if let e = v.expirationDate { trail.record("expirationDate", from: nil, to: .string(e.description)) }
+        if let d = v.documentNumber { trail.record("documentNumber", from: nil, to: .string(d)) }
         for m in media {
             try store.insertMedia(credentialID: credentialID, version: number, m.file, bytes: m.bytes, at: now)
-            try trail.record("media", from: nil, to: trail.mediaValue(m.file))
+            trail.record("media", from: nil, to: Trail.mediaValue(m.file))
         }
-        try trail.record("approval", from: nil, to: trail.approvalValue(v.approval))
+        trail.record("approval", from: nil, to: Trail.approvalValue(v.approval))
+        try trail.save()
         var stored = v
         stored.media = media.map(\.file).sorted { $0.id < $1.id }
         return stored
@@ -244,29 +245,30 @@ enum CredentialMethods {
                 throw DomainError.conflict(reason: "version_changed", message: "The credential was renewed meanwhile; read it again")
             }
             let now = service.now
-            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             if v.issueDate != before.issueDate {
-                try trail.record("issueDate", from: .string(before.issueDate.description), to: .string(v.issueDate.description))
+                trail.record("issueDate", from: .string(before.issueDate.description), to: .string(v.issueDate.description))
             }
             if v.expirationDate != before.expirationDate {
-                try trail.record("expirationDate", from: .optional(before.expirationDate?.description), to: .optional(v.expirationDate?.description))
+                trail.record("expirationDate", from: .optional(before.expirationDate?.description), to: .optional(v.expirationDate?.description))
             }
             if v.documentNumber != before.documentNumber {
-                try trail.record("documentNumber", from: .optional(before.documentNumber), to: .optional(v.documentNumber))
+                trail.record("documentNumber", from: .optional(before.documentNumber), to: .optional(v.documentNumber))
             }
             for id in removeIDs {
                 try store.deleteMedia(id: id)
-                try trail.record("media", from: trail.mediaValue(before.media.first { $0.id == id }!), to: nil)
+                trail.record("media", from: Trail.mediaValue(before.media.first { $0.id == id }!), to: nil)
             }
             for m in added {
                 try store.insertMedia(credentialID: c.id, version: v.number, m.file, bytes: m.bytes, at: now)
-                try trail.record("media", from: nil, to: trail.mediaValue(m.file))
+                trail.record("media", from: nil, to: Trail.mediaValue(m.file))
             }
             // A change sends a reviewed version back for review.
             if before.approval.status != .pending {
                 v.approval = try newApproval(service)
-                if v.approval != before.approval { try trail.record("approval", from: trail.approvalValue(before.approval), to: trail.approvalValue(v.approval)) }
+                if v.approval != before.approval { trail.record("approval", from: Trail.approvalValue(before.approval), to: Trail.approvalValue(v.approval)) }
             }
+            try trail.save()
             try store.updateVersion(credentialID: c.id, v, updatedAt: now)
             try service.audit("credentials.editLatestVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
         }
@@ -287,8 +289,9 @@ enum CredentialMethods {
             guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
             try CredentialAccess.checkReview(actor, current: current.approval.status)
             try CredentialStore(service.db).updateVersion(credentialID: c.id, v, updatedAt: service.now)
-            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
-            try trail.record("approval", from: trail.approvalValue(before), to: trail.approvalValue(v.approval))
+            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            trail.record("approval", from: Trail.approvalValue(before), to: Trail.approvalValue(v.approval))
+            try trail.save()
             try service.audit(status == .approved ? "credentials.approve" : "credentials.reject", target: c.id, actor: actor.id,
                               detail: ["version": .int(v.number)])
         }
@@ -331,11 +334,12 @@ enum CredentialMethods {
         if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
         try service.db.write {
             let store = CredentialStore(service.db)
-            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             for id in ids {
                 try store.deleteMedia(id: id)
-                try trail.record("media", from: trail.mediaValue(v.media.first { $0.id == id }!), to: nil)
+                trail.record("media", from: Trail.mediaValue(v.media.first { $0.id == id }!), to: nil)
             }
+            try trail.save()
             try store.touch(credentialID: c.id, at: service.now)
             try service.audit("credentials.deleteMedia", target: c.id, actor: actor.id,
                               detail: ["version": .int(v.number), "mediaIds": .array(ids.map(JSON.string))])
@@ -381,22 +385,35 @@ enum CredentialMethods {
     }
 }
 
-/// Writes activity rows for one version of one credential.
+/// Collects the changes one request makes to one version of a credential, then writes them as
+/// one activity event (`save`, inside the request's `db.write`).
 struct Trail {
     let service: Service
     let credentialID: String
     let version: Int
     let actor: String
+    private(set) var changes: [JSON] = []
 
-    func record(_ field: String, from: JSON?, to: JSON?) throws {
-        try CredentialStore(service.db).appendActivity(credentialID: credentialID, ActivityEntry(
-            version: version, at: service.now, actorID: actor, field: field,
-            from: from.map(JSONWriter.string), to: to.map(JSONWriter.string)))
+    init(service: Service, credentialID: String, version: Int, actor: String) {
+        self.service = service
+        self.credentialID = credentialID
+        self.version = version
+        self.actor = actor
     }
 
-    func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
+    mutating func record(_ field: String, from: JSON?, to: JSON?) {
+        changes.append(["field": .string(field), "from": from ?? .null, "to": to ?? .null])
+    }
 
-    func approvalValue(_ a: Approval) -> JSON {
+    func save() throws {
+        guard !changes.isEmpty else { return }
+        try CredentialStore(service.db).appendActivity(credentialID: credentialID, ActivityEvent(
+            version: version, at: service.now, actorID: actor, changes: JSONWriter.string(.array(changes))))
+    }
+
+    static func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
+
+    static func approvalValue(_ a: Approval) -> JSON {
         var o = JSONObject(["status": .string(a.status.rawValue)])
         if let r = a.reason { o["reason"] = .string(r) }
         return .object(o)
