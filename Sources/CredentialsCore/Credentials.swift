@@ -152,6 +152,8 @@ public enum CredentialFields {
         guard let raw else { return nil }
         let v = raw.trimmingWhitespace()
         if v.isEmpty { return nil }
+        // Printable ASCII (the usual case) has no control characters and one character per byte.
+        if v.utf8.count <= maxDocumentNumberLength && v.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return v }
         if v.count > maxDocumentNumberLength { throw .invalidField(field, "must be at most \(maxDocumentNumberLength) characters") }
         if v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw .invalidField(field, "must not contain control characters")

@@ -111,10 +111,10 @@ extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Express
     public init(integerLiteral value: Int) { self = .number(String(value)) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
+    /// Keys written in code are distinct (checked in debug builds), so no search per key.
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        var o = JSONObject()
-        for (k, v) in elements { o[k] = v }
-        self = .object(o)
+        assert(Set(elements.map(\.0)).count == elements.count, "duplicate key in a JSON literal")
+        self = .object(JSONObject(uncheckedKeys: elements.map(\.0), values: elements.map(\.1)))
     }
     public init(nilLiteral: ()) { self = .null }
 }
