@@ -49,6 +49,8 @@ public final class Service: RPCMethodHandler {
 
     /// The OpenRPC document, built once from the table. `Protocol/openrpc.json` is the same document.
     public static let openRPC: JSON = OpenRPC.document(methods: methods)
+    /// What `rpc.discover` answers: the document encoded once, not on every call.
+    static let openRPCEncoded: JSON = .encoded(JSONWriter.encode(openRPC))
 
     public func hasMethod(_ method: String) -> Bool { Service.table[method] != nil }
 

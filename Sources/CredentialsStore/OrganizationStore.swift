@@ -157,10 +157,15 @@ public struct TeamStore {
     }
 
     /// The members of a team, as users.
-    public func members(teamID: String) throws -> [User] {
-        let columns = UserStore.columns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-        return try db.all("SELECT \(columns) FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?", teamID) {
-            UserStore.record($0).user
+    /// A team member as a report names them.
+    public struct Member: Sendable {
+        public var id, email, firstName, lastName: String
+    }
+
+    /// The members of a team, with only the columns a report shows.
+    public func members(teamID: String) throws -> [Member] {
+        try db.all("SELECT u.id, u.email, u.first_name, u.last_name FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?", teamID) {
+            Member(id: $0.text(0), email: $0.text(1), firstName: $0.text(2), lastName: $0.text(3))
         }
     }
 

@@ -170,7 +170,11 @@ public enum StoreSchema {
             """),
         // One activity row per change event (an add, a renewal, an edit, a review) holding every
         // field it changed, instead of one row per field: adding a credential wrote four.
-        Migration("activity events", """
+        // credentials_user also carries what compliance reads of each credential, so a team's
+        // report reads no table rows (still in (user_id, id) order, since id is unique).
+        Migration("activity events, covering user index", """
+            DROP INDEX credentials_user;
+            CREATE INDEX credentials_user ON credentials(user_id, id, type_id, latest_approval, latest_expiration);
             CREATE TABLE credential_events (
                 seq           INTEGER PRIMARY KEY,  -- rowid: appended in order
                 credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,

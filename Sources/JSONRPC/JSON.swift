@@ -10,6 +10,9 @@ public enum JSON: Sendable, Equatable {
     case string(String)
     case array([JSON])
     case object(JSONObject)
+    /// A value encoded once, ahead of time (`JSONWriter.encode`), written out as these bytes: a
+    /// large answer that never changes, such as the OpenRPC document, is not encoded per call.
+    case encoded([UInt8])
 
     public var stringValue: String? {
         if case .string(let s) = self { return s }
@@ -43,6 +46,7 @@ public enum JSON: Sendable, Equatable {
         case .string: return "string"
         case .array: return "array"
         case .object: return "object"
+        case .encoded: return "encoded"
         }
     }
 

@@ -1,7 +1,9 @@
 // credentials-rpc-bench: measures the real service over pipes, and in the same run the ceilings it
 // is judged against. Prints a table and writes the figures as JSON. See README.md, "Benchmark".
 //
-//   swift run -c release credentials-rpc-bench [--quick] [--json PATH] [--service PATH]
+//   swift run -c release credentials-rpc-bench [--quick] [--json PATH] [--service PATH] [--keep-db PATH]
+//
+// --keep-db copies the scale database (sign in as ada@example.com / Admin#1234) to PATH, for profiling.
 import CredentialsCore
 import CredentialsStore
 import Foundation
@@ -17,6 +19,7 @@ struct Options {
     var quick = false
     var jsonPath = "bench-results.json"
     var service: String
+    var keepDB: String?
 }
 
 var options = Options(service: URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("credentials-rpc").path)
@@ -26,8 +29,9 @@ while let arg = argIterator.next() {
     case "--quick": options.quick = true
     case "--json": options.jsonPath = argIterator.next() ?? options.jsonPath
     case "--service": options.service = argIterator.next() ?? options.service
+    case "--keep-db": options.keepDB = argIterator.next()
     default:
-        FileHandle.standardError.write(Data("usage: credentials-rpc-bench [--quick] [--json PATH] [--service PATH]\n".utf8))
+        FileHandle.standardError.write(Data("usage: credentials-rpc-bench [--quick] [--json PATH] [--service PATH] [--keep-db PATH]\n".utf8))
         exit(2)
     }
 }
@@ -341,6 +345,11 @@ rows.append(Row(name: "notifications.due (100) p99", value: percentile(dueTimes,
 let rss = Double(big.peakKiB) / 1024
 rows.append(Row(name: "service peak RSS at scale", value: rss, unit: "MiB", ceiling: nil, target: "< 64 MiB", ok: rss < 64))
 big.finish()
+if let keep = options.keepDB {
+    try? FileManager.default.removeItem(atPath: keep)
+    try FileManager.default.copyItem(atPath: bigPath, toPath: keep)
+    log("kept the scale database at \(keep)")
+}
 
 // MARK: - Report
 

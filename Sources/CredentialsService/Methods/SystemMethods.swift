@@ -12,7 +12,7 @@ public enum ServiceInfo {
 enum SystemMethods {
     static let all: [Method] = [
         Method("rpc.discover", summary: "The OpenRPC document of every method (the same as Protocol/openrpc.json).",
-               access: .open, result: "document", .named("OpenRPCDocument", .any)) { _, _ in Service.openRPC },
+               access: .open, result: "document", .named("OpenRPCDocument", .any)) { _, _ in Service.openRPCEncoded },
         Method("service.info", summary: "The service's name and versions.", access: .open,
                result: "info", serviceInfoSchema) { service, _ in
             [

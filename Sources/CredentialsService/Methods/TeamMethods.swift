@@ -124,11 +124,32 @@ enum TeamMethods {
 
     typealias Holding = (typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)
 
+    /// One required type of one user: its status, and the credential that decides it when the
+    /// caller may see that credential.
+    struct Item {
+        var typeID, typeName: String
+        var status: Compliance.Status
+        var credentialID: String?
+
+        var json: JSON {
+            ["typeId": .string(typeID), "typeName": .string(typeName), "status": .string(status.rawValue), "credentialId": .optional(credentialID)]
+        }
+
+        var encoded: [UInt8] {
+            var o = JSONObjectBytes()
+            o.add("typeId", typeID)
+            o.add("typeName", typeName)
+            o.add("status", status.rawValue)
+            o.add("credentialId", credentialID)
+            return o.closed
+        }
+    }
+
     /// One user's status per required type, gaps first, and the verdict.
     static func evaluate(actor: User, userID: String, holdings: [Holding], types: [(id: String, name: String)], clock: ExpiryClock)
-        -> (verdict: Compliance.Verdict, items: [JSON])
+        -> (verdict: Compliance.Verdict, items: [Item])
     {
-        var rows: [(status: Compliance.Status, json: JSON)] = []
+        var rows: [Item] = []
         for t in types {
             let graded = holdings.filter { $0.typeID == t.id }.map {
                 (holding: $0, status: Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays))
@@ -137,14 +158,13 @@ enum TeamMethods {
             // The credential that decides, when the caller may see it.
             let deciding = graded.first { $0.status == status }?.holding
             let credentialID = deciding.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
-            rows.append((status, ["typeId": .string(t.id), "typeName": .string(t.name), "status": .string(status.rawValue),
-                                  "credentialId": .optional(credentialID)]))
+            rows.append(Item(typeID: t.id, typeName: t.name, status: status, credentialID: credentialID))
         }
         // Stable: worst first, then in the types' name order.
         let ordered = rows.enumerated().sorted { a, b in
             a.element.status == b.element.status ? a.offset < b.offset : Compliance.worstFirst(a.element.status, b.element.status)
         }.map(\.element)
-        return (Compliance.verdict(ordered.map(\.status)), ordered.map(\.json))
+        return (Compliance.verdict(ordered.map(\.status)), ordered)
     }
 
     static func check(_ service: Service, _ p: Params) throws -> JSON {
@@ -157,7 +177,7 @@ enum TeamMethods {
         let types = try teams.requiredTypes(userID: userID)
         let holdings = try teams.holdings(userID: userID, typeIDs: types.map(\.id))
         let (verdict, items) = evaluate(actor: actor, userID: userID, holdings: holdings, types: types, clock: clock)
-        return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue), "items": .array(items)]
+        return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue), "items": .array(items.map(\.json))]
     }
 
     static func report(_ service: Service, _ p: Params) throws -> JSON {
@@ -171,22 +191,28 @@ enum TeamMethods {
         // Two queries for the whole team, not two per member.
         let teams = TeamStore(service.db)
         let holdings = try teams.teamHoldings(teamID: team.id, typeIDs: types.map(\.id))
-        var members: [(verdict: Compliance.Verdict, sortKey: String, json: JSON)] = []
+        // A report can hold thousands of members: each is written straight to bytes, not as a tree.
+        let rank: [Compliance.Verdict: Int] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
+        var members: [(rank: Int, last: String, first: String, id: String, bytes: [UInt8])] = []
         var counts: [Compliance.Verdict: Int] = [:]
         for u in try teams.members(teamID: team.id) {
             let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: holdings[u.id] ?? [], types: types, clock: clock)
             counts[verdict, default: 0] += 1
-            members.append((verdict, [u.lastName.lowercased(), u.firstName.lowercased(), u.id].joined(separator: "\u{0}"),
-                            ["userId": .string(u.id), "email": .string(u.email), "firstName": .string(u.firstName), "lastName": .string(u.lastName),
-                             "verdict": .string(verdict.rawValue), "items": .array(items)]))
+            var o = JSONObjectBytes()
+            o.add("userId", u.id)
+            o.add("email", u.email)
+            o.add("firstName", u.firstName)
+            o.add("lastName", u.lastName)
+            o.add("verdict", verdict.rawValue)
+            o.add("items", encoded: JSONObjectBytes.array(items.map(\.encoded)))
+            members.append((rank[verdict]!, u.lastName.lowercased(), u.firstName.lowercased(), u.id, o.closed))
         }
-        let rank: [Compliance.Verdict: Int] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
-        members.sort { (rank[$0.verdict]!, $0.sortKey) < (rank[$1.verdict]!, $1.sortKey) }
+        members.sort { ($0.rank, $0.last, $0.first, $0.id) < ($1.rank, $1.last, $1.first, $1.id) }
         return [
             "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
             "summary": ["members": .int(members.count), "compliant": .int(counts[.compliant] ?? 0),
                         "expiring": .int(counts[.expiring] ?? 0), "nonCompliant": .int(counts[.nonCompliant] ?? 0)],
-            "members": .array(members.map(\.json)),
+            "members": .encoded(JSONObjectBytes.array(members.map(\.bytes))),
         ]
     }
 }
