@@ -67,6 +67,21 @@ struct ReminderTests {
         #expect(due(admin, "2027-03-01").map { $0["version"] } == [2])
     }
 
+    @Test func aLimitIsFilledPastCandidatesThatGiveNoReminder() throws {
+        let (admin, sam, _) = try setUp()
+        // Sam's offset is 1 day: his credentials 20 days out are read (the window is the largest
+        // offset, 30) but give no reminder. More of them than the first page holds come first.
+        admin.ok("notifications.updateSettings", ["userId": .string(sam), "daysBefore": [1]])
+        let t = admin.createType("Forklift")
+        for _ in 0..<30 { admin.addCredential(user: sam, type: t, issue: "2025-01-01", expiration: "2026-01-21") }
+        let ben = admin.addUser("ben@example.com")
+        let c = admin.addCredential(user: ben, type: t, issue: "2025-01-01", expiration: "2026-01-25")["id"]!
+        for limit in [1, 2, 1000] {
+            let items = admin.ok("notifications.due", ["asOf": "2026-01-01", "limit": .int(limit)])["items"]?.arrayValue ?? []
+            #expect(items.map { $0["credentialId"] } == [c], "limit \(limit)")
+        }
+    }
+
     @Test func settingsDecideWhoGetsWhat() throws {
         let (admin, sam, _) = try setUp()
         #expect(admin.ok("notifications.getSettings", ["userId": .string(sam)]) == ["userId": .string(sam), "enabled": true, "daysBefore": [30, 7, 1]])

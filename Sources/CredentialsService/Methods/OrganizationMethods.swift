@@ -136,8 +136,10 @@ enum OrganizationMethods {
         var items: [(due: CalendarDate, json: JSON)] = []
         var after: (String, String)? = nil
         // Candidates come in expiration order; read them in pages until enough reminders are found.
+        // Most candidates give a reminder, so the first page is about `limit` long, the next ones 1000.
+        var pageSize = min(1000, limit + 10)
         scan: while true {
-            let page = try store.reminderCandidates(asOf: clock.asOf, until: until, after: after, limit: 1000)
+            let page = try store.reminderCandidates(asOf: clock.asOf, until: until, after: after, limit: pageSize)
             for c in page {
                 for (offset, dueOn) in Reminders.due(expiration: c.expiration, offsets: c.daysBefore, asOf: clock.asOf)
                 where !c.sent.contains(offset.key) {
@@ -152,8 +154,9 @@ enum OrganizationMethods {
                 }
                 if items.count >= limit { break scan }
             }
-            guard page.count == 1000, let last = page.last else { break }
+            guard page.count == pageSize, let last = page.last else { break }
             after = (last.expiration.description, last.credentialID)
+            pageSize = 1000
         }
         let ordered = items.enumerated().sorted { ($0.element.due, $0.offset) < ($1.element.due, $1.offset) }.prefix(limit)
         return ["items": .array(ordered.map(\.element.json))]
