@@ -54,16 +54,25 @@ public final class Service: RPCMethodHandler {
 
     public func hasMethod(_ method: String) -> Bool { Service.table[method] != nil }
 
-    public func beginGroup() { db.beginGroup() }
+    /// The session as the group found it: when the group is run again one by one, it starts from here.
+    private var sessionBeforeGroup: SessionState?
+
+    public func beginGroup() {
+        sessionBeforeGroup = session
+        db.beginGroup()
+    }
 
     public func endGroup() -> Bool {
         do {
             try db.endGroup()
             return true
+        } catch is GroupRolledBack {
+            log.log(.debug, "a request failed after changing rows; running its group one by one")
         } catch {
             log.log(.warning, "a group commit failed (\((error as? DatabaseError)?.fault.rawValue ?? "error")); running its requests one by one")
-            return false
         }
+        session = sessionBeforeGroup
+        return false
     }
 
     public func call(method name: String, params: JSONObject) -> Result<JSON, RPCError> {
@@ -101,6 +110,8 @@ public final class Service: RPCMethodHandler {
         } catch let e as DatabaseError {
             log.log(.error, "\(name): storage error \(e.code) errno \(e.systemErrno) (\(e.fault.rawValue))")
             return .failure(RPCError(.internalError, e.fault.message, reason: e.fault.rawValue))
+        } catch is GroupRolledBack {
+            return .failure(.internalError())  // never sent: the group runs again one by one
         } catch is FileReplacedError {
             log.log(.error, "\(name): the database file was deleted or replaced; refusing to serve from the old one")
             return .failure(RPCError(.internalError, StorageFault.replaced.message, reason: StorageFault.replaced.rawValue))

@@ -158,3 +158,46 @@ struct DatabaseTests {
         #expect(try b.scalarInt("SELECT count(*) FROM t") == 2)
     }
 }
+
+/// Group commit at the database: one transaction for several requests' writes.
+struct GroupWriteTests {
+    struct Refused: Error {}
+
+    func setUp() throws -> Database {
+        let db = try Database(path: ":memory:", migrations: [Migration("t", "CREATE TABLE t (x TEXT UNIQUE)")])
+        return db
+    }
+
+    func rows(_ db: Database) throws -> [String] { try db.all("SELECT x FROM t ORDER BY x") { $0.text(0) } }
+
+    @Test func aWriteRefusedBeforeChangingAnythingLeavesTheGroupWhole() throws {
+        let db = try setUp()
+        db.beginGroup()
+        try db.write { try db.run("INSERT INTO t VALUES ('a')") }
+        #expect(throws: Refused.self) { try db.write { throw Refused() } }
+        // A failed statement is undone by SQLite itself: nothing changed, the group goes on.
+        #expect(throws: DatabaseError.self) { try db.write { try db.run("INSERT INTO t VALUES ('a')") } }
+        try db.write { try db.run("INSERT INTO t VALUES ('b')") }
+        try db.endGroup()
+        #expect(try rows(db) == ["a", "b"])
+        #expect(!db.isInTransaction)
+    }
+
+    @Test func aWriteFailingAfterChangingRowsRollsTheGroupBack() throws {
+        let db = try setUp()
+        try db.write { try db.run("INSERT INTO t VALUES ('before')") }
+        db.beginGroup()
+        try db.write { try db.run("INSERT INTO t VALUES ('a')") }
+        #expect(throws: Refused.self) { try db.write { try db.run("INSERT INTO t VALUES ('half')"); throw Refused() } }
+        #expect(!db.isInTransaction)
+        // The rest of the group may not write: its requests will run again one by one.
+        #expect(throws: GroupRolledBack.self) { try db.write { try db.run("INSERT INTO t VALUES ('b')") } }
+        #expect(throws: GroupRolledBack.self) { try db.endGroup() }
+        #expect(try rows(db) == ["before"])
+        // The next group starts afresh.
+        db.beginGroup()
+        try db.write { try db.run("INSERT INTO t VALUES ('c')") }
+        try db.endGroup()
+        #expect(try rows(db) == ["before", "c"])
+    }
+}
