@@ -157,29 +157,34 @@ public struct TeamStore {
     }
 
     /// The members of a team, as users.
-    /// A team member as a report names them.
-    public struct Member: Sendable {
+    /// A team member as a report names them, with the latest approval and expiration of each of
+    /// their credentials of the report's types.
+    public struct MemberHoldings: Sendable {
         public var id, email, firstName, lastName: String
+        public var holdings: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)] = []
     }
 
-    /// The members of a team, with only the columns a report shows.
-    public func members(teamID: String) throws -> [Member] {
-        try db.all("SELECT u.id, u.email, u.first_name, u.last_name FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = ?", teamID) {
-            Member(id: $0.text(0), email: $0.text(1), firstName: $0.text(2), lastName: $0.text(3))
-        }
+    /// Members in user id order (the primary key's), no sort; credentials from the index alone.
+    static func memberHoldingsSQL(types: Int) -> String {
+        let marks = types == 0 ? "NULL" : Array(repeating: "?", count: types).joined(separator: ", ")
+        return "SELECT u.id, c.type_id, c.id, c.latest_approval, c.latest_expiration, u.email, u.first_name, u.last_name "
+            + "FROM team_members m JOIN users u ON u.id = m.user_id "
+            + "LEFT JOIN credentials c INDEXED BY credentials_user ON c.user_id = m.user_id AND c.type_id IN (\(marks)) "
+            + "WHERE m.team_id = ? ORDER BY m.user_id"
     }
 
-    /// For every member of a team, the latest approval and expiration of each credential of the given
-    /// types: one query for the whole team, through each member's credentials_user entries.
-    public func teamHoldings(teamID: String, typeIDs: [String]) throws -> [String: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)]] {
-        guard !typeIDs.isEmpty else { return [:] }
-        var out: [String: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)]] = [:]
-        let marks = typeIDs.map { _ in "?" }.joined(separator: ", ")
-        let sql = "SELECT c.user_id, c.type_id, c.id, c.latest_approval, c.latest_expiration "
-            + "FROM team_members m JOIN credentials c INDEXED BY credentials_user ON c.user_id = m.user_id "
-            + "WHERE m.team_id = ? AND c.type_id IN (\(marks))"
-        try db.query(sql, [teamID] + typeIDs) { r in
-            out[r.text(0), default: []].append((r.text(1), r.text(2), ApprovalStatus(rawValue: r.text(3)) ?? .pending, r.optionalText(4).flatMap(CalendarDate.init)))
+    /// Every member of a team with their holdings of `typeIDs`, in one pass: each member's
+    /// credentials come from their `credentials_user` entries alone (the index covers them).
+    public func memberHoldings(teamID: String, typeIDs: [String]) throws -> [MemberHoldings] {
+        var out: [MemberHoldings] = []
+        try db.query(Self.memberHoldingsSQL(types: typeIDs.count), typeIDs + [teamID]) { r in
+            let userID = r.text(0)
+            if out.last?.id != userID {
+                out.append(MemberHoldings(id: userID, email: r.text(5), firstName: r.text(6), lastName: r.text(7)))
+            }
+            guard !r.isNull(1) else { return }
+            out[out.count - 1].holdings.append((r.text(1), r.text(2), ApprovalStatus(rawValue: r.text(3)) ?? .pending,
+                                                r.optionalText(4).flatMap(CalendarDate.init)))
         }
         return out
     }

@@ -119,7 +119,7 @@ public struct JSONObjectBytes {
 
     public init() {
         bytes = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(256)
+        bytes.reserveCapacity(512)
     }
 
     private mutating func key(_ k: String) {
@@ -139,8 +139,11 @@ public struct JSONObjectBytes {
         bytes += encoded
     }
 
-    /// The object's bytes, closed.
-    public var closed: [UInt8] { bytes + [UInt8(ascii: "}")] }
+    /// The object's bytes, closed (without copying them).
+    public consuming func closed() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
 
     /// `[a,b,...]` of already encoded values.
     public static func array(_ items: [[UInt8]]) -> [UInt8] {

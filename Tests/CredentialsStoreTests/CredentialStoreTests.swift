@@ -100,6 +100,13 @@ struct CredentialStoreTests {
         }
     }
 
+    @Test func aTeamReportReadsMembersInKeyOrderAndCredentialsFromTheIndexAlone() throws {
+        let (db, _) = try setUp()
+        let plan = try db.all("EXPLAIN QUERY PLAN " + TeamStore.memberHoldingsSQL(types: 3), "t1", "t2", "t3", "team") { $0.text(3) }
+        #expect(plan.contains { $0.hasPrefix("SEARCH c USING COVERING INDEX credentials_user") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") || $0.hasPrefix("SCAN") }, "\(plan)")
+    }
+
     @Test func cursorsOfAnotherOrderAreRefused() throws {
         let id = CredentialFilter(asOf: Self.asOf, windowDays: 30)
         let expiring = CredentialFilter(expiry: .expiring, asOf: Self.asOf, windowDays: 30)

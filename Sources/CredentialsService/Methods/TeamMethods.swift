@@ -135,36 +135,38 @@ enum TeamMethods {
             ["typeId": .string(typeID), "typeName": .string(typeName), "status": .string(status.rawValue), "credentialId": .optional(credentialID)]
         }
 
-        var encoded: [UInt8] {
+        func encode(into out: inout [UInt8]) {
             var o = JSONObjectBytes()
             o.add("typeId", typeID)
             o.add("typeName", typeName)
             o.add("status", status.rawValue)
             o.add("credentialId", credentialID)
-            return o.closed
+            out += o.closed()
         }
     }
 
-    /// One user's status per required type, gaps first, and the verdict.
+    /// One user's status per required type, gaps first, and the verdict. Reports call this for
+    /// every member, so it loops rather than building arrays per type.
     static func evaluate(actor: User, userID: String, holdings: [Holding], types: [(id: String, name: String)], clock: ExpiryClock)
         -> (verdict: Compliance.Verdict, items: [Item])
     {
-        var rows: [Item] = []
+        var items: [Item] = []
+        items.reserveCapacity(types.count)
         for t in types {
-            let graded = holdings.filter { $0.typeID == t.id }.map {
-                (holding: $0, status: Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays))
+            // The best status among the user's credentials of this type, and the first that has it.
+            var best: (status: Compliance.Status, holding: Holding)?
+            for h in holdings where h.typeID == t.id {
+                let status = Compliance.status(approval: h.approval, expiration: h.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
+                if best == nil || status.isBetter(than: best!.status) { best = (status, h) }
             }
-            let status = Compliance.best(graded.map(\.status))
             // The credential that decides, when the caller may see it.
-            let deciding = graded.first { $0.status == status }?.holding
-            let credentialID = deciding.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
-            rows.append(Item(typeID: t.id, typeName: t.name, status: status, credentialID: credentialID))
+            let credentialID = best.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.holding.approval) ? $0.holding.credentialID : nil }
+            let item = Item(typeID: t.id, typeName: t.name, status: best?.status ?? .missing, credentialID: credentialID)
+            // Stable: worst first, then in the types' name order.
+            let at = items.firstIndex { Compliance.worstFirst(item.status, $0.status) } ?? items.count
+            items.insert(item, at: at)
         }
-        // Stable: worst first, then in the types' name order.
-        let ordered = rows.enumerated().sorted { a, b in
-            a.element.status == b.element.status ? a.offset < b.offset : Compliance.worstFirst(a.element.status, b.element.status)
-        }.map(\.element)
-        return (Compliance.verdict(ordered.map(\.status)), ordered)
+        return (Compliance.verdict(items.map(\.status)), items)
     }
 
     static func check(_ service: Service, _ p: Params) throws -> JSON {
@@ -188,15 +190,13 @@ enum TeamMethods {
         let credentialTypes = CredentialStore(service.db)
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
             .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-        // Two queries for the whole team, not two per member.
-        let teams = TeamStore(service.db)
-        let holdings = try teams.teamHoldings(teamID: team.id, typeIDs: types.map(\.id))
-        // A report can hold thousands of members: each is written straight to bytes, not as a tree.
-        let rank: [Compliance.Verdict: Int] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
-        var members: [(rank: Int, last: String, first: String, id: String, bytes: [UInt8])] = []
+        // One query for the whole team; each member is written straight to bytes, not as a tree:
+        // a report can hold thousands of members.
+        let rank: [Compliance.Verdict: UInt8] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
+        var members: [(key: [UInt8], bytes: [UInt8])] = []
         var counts: [Compliance.Verdict: Int] = [:]
-        for u in try teams.members(teamID: team.id) {
-            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: holdings[u.id] ?? [], types: types, clock: clock)
+        for u in try TeamStore(service.db).memberHoldings(teamID: team.id, typeIDs: types.map(\.id)) {
+            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: u.holdings, types: types, clock: clock)
             counts[verdict, default: 0] += 1
             var o = JSONObjectBytes()
             o.add("userId", u.id)
@@ -204,10 +204,19 @@ enum TeamMethods {
             o.add("firstName", u.firstName)
             o.add("lastName", u.lastName)
             o.add("verdict", verdict.rawValue)
-            o.add("items", encoded: JSONObjectBytes.array(items.map(\.encoded)))
-            members.append((rank[verdict]!, u.lastName.lowercased(), u.firstName.lowercased(), u.id, o.closed))
+            var list: [UInt8] = [UInt8(ascii: "[")]
+            list.reserveCapacity(128 * items.count + 2)
+            for (i, item) in items.enumerated() {
+                if i > 0 { list.append(UInt8(ascii: ",")) }
+                item.encode(into: &list)
+            }
+            list.append(UInt8(ascii: "]"))
+            o.add("items", encoded: list)
+            // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
+            let key = [rank[verdict]!] + Array(u.lastName.lowercased().utf8) + [0] + Array(u.firstName.lowercased().utf8) + [0] + Array(u.id.utf8)
+            members.append((key, o.closed()))
         }
-        members.sort { ($0.rank, $0.last, $0.first, $0.id) < ($1.rank, $1.last, $1.first, $1.id) }
+        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return [
             "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
             "summary": ["members": .int(members.count), "compliant": .int(counts[.compliant] ?? 0),
