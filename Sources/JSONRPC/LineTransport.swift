@@ -4,20 +4,34 @@ import Glibc
 import Darwin
 #endif
 
-/// Splits a byte stream into lines with a bounded buffer.
+/// Splits a byte stream into messages with a bounded buffer: one per line, or, when the stream
+/// starts with `Content-Length` (LSP base protocol framing), one per header block and body.
 ///
-/// A line longer than `maxLineBytes` is reported once as `.oversize` and then discarded up to
-/// its newline chunk by chunk, so it is never held whole in memory: the buffer never grows past
+/// Lines: a line longer than `maxLineBytes` is reported once as `.oversize` and then discarded up
+/// to its newline chunk by chunk, so it is never held whole in memory: the buffer never grows past
 /// `maxLineBytes + chunkSize`. A trailing CR is dropped, blank lines are skipped, a UTF-8 BOM at the
 /// very start of the stream is ignored (RFC 8259 §8.1), and a last line without a newline is
 /// still delivered at end of input.
+///
+/// Content-Length: headers end with an empty line (CRLF, or LF, line ends), names are
+/// case-insensitive, `Content-Length` is required and other headers are ignored. A body longer
+/// than `maxLineBytes` is `.oversize` and skipped by count; a header block without a valid length,
+/// or a message cut off by the end of input, is `.malformedFrame`.
 public struct LineReader {
     public enum Event: Equatable {
         case line([UInt8])
         case oversize
+        /// Content-Length framing only: a header block without a usable length, or a message cut short.
+        case malformedFrame
         case end
         /// A stop signal arrived while waiting for input.
         case stopped
+    }
+
+    /// How the stream is split, decided from its first bytes.
+    public enum Framing: Equatable, Sendable {
+        case lines
+        case contentLength
     }
 
     /// Reads up to `count` bytes into the buffer; returns the count, 0 at end of input,
@@ -37,6 +51,12 @@ public struct LineReader {
     private var discarding = false
     private var atStreamStart = true
     private var eof = false
+    /// Nil until the first bytes show which framing the client speaks.
+    public private(set) var framing: Framing?
+    /// Content-Length framing: body bytes of an oversize message still to be skipped.
+    private var skipRemaining = 0
+    /// Content-Length framing: the longest header block accepted.
+    static let maxHeaderBytes = 8192
 
     public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, read: @escaping ReadFunction) {
         self.maxLineBytes = maxLineBytes
@@ -68,12 +88,18 @@ public struct LineReader {
     /// Bytes held right now: never more than `maxLineBytes + chunkSize`.
     public var bufferedBytes: Int { buffer.count }
 
-    /// Whether `next()` would return at once with a line already read (no waiting for input).
+    /// Whether `next()` would return at once with a message already read (no waiting for input).
     public mutating func hasBufferedLine() -> Bool {
-        findNewline() != nil || (eof && start < buffer.count)
+        switch framing {
+        case nil: return false
+        case .lines: return findNewline() != nil || (eof && start < buffer.count)
+        case .contentLength: return skipRemaining == 0 && framedMessage().map { !$0.incomplete } ?? false
+        }
     }
 
     public mutating func next() -> Event {
+        if framing == nil, let stop = decideFraming() { return stop }
+        if framing == .contentLength { return nextFramed() }
         while true {
             if let lf = findNewline() {
                 let lineStart = start
@@ -105,6 +131,110 @@ public struct LineReader {
                 start = buffer.count
                 if let line = trimmed(lineStart, buffer.count) { return .line(line) }
                 continue
+            }
+            switch fill() {
+            case .some(0): eof = true
+            case .some: break
+            case .none: return .stopped
+            }
+        }
+    }
+
+    private static let contentLengthName = Array("content-length".utf8)
+
+    /// Reads until the first bytes tell the framing: `Content-Length` (any case) is LSP framing,
+    /// anything else is lines. Returns `.stopped` or `.end` when input ends or a stop comes first.
+    private mutating func decideFraming() -> Event? {
+        let name = Self.contentLengthName
+        while framing == nil {
+            let held = buffer[start...].prefix(name.count).map { $0 | 0x20 }  // ASCII lower case
+            if held.count == name.count || eof || !name.starts(with: held) {
+                framing = held.count == name.count && held.elementsEqual(name) ? .contentLength : .lines
+                if framing == .contentLength { atStreamStart = false }
+                break
+            }
+            switch fill() {
+            case .some(0): eof = true
+            case .some: break
+            case .none: return .stopped
+            }
+        }
+        return nil
+    }
+
+    /// The next complete message in the buffer under Content-Length framing: where its header
+    /// block ends and body starts, and its length (nil when the header block has no usable one).
+    /// `incomplete` when the header block or body is still arriving.
+    private func framedMessage() -> (bodyStart: Int, length: Int?, incomplete: Bool)? {
+        var i = start
+        // Line ends between messages are tolerated.
+        while i < buffer.count && (buffer[i] == 0x0D || buffer[i] == 0x0A) { i += 1 }
+        var lineStart = i
+        var length: Int?
+        var valid = true
+        while i < buffer.count {
+            guard buffer[i] == 0x0A else { i += 1; continue }
+            var lineEnd = i
+            if lineEnd > lineStart && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+            if lineEnd == lineStart {  // the empty line: the body follows
+                let bodyStart = i + 1
+                guard valid, let n = length else { return (bodyStart, nil, false) }
+                return (bodyStart, n, buffer.count - bodyStart < n)
+            }
+            let line = buffer[lineStart..<lineEnd]
+            if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+                let name = line[lineStart..<colon].map { $0 | 0x20 }
+                if name.elementsEqual(Self.contentLengthName) {
+                    let digits = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
+                    if length != nil || digits.isEmpty || digits.count > 18 || !digits.allSatisfy({ (0x30...0x39).contains($0) }) {
+                        valid = false
+                    } else {
+                        length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                    }
+                }
+            } else {
+                valid = false
+            }
+            i += 1
+            lineStart = i
+        }
+        return nil
+    }
+
+    private mutating func nextFramed() -> Event {
+        while true {
+            if skipRemaining == 0, let m = framedMessage() {
+                guard let length = m.length else {
+                    start = m.bodyStart  // the header block is dropped; what follows is read as the next message
+                    return .malformedFrame
+                }
+                if length > maxLineBytes {
+                    let held = buffer.count - m.bodyStart
+                    if held >= length {
+                        start = m.bodyStart + length
+                    } else {
+                        skipRemaining = length - held
+                        buffer.removeAll(keepingCapacity: true)
+                        start = 0
+                    }
+                    return .oversize
+                }
+                if !m.incomplete {
+                    start = m.bodyStart + length
+                    return .line(Array(buffer[m.bodyStart..<start]))
+                }
+            } else if skipRemaining == 0 && buffer.count - start > Self.maxHeaderBytes {
+                // A header block that never ends: refuse it and drop what is held.
+                buffer.removeAll(keepingCapacity: true)
+                start = 0
+                return .malformedFrame
+            }
+            if eof {
+                let rest = buffer[start...].contains { $0 != 0x0D && $0 != 0x0A && $0 != 0x20 && $0 != 0x09 }
+                buffer.removeAll()
+                start = 0
+                if rest && skipRemaining == 0 { return .malformedFrame }
+                return .end
             }
             switch fill() {
             case .some(0): eof = true
@@ -154,6 +284,10 @@ public struct LineReader {
         guard n > 0 else { return 0 }
         chunk.withUnsafeBufferPointer { c in
             var keepFrom = 0
+            if skipRemaining > 0 {  // the rest of an oversize Content-Length body
+                keepFrom = min(n, skipRemaining)
+                skipRemaining -= keepFrom
+            }
             if discarding {
                 guard let p = memchr(c.baseAddress!, 0x0A, n) else { return }
                 discarding = false
@@ -230,15 +364,16 @@ public enum LineTransport {
     public static func run(server: RPCServer, input: Int32, output: Int32, stopFD: Int32, maxMessageBytes: Int) {
         var reader = LineReader(fd: input, stopFD: stopFD, maxLineBytes: maxMessageBytes)
         var out: [UInt8] = []
-        serve(&reader, server: server) { lines in
+        serve(&reader, server: server) { messages, framing in
             // One write for the whole group: fewer system calls, and the reader gets it all at once.
             out.removeAll(keepingCapacity: true)
-            for l in lines { out += l; out.append(0x0A) }
+            for m in messages { frame(m, framing, into: &out) }
             return FDWriter.writeAll(output, out)
         }
     }
 
-    /// The same loop over bytes in memory: the response lines (each with its newline) in order.
+    /// The same loop over bytes in memory: the responses in order, each framed as sent (a line
+    /// with its newline, or a Content-Length header and body).
     /// Tests and the conformance replay use it to drive exactly what the process does.
     public static func process(_ input: [UInt8], server: RPCServer, maxMessageBytes: Int) -> [[UInt8]] {
         var offset = 0
@@ -251,8 +386,27 @@ public enum LineTransport {
             return n
         }
         var out: [[UInt8]] = []
-        serve(&reader, server: server) { out += $0.map { $0 + [0x0A] }; return true }
+        serve(&reader, server: server) { messages, framing in
+            for m in messages {
+                var framed: [UInt8] = []
+                frame(m, framing, into: &framed)
+                out.append(framed)
+            }
+            return true
+        }
         return out
+    }
+
+    /// A response as the client's framing wants it: a line, or a Content-Length header and body.
+    static func frame(_ message: [UInt8], _ framing: LineReader.Framing, into out: inout [UInt8]) {
+        switch framing {
+        case .lines:
+            out += message
+            out.append(0x0A)
+        case .contentLength:
+            out += "Content-Length: \(message.count)\r\n\r\n".utf8
+            out += message
+        }
     }
 
     /// The most requests one group commit takes.
@@ -264,7 +418,7 @@ public enum LineTransport {
     /// Group commit: when more lines are already waiting in the buffer, they are handled as one
     /// group (one transaction, one fsync) and their answers written after it commits, in order.
     /// A lone line is handled, committed and answered at once: no added latency.
-    static func serve(_ reader: inout LineReader, server: RPCServer, emit: ([[UInt8]]) -> Bool) {
+    static func serve(_ reader: inout LineReader, server: RPCServer, emit: ([[UInt8]], LineReader.Framing) -> Bool) {
         while !StopSignals.stopRequested {
             var events: [LineReader.Event] = []
             let first = reader.next()
@@ -284,7 +438,7 @@ public enum LineTransport {
                 }
             }
             let answers = responses.compactMap { $0 }
-            if !answers.isEmpty && !emit(answers) { return }
+            if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
         }
     }
 
@@ -292,6 +446,7 @@ public enum LineTransport {
         switch event {
         case .line(let line): return server.handle(line: line)
         case .oversize: return RPCServer.oversizeResponse(limit: limit)
+        case .malformedFrame: return RPCServer.malformedFrameResponse()
         case .end, .stopped: return nil
         }
     }

@@ -93,6 +93,12 @@ public final class RPCServer {
         response(id: nil, error: .invalidRequest("a message is longer than \(limit) bytes", reason: "message_too_large"))
     }
 
+    /// Content-Length framing: a header block without one valid Content-Length, or a message cut off.
+    public static func malformedFrameResponse() -> [UInt8] {
+        response(id: nil, error: .invalidRequest("a message frame needs one Content-Length header with a decimal byte count, then an empty line, then that many bytes",
+                                                 reason: "invalid_frame"))
+    }
+
     private func handleRequest(_ value: JSON, rawID: String?) -> [UInt8]? {
         guard case .object(let request) = value else {
             return Self.response(id: nil, error: .invalidRequest("a request must be a JSON object"))
