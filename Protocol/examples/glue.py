@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Drives credentials-rpc from Python with the standard library only.
+
+    python3 glue.py [PATH-TO-credentials-rpc]
+
+Spawns the service (default: `credentials-rpc` on PATH), bootstraps an admin, adds a user, adds a
+credential with a PDF, renews it, reads its history and deletes it with confirmation, printing each
+step. The database is $CREDENTIALS_RPC_DB, or a temporary file removed at the end. Exits non-zero
+as soon as a step fails.
+"""
+
+import base64
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ADMIN = {"email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": "Admin#1234"}
+
+
+class RPCError(Exception):
+    def __init__(self, method, error):
+        self.method, self.code = method, error.get("code")
+        self.data = error.get("data") or {}
+        self.reason = self.data.get("reason")
+        super().__init__(f"{method}: {error.get('message')} ({self.code} {self.reason})")
+
+
+class Service:
+    """One process, one connection: a request line out, a response line back."""
+
+    def __init__(self, executable, db):
+        self.process = subprocess.Popen([executable, "--db", db], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, encoding="utf-8")
+        self.ids = itertools.count(1)
+
+    def call(self, method, **params):
+        request = {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{method}: the service closed its output (exit code {self.process.poll()})")
+        response = json.loads(line)
+        if response.get("id") != request["id"]:
+            raise RuntimeError(f"{method}: an answer for id {response.get('id')!r}, not {request['id']}")
+        if "error" in response:
+            raise RPCError(method, response["error"])
+        return response["result"]
+
+    def close(self):
+        self.process.stdin.close()
+        return self.process.wait(timeout=10)
+
+
+def tiny_pdf():
+    """A one-page PDF: the service checks the type from the bytes, not from the name."""
+    return (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
+            b"2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n"
+            b"3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>> endobj\n"
+            b"trailer <</Root 1 0 R>>\n%%EOF\n")
+
+
+def run(executable, db):
+    service = Service(executable, db)
+    print(f"spawned {executable} (database: {db})")
+    try:
+        try:
+            service.call("setup.createAdmin", **ADMIN)
+            print(f"bootstrapped admin {ADMIN['email']}")
+        except RPCError as e:
+            if e.reason != "already_initialized":
+                raise
+            print("the database already has users: signing in as the existing admin")
+        me = service.call("session.login", email=ADMIN["email"], password=ADMIN["password"])["user"]
+        print(f"signed in as {me['email']} ({me['role']})")
+
+        stamp = time.strftime("%Y%m%d%H%M%S") + str(os.getpid())
+        user = service.call("users.add", email=f"sam.{stamp}@example.com", firstName="Sam", lastName="Smith",
+                            role="support", temporaryPassword="Temp#1234")
+        print(f"added user {user['email']} ({user['id']}), who must change the password at first sign-in")
+
+        types = service.call("credentialTypes.list", limit=1000)["items"]
+        kind = next((t for t in types if t["name"] == "First Aid"), None) \
+            or service.call("credentialTypes.create", name="First Aid", requiresExpiration=True)
+        pdf = tiny_pdf()
+        credential = service.call("credentials.add", userId=user["id"], typeId=kind["id"], issueDate="2026-01-15",
+                                  expirationDate="2027-01-14", documentNumber="FA-1001",
+                                  media=[{"fileName": "first-aid.pdf", "contentType": "application/pdf",
+                                          "dataBase64": base64.b64encode(pdf).decode()}])
+        latest = credential["latestVersion"]
+        print(f"added credential {credential['id']} ({credential['typeName']}, version {latest['number']}, "
+              f"expires {latest['expirationDate']}, {len(latest['media'])} PDF of {latest['media'][0]['byteCount']} bytes)")
+
+        renewed = service.call("credentials.addVersion", credentialId=credential["id"], issueDate="2027-01-10",
+                               expirationDate="2028-01-09", documentNumber="FA-2002")
+        print(f"renewed: version {renewed['latestVersion']['number']}, expires {renewed['latestVersion']['expirationDate']}")
+
+        history = service.call("credentials.history", credentialId=credential["id"])["items"]
+        print("history: " + "; ".join(f"version {v['number']} issued {v['issueDate']} expires {v['expirationDate']} "
+                                      f"({v['approval']['status']})" for v in history))
+
+        try:
+            service.call("credentials.delete", credentialId=credential["id"])
+            raise RuntimeError("credentials.delete without confirm deleted something")
+        except RPCError as e:
+            if e.reason != "confirmation_required":
+                raise
+            p = e.data["preview"]
+            print(f"delete without confirmation refused: it would remove {p['versions']} versions, "
+                  f"{p['mediaFiles']} media file ({p['mediaBytes']} bytes) and {p['activityEntries']} activity entries")
+        deleted = service.call("credentials.delete", credentialId=credential["id"], confirm=True)
+        print(f"deleted {deleted['credentialId']}")
+        try:
+            service.call("credentials.get", credentialId=credential["id"])
+            raise RuntimeError("the deleted credential can still be read")
+        except RPCError as e:
+            if e.reason != "not_found":
+                raise
+        print("done")
+    finally:
+        code = service.close()
+    if code != 0:
+        raise RuntimeError(f"the service exited with {code}")
+
+
+def main():
+    executable = sys.argv[1] if len(sys.argv) > 1 else "credentials-rpc"
+    db = os.environ.get("CREDENTIALS_RPC_DB")
+    scratch = None
+    if not db:
+        scratch = tempfile.mkdtemp(prefix="credentials-rpc-glue-")
+        db = os.path.join(scratch, "glue.sqlite3")
+    try:
+        run(executable, db)
+    except (RPCError, RuntimeError, OSError, ValueError) as e:
+        print(f"failed: {e}", file=sys.stderr)
+        return 1
+    finally:
+        if scratch:
+            for name in os.listdir(scratch):
+                os.remove(os.path.join(scratch, name))
+            os.rmdir(scratch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
