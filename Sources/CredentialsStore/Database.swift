@@ -63,7 +63,7 @@ public struct DatabaseError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Why the database could not serve a request, as the service reports it (`error.data.reason`).
-public enum StorageFault: String, Sendable {
+public enum StorageFault: String, Sendable, CaseIterable {
     case busy = "storage_busy"
     case full = "storage_full"
     case readOnly = "storage_read_only"

@@ -375,3 +375,36 @@ struct CredentialTests {
         #expect(admin.addCredential(user: me, type: t)["latestVersion"]?["approval"]?["status"] == "pending")
     }
 }
+
+/// Another process renews a credential while this one is between reading it and writing an edit.
+struct EditRaceTests {
+    @Test func anEditRacingARenewalIsRefusedAndChangesNothing() throws {
+        let path = tempDatabasePath()
+        let (admin, me) = try bootstrap(try Database(path: path))
+        let c = admin.addCredential(user: me, type: admin.createType("L"), issue: "2026-01-01", expiration: nil)["id"]!
+        let other = TestClient(db: try Database(path: path))
+        other.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        // The edit names its new file's id after reading the credential and before its write: the
+        // renewal lands in that gap, through the other connection.
+        let ids = TimeOrderedIDs()
+        var renewed = false
+        let racing = TestClient(wrapping: Service(db: try Database(path: path), deps: Dependencies(nowMillis: { SystemClock.nowMillis() }, newID: { prefix in
+            if prefix == "med" && !renewed {
+                renewed = true
+                other.ok("credentials.addVersion", ["credentialId": c, "issueDate": "2026-06-01"])
+            }
+            return ids.next(prefix: prefix, millis: SystemClock.nowMillis())
+        }), config: testConfig()))
+        racing.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        let refused = racing.failure("credentials.editLatestVersion", ["credentialId": c, "documentNumber": "EDIT-1",
+                                                                       "addMedia": [Fixtures.media("a.pdf", "application/pdf", Fixtures.pdf)]])
+        #expect(renewed)
+        #expect(refused == ErrorSummary(code: -32004, reason: "version_changed"))
+        // Neither version took the edit: the renewal is the latest, and as it was sent.
+        let history = admin.ok("credentials.history", ["credentialId": c])["items"]?.arrayValue ?? []
+        #expect(history.map { $0["number"] } == [2, 1])
+        #expect(history.allSatisfy { $0["documentNumber"] == .null && $0["media"] == [] })
+        // Sent again, the edit applies to the renewal.
+        #expect(racing.ok("credentials.editLatestVersion", ["credentialId": c, "documentNumber": "EDIT-1"])["latestVersion"]?["documentNumber"] == "EDIT-1")
+    }
+}

@@ -81,8 +81,10 @@ func runService(_ args: [String], input: [UInt8], environment: [String: String] 
 }
 
 /// A fresh in-memory service on the vector clock, and its JSON-RPC server.
-func makeServer(now: String = vectorTime) throws -> (RPCServer, Service) {
-    let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: testConfig())
+func makeServer(now: String = vectorTime, maxMediaBytes: Int? = nil) throws -> (RPCServer, Service) {
+    var config = testConfig()
+    if let maxMediaBytes { config.maxMediaBytes = maxMediaBytes }
+    let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: config)
     return (RPCServer(handler: service), service)
 }
 
@@ -95,6 +97,7 @@ struct VectorFile {
     /// For each request: the expected response, or nil when none may come.
     var expected: [JSON?] = []
     var maxMessageBytes = 16 * 1024 * 1024
+    var maxMediaBytes: Int?
 
     var input: [UInt8] { requests.flatMap { $0 + [0x0A] } }
     var expectedLines: [JSON] { expected.compactMap { $0 } }
@@ -106,6 +109,8 @@ struct VectorFile {
             let s = String(line)
             if s.hasPrefix("//! max-message-bytes ") {
                 v.maxMessageBytes = Int(s.dropFirst("//! max-message-bytes ".count))!
+            } else if s.hasPrefix("//! max-media-bytes ") {
+                v.maxMediaBytes = Int(s.dropFirst("//! max-media-bytes ".count))!
             } else if s.hasPrefix("-->b64 ") {
                 guard let d = Data(base64Encoded: String(s.dropFirst(7))) else { throw TestFailure("\(v.name):\(n + 1): bad base64") }
                 v.requests.append(Array(d))
