@@ -208,4 +208,55 @@ struct FuzzTests {
         #expect(seen == sentinels)
         #expect(r.lines.last.flatMap { try? JSONParser.parse($0).value["id"] } == "last")
     }
+
+    /// The same through Content-Length framing: mutated bodies in honest frames, header blocks
+    /// without a usable length, an oversize body; every sentinel is answered, every answer is one
+    /// well-formed frame, and a message cut off at the end is answered too.
+    @Test func framedOverPipes() throws {
+        var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_FUZZ_SEED", default: 20261122)) &+ 2)
+        let world = try World()
+        func frame(_ body: [UInt8]) -> [UInt8] { Array("Content-Length: \(body.count)\r\n\r\n".utf8) + body }
+        let junkHeaders = ["Content-Length: x\r\n\r\n", "Content-Type: a\r\n\r\n", "Content-Length: 1\r\nContent-Length: 1\r\n\r\n",
+                           "no colon here\r\n\r\n", "Content-Length: 99999999999999999999\r\n\r\n"]
+        var input: [UInt8] = []
+        let sentinels = 300
+        for i in 0..<sentinels {
+            input += frame(Self.mutate(world.corpus[Int(rng.next() % UInt64(world.corpus.count))], &rng))
+            if i % 10 == 0 { input += Array(junkHeaders[Int(rng.next() % UInt64(junkHeaders.count))].utf8) }
+            input += frame(Array(#"{"jsonrpc":"2.0","id":"sentinel-\#(i)","method":"rpc.discover","params":{}}"#.utf8))
+        }
+        input += frame(Array(String(repeating: "z", count: 3 << 20).utf8))  // over a 2 MiB limit
+        input += frame(Array(#"{"jsonrpc":"2.0","id":"last","method":"service.info"}"#.utf8))
+        input += Array("Content-Length: 40\r\n\r\n{\"jsonrpc\"".utf8)  // cut off
+        let r = try runService(["--db", tempDatabasePath(), "--max-message-bytes", String(2 << 20)], input: input)
+        #expect(r.status == 0)
+        // Split the output into frames, checking each header.
+        var bodies: [[UInt8]] = []
+        var rest = r.stdout[...]
+        let separator = Array("\r\n\r\n".utf8)
+        while !rest.isEmpty {
+            guard let end = rest.indices.first(where: { rest[$0...].starts(with: separator) }),
+                  let length = Int(String(decoding: rest[rest.startIndex..<end], as: UTF8.self).dropFirst("Content-Length: ".count)),
+                  String(decoding: rest[rest.startIndex..<end], as: UTF8.self).hasPrefix("Content-Length: "),
+                  end + 4 + length <= rest.endIndex else {
+                Issue.record("a malformed frame at byte \(rest.startIndex)")
+                return
+            }
+            bodies.append(Array(rest[(end + 4)..<(end + 4 + length)]))
+            rest = rest[(end + 4 + length)...]
+        }
+        var seen = 0
+        for body in bodies {
+            if let problem = Self.check(body) { Issue.record("\(problem): \(String(decoding: body.prefix(200), as: UTF8.self))") }
+            if let v = try? JSONParser.parse(body).value, v["id"]?.stringValue?.hasPrefix("sentinel-") == true {
+                #expect(v["result"]?["openrpc"] == "1.3.2")
+                seen += 1
+            }
+        }
+        #expect(seen == sentinels)
+        let tail = bodies.suffix(2).compactMap { try? JSONParser.parse($0).value }
+        #expect(tail.first?["id"] == "last")
+        #expect(tail.last?["error"]?["data"]?["reason"] == "invalid_frame")
+        #expect(bodies.contains { (try? JSONParser.parse($0).value)?["error"]?["data"]?["reason"] == "message_too_large" })
+    }
 }
