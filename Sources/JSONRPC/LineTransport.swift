@@ -58,16 +58,25 @@ public struct LineReader {
     /// Content-Length framing: the longest header block accepted.
     static let maxHeaderBytes = 8192
 
-    public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, read: @escaping ReadFunction) {
+    /// Whether a read would return at once (input waiting, or its end): lets a group of
+    /// waiting requests span several reads. Nil: never read ahead.
+    private let inputReady: (() -> Bool)?
+
+    public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, inputReady: (() -> Bool)? = nil, read: @escaping ReadFunction) {
         self.maxLineBytes = maxLineBytes
         self.chunkSize = chunkSize
         self.chunk = [UInt8](repeating: 0, count: chunkSize)
+        self.inputReady = inputReady
         self.read = read
     }
 
     /// Reads from a file descriptor, waking early when `stopFD` (the signal pipe) becomes readable.
     public init(fd: Int32, stopFD: Int32 = -1, maxLineBytes: Int) {
-        self.init(maxLineBytes: maxLineBytes) { ptr, count in
+        let ready: () -> Bool = {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, 0) > 0
+        }
+        self.init(maxLineBytes: maxLineBytes, inputReady: ready) { ptr, count in
             while true {
                 var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0)]
@@ -88,8 +97,21 @@ public struct LineReader {
     /// Bytes held right now: never more than `maxLineBytes + chunkSize`.
     public var bufferedBytes: Int { buffer.count }
 
-    /// Whether `next()` would return at once with a message already read (no waiting for input).
+    /// Whether `next()` would return at once with a message, without waiting for input: one is in
+    /// the buffer, or input already waiting completes one (read now, within the buffer's bound).
     public mutating func hasBufferedLine() -> Bool {
+        while !messageInBuffer() {
+            guard !eof, framing != nil, buffer.count - start <= maxLineBytes, inputReady?() == true else { return false }
+            switch fill() {
+            case .some(0): eof = true
+            case .some: break
+            case .none: return false
+            }
+        }
+        return true
+    }
+
+    private mutating func messageInBuffer() -> Bool {
         switch framing {
         case nil: return false
         case .lines: return findNewline() != nil || (eof && start < buffer.count)
@@ -377,7 +399,7 @@ public enum LineTransport {
     /// Tests and the conformance replay use it to drive exactly what the process does.
     public static func process(_ input: [UInt8], server: RPCServer, maxMessageBytes: Int) -> [[UInt8]] {
         var offset = 0
-        var reader = LineReader(maxLineBytes: maxMessageBytes) { ptr, count in
+        var reader = LineReader(maxLineBytes: maxMessageBytes, inputReady: { true }) { ptr, count in
             let n = min(count, input.count - offset)
             input.withUnsafeBytes { src in
                 if n > 0 { ptr.copyMemory(from: src.baseAddress! + offset, byteCount: n) }
@@ -410,28 +432,38 @@ public enum LineTransport {
     }
 
     /// The most requests one group commit takes.
-    public static let maxGroup = 256
+    public static let maxGroup = 1024
+    /// A group takes no more requests once it has run this long: the first answer of a burst waits
+    /// for the group's commit, so this bounds that wait (plus one request).
+    public static let maxGroupNanoseconds: Int64 = 25_000_000
+    /// Nor once its answers, held until the commit, pass this many bytes (large reads fill it).
+    public static let maxGroupAnswerBytes = 4 << 20
 
-    /// Reads lines and emits responses (each group's lines at once, without newlines) until the input ends or `emit`
-    /// reports the reader gone.
+    /// Reads lines and emits responses (each group's lines at once, without newlines) until the
+    /// input ends or `emit` reports the reader gone.
     ///
-    /// Group commit: when more lines are already waiting in the buffer, they are handled as one
+    /// Group commit: when more requests are already waiting in the input, they are handled as one
     /// group (one transaction, one fsync) and their answers written after it commits, in order.
-    /// A lone line is handled, committed and answered at once: no added latency.
+    /// A lone request is handled, committed and answered at once: no added latency.
     static func serve(_ reader: inout LineReader, server: RPCServer, emit: ([[UInt8]], LineReader.Framing) -> Bool) {
         while !StopSignals.stopRequested {
-            var events: [LineReader.Event] = []
             let first = reader.next()
             if first == .end || first == .stopped { return }
-            events.append(first)
-            while events.count < maxGroup && reader.hasBufferedLine() { events.append(reader.next()) }
-            let lines = events.filter { if case .line = $0 { return true } else { return false } }.count
+            var events = [first]
             var responses: [[UInt8]?]
-            if lines < 2 {
-                responses = events.map { respond($0, server, reader.maxLineBytes) }
+            if !reader.hasBufferedLine() {
+                responses = [respond(first, server, reader.maxLineBytes)]
             } else {
                 server.handler.beginGroup()
-                responses = events.map { respond($0, server, reader.maxLineBytes) }
+                let deadline = monotonicNanoseconds() + maxGroupNanoseconds
+                responses = [respond(first, server, reader.maxLineBytes)]
+                var held = responses[0]?.count ?? 0
+                while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline && reader.hasBufferedLine() {
+                    let event = reader.next()
+                    events.append(event)
+                    responses.append(respond(event, server, reader.maxLineBytes))
+                    held += responses.last!?.count ?? 0
+                }
                 if !server.handler.endGroup() {
                     // The group's commit failed and it left nothing: each request runs again alone.
                     responses = events.map { respond($0, server, reader.maxLineBytes) }
@@ -440,6 +472,12 @@ public enum LineTransport {
             let answers = responses.compactMap { $0 }
             if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
         }
+    }
+
+    static func monotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     private static func respond(_ event: LineReader.Event, _ server: RPCServer, _ limit: Int) -> [UInt8]? {
