@@ -257,15 +257,33 @@ ratioRow("pipelined credentials.addVersion", versionRate, "req/s", ceiling: sqli
 
 log("round trips...")
 let trips = q ? 300 : 3000
-// Interleaved, one trip to each in turn: both see the same machine (CPU placement, idle states,
-// frequency), which otherwise moves either figure by several times from run to run.
+/// glibc's sched_setaffinity, which Swift's Glibc module does not import (it needs _GNU_SOURCE).
+typealias SetAffinity = @convention(c) (Int32, Int, UnsafeRawPointer) -> Int32
+let setAffinity: SetAffinity? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_setaffinity").map { unsafeBitCast($0, to: SetAffinity.self) }
+
+/// Runs `pid` (0: this thread) on the CPUs given (all when nil).
+func pin(_ pid: Int32, cpu: Int?) {
+    var mask = [UInt8](repeating: cpu == nil ? 0xFF : 0, count: 128)  // cpu_set_t: 1024 bits
+    if let cpu { mask[cpu / 8] |= UInt8(1 << (cpu % 8)) }
+    _ = mask.withUnsafeBytes { setAffinity?(pid, $0.count, $0.baseAddress!) }
+}
+// Round trips of tens of microseconds swing several times over with where the scheduler puts the
+// two ends (same core or not, a core waking from idle). So this thread and each child are pinned
+// to the same two CPUs for both measures, and the trips are interleaved, one to each in turn.
 let pong = try Child(selfPath, ["--ping-pong"])
+let pinned = ProcessInfo.processInfo.activeProcessorCount >= 2
+if pinned {
+    pin(0, cpu: 0)
+    pin(service.process.processIdentifier, cpu: 1)
+    pin(pong.process.processIdentifier, cpu: 1)
+}
 var rtt: [Double] = [], pongRTT: [Double] = []
 for _ in 0..<trips {
     rtt += roundTrips(service, request(1, "users.get", ["userId": admin]), 1)
     pongRTT += roundTrips(pong, request(1, "users.get", ["userId": admin]), 1)
 }
 pong.finish()
+if pinned { pin(0, cpu: nil) }
 ratioRow("round trip p50 (users.get)", percentile(rtt, 0.5), "ms", ceiling: percentile(pongRTT, 0.5), atMost: 1.5)
 rows.append(Row(name: "round trip p99 (users.get)", value: percentile(rtt, 0.99), unit: "ms", ceiling: percentile(pongRTT, 0.99), target: "-", ok: nil))
 service.finish()
