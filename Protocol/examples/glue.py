@@ -51,6 +51,16 @@ class Service:
             raise RPCError(method, response["error"])
         return response["result"]
 
+    def refused(self, reason, method, **params):
+        """The error a call must get; anything else is a failure."""
+        try:
+            self.call(method, **params)
+        except RPCError as e:
+            if e.reason == reason:
+                return e
+            raise
+        raise RuntimeError(f"{method} succeeded; it should have been refused with {reason}")
+
     def close(self):
         self.process.stdin.close()
         return self.process.wait(timeout=10)
@@ -103,23 +113,13 @@ def run(executable, db):
         print("history: " + "; ".join(f"version {v['number']} issued {v['issueDate']} expires {v['expirationDate']} "
                                       f"({v['approval']['status']})" for v in history))
 
-        try:
-            service.call("credentials.delete", credentialId=credential["id"])
-            raise RuntimeError("credentials.delete without confirm deleted something")
-        except RPCError as e:
-            if e.reason != "confirmation_required":
-                raise
-            p = e.data["preview"]
-            print(f"delete without confirmation refused: it would remove {p['versions']} versions, "
-                  f"{p['mediaFiles']} media file ({p['mediaBytes']} bytes) and {p['activityEntries']} activity entries")
+        refused = service.refused("confirmation_required", "credentials.delete", credentialId=credential["id"])
+        p = refused.data["preview"]
+        print(f"delete without confirmation refused: it would remove {p['versions']} versions, "
+              f"{p['mediaFiles']} media file ({p['mediaBytes']} bytes) and {p['activityEntries']} activity entries")
         deleted = service.call("credentials.delete", credentialId=credential["id"], confirm=True)
         print(f"deleted {deleted['credentialId']}")
-        try:
-            service.call("credentials.get", credentialId=credential["id"])
-            raise RuntimeError("the deleted credential can still be read")
-        except RPCError as e:
-            if e.reason != "not_found":
-                raise
+        service.refused("not_found", "credentials.get", credentialId=credential["id"])
         print("done")
     finally:
         code = service.close()

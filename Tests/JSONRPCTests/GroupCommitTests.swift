@@ -64,53 +64,41 @@ struct GroupCommitTests {
     }
 }
 
-/// A group stops taking requests once it has run for `maxGroupNanoseconds`, so the first answer of
-/// a burst of slow requests does not wait for all of them.
-struct GroupTimeBoundTests {
-    final class SlowHandler: RPCMethodHandler {
-        var groups: [Int] = []
-        var inGroup = 0
-        func hasMethod(_ method: String) -> Bool { true }
-        func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
-            inGroup += 1
-            usleep(5_000)
-            return .success(.string(method))
-        }
-        func beginGroup() { inGroup = 0 }
-        func endGroup() -> Bool { groups.append(inGroup); return true }
+/// A handler whose every call does `work`, recording how many calls each group took.
+final class GroupRecorder: RPCMethodHandler {
+    var groups: [Int] = []
+    var inGroup = 0
+    let work: () -> JSON
+    init(work: @escaping () -> JSON) { self.work = work }
+    func hasMethod(_ method: String) -> Bool { true }
+    func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
+        inGroup += 1
+        return .success(work())
     }
+    func beginGroup() { inGroup = 0 }
+    func endGroup() -> Bool { groups.append(inGroup); return true }
 
+    func run(_ count: Int) -> Int {
+        let input: [UInt8] = (0..<count).flatMap { i -> [UInt8] in Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"m"}"#.utf8) + [0x0A] }
+        return LineTransport.process(input, server: RPCServer(handler: self), maxMessageBytes: 1000).count
+    }
+}
+
+/// A group stops taking requests once it has run for `maxGroupNanoseconds`, or once its held
+/// answers pass `maxGroupAnswerBytes`: a burst of slow or large requests is answered in parts.
+struct GroupBoundTests {
     @Test func aGroupEndsWhenItHasRunLongEnough() {
-        let h = SlowHandler()
-        let input: [UInt8] = (0..<20).flatMap { i -> [UInt8] in Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"m"}"#.utf8) + [0x0A] }
-        let out = LineTransport.process(input, server: RPCServer(handler: h), maxMessageBytes: 1000)
-        #expect(out.count == 20)
+        let h = GroupRecorder { usleep(5_000); return "m" }
+        #expect(h.run(20) == 20)
         // 5 ms a request against a 25 ms bound: at most 6 in a group, however fast the machine.
         let most = Int(LineTransport.maxGroupNanoseconds / 5_000_000) + 1
         #expect(h.groups.allSatisfy { $0 <= most }, "\(h.groups)")
         #expect(h.groups.reduce(0, +) >= 19)  // the last may be alone
     }
-}
-
-/// Nor does a group hold answers without bound until its commit.
-struct GroupAnswerBoundTests {
-    final class BigAnswers: RPCMethodHandler {
-        var groups: [Int] = []
-        var inGroup = 0
-        func hasMethod(_ method: String) -> Bool { true }
-        func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
-            inGroup += 1
-            return .success(.string(String(repeating: "a", count: 1 << 20)))
-        }
-        func beginGroup() { inGroup = 0 }
-        func endGroup() -> Bool { groups.append(inGroup); return true }
-    }
 
     @Test func aGroupEndsOnceItsAnswersAreLarge() {
-        let h = BigAnswers()
-        let input: [UInt8] = (0..<20).flatMap { i -> [UInt8] in Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"m"}"#.utf8) + [0x0A] }
-        let out = LineTransport.process(input, server: RPCServer(handler: h), maxMessageBytes: 1000)
-        #expect(out.count == 20)
+        let h = GroupRecorder { .string(String(repeating: "a", count: 1 << 20)) }
+        #expect(h.run(20) == 20)
         let most = LineTransport.maxGroupAnswerBytes / (1 << 20) + 1
         #expect(!h.groups.isEmpty && h.groups.allSatisfy { $0 <= most }, "\(h.groups)")
     }
