@@ -134,6 +134,16 @@ public struct JSONObjectBytes {
         if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
+    public mutating func add(_ k: String, int value: Int) {
+        key(k)
+        bytes += String(value).utf8
+    }
+
+    public mutating func add(_ k: String, bool value: Bool) {
+        key(k)
+        bytes += (value ? "true" : "false").utf8
+    }
+
     public mutating func add(_ k: String, encoded: [UInt8]) {
         key(k)
         bytes += encoded

@@ -9,37 +9,58 @@ enum CredentialJSON {
          "requiresExpiration": .bool(t.requiresExpiration), "archived": .bool(t.archived)]
     }
 
-    static func media(_ m: MediaFile) -> JSON {
-        ["id": .string(m.id), "fileName": .string(m.fileName), "contentType": .string(m.contentType),
-         "byteCount": .int(m.byteCount), "sha256": .string(m.sha256)]
+    /// A media file's description; with its bytes for `media.get`.
+    static func media(_ m: MediaFile, dataBase64: String? = nil) -> [UInt8] {
+        var o = JSONObjectBytes()
+        o.add("id", m.id)
+        o.add("fileName", m.fileName)
+        o.add("contentType", m.contentType)
+        o.add("byteCount", int: m.byteCount)
+        o.add("sha256", m.sha256)
+        if let dataBase64 { o.add("dataBase64", dataBase64) }
+        return o.closed()
     }
 
-    static func approval(_ a: Approval) -> JSON {
-        ["status": .string(a.status.rawValue), "reviewedBy": .optional(a.reviewedBy),
-         "reviewedAt": .optional(a.reviewedAt.map { Timestamp.format(millis: $0) }), "reason": .optional(a.reason)]
+    static func approval(_ a: Approval) -> [UInt8] {
+        var o = JSONObjectBytes()
+        o.add("status", a.status.rawValue)
+        o.add("reviewedBy", a.reviewedBy)
+        o.add("reviewedAt", a.reviewedAt.map { Timestamp.format(millis: $0) })
+        o.add("reason", a.reason)
+        return o.closed()
     }
+
+    // Credentials and versions are the most frequent answers (every change returns one, lists
+    // hold up to 1,000): they are written straight to bytes, not built as a tree and encoded.
 
     /// A version with its expiry status as of `asOf`.
-    static func version(_ v: CredentialVersion, _ clock: ExpiryClock) -> JSON {
-        [
-            "number": .int(v.number),
-            "issueDate": .string(v.issueDate.description),
-            "expirationDate": .optional(v.expirationDate?.description),
-            "documentNumber": .optional(v.documentNumber),
-            "media": .array(v.media.map(media)),
-            "approval": approval(v.approval),
-            "expiryStatus": .string(ExpiryStatus.of(expiration: v.expirationDate, asOf: clock.asOf, windowDays: clock.windowDays).rawValue),
-            "createdBy": .string(v.createdBy),
-            "createdAt": .string(Timestamp.format(millis: v.createdAt)),
-        ]
+    static func version(_ v: CredentialVersion, _ clock: ExpiryClock) -> JSON { .encoded(versionBytes(v, clock)) }
+
+    static func versionBytes(_ v: CredentialVersion, _ clock: ExpiryClock) -> [UInt8] {
+        var o = JSONObjectBytes()
+        o.add("number", int: v.number)
+        o.add("issueDate", v.issueDate.description)
+        o.add("expirationDate", v.expirationDate?.description)
+        o.add("documentNumber", v.documentNumber)
+        o.add("media", encoded: JSONObjectBytes.array(v.media.map { media($0) }))
+        o.add("approval", encoded: approval(v.approval))
+        o.add("expiryStatus", ExpiryStatus.of(expiration: v.expirationDate, asOf: clock.asOf, windowDays: clock.windowDays).rawValue)
+        o.add("createdBy", v.createdBy)
+        o.add("createdAt", Timestamp.format(millis: v.createdAt))
+        return o.closed()
     }
 
     static func credential(_ c: Credential, _ clock: ExpiryClock) -> JSON {
-        [
-            "id": .string(c.id), "userId": .string(c.userID), "typeId": .string(c.typeID), "typeName": .string(c.typeName),
-            "versionCount": .int(c.versionCount), "latestVersion": version(c.latest, clock),
-            "createdAt": .string(Timestamp.format(millis: c.createdAt)), "updatedAt": .string(Timestamp.format(millis: c.updatedAt)),
-        ]
+        var o = JSONObjectBytes()
+        o.add("id", c.id)
+        o.add("userId", c.userID)
+        o.add("typeId", c.typeID)
+        o.add("typeName", c.typeName)
+        o.add("versionCount", int: c.versionCount)
+        o.add("latestVersion", encoded: versionBytes(c.latest, clock))
+        o.add("createdAt", Timestamp.format(millis: c.createdAt))
+        o.add("updatedAt", Timestamp.format(millis: c.updatedAt))
+        return .encoded(o.closed())
     }
 
     /// The entries of the trail, newest first: an event's changes in the reverse of the order made.

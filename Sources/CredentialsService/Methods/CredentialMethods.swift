@@ -376,12 +376,7 @@ enum CredentialMethods {
         guard let m = try CredentialStore(service.db).mediaWithBytes(id: id) else { throw notFound }
         guard let c = try? visible(service, m.credentialID) else { throw notFound }
         try CredentialAccess.checkMediaDownload(actor, ownerID: c.userID)
-        var json = CredentialJSON.media(m.file)
-        if case .object(var o) = json {
-            o["dataBase64"] = .string(Data(m.bytes).base64EncodedString())
-            json = .object(o)
-        }
-        return json
+        return .encoded(CredentialJSON.media(m.file, dataBase64: Data(m.bytes).base64EncodedString()))
     }
 }
 
