@@ -63,9 +63,15 @@ public enum Compliance {
         }
     }
 
-    /// The best of several statuses for one required type; `missing` when there are none.
-    public static func best(_ statuses: [Status]) -> Status {
-        statuses.min { $0.rank < $1.rank } ?? .missing
+    /// The best status among one required type's credentials, and the first credential that has
+    /// it (the one that decides); `missing` and nil when there are none.
+    public static func best<T>(_ items: [T], status: (T) -> Status) -> (status: Status, item: T?) {
+        var best: (status: Status, item: T?) = (.missing, nil)
+        for item in items {
+            let s = status(item)
+            if best.item == nil || s.isBetter(than: best.status) { best = (s, item) }
+        }
+        return best
     }
 
     /// All compliant: compliant; nothing worse than expiring: expiring; else non-compliant.

@@ -41,9 +41,16 @@ struct ComplianceRulesTests {
     }
 
     @Test func theBestCredentialCountsAndTheVerdictFollowsTheWorstType() {
-        #expect(Compliance.best([]) == .missing)
-        #expect(Compliance.best([.expired, .notApproved]) == .notApproved)
-        #expect(Compliance.best([.expired, .expiring, .notApproved]) == .expiring)
+        func best(_ statuses: [Compliance.Status]) -> (Compliance.Status, Int?) {
+            let b = Compliance.best(Array(statuses.enumerated())) { $0.element }
+            return (b.status, b.item?.offset)
+        }
+        #expect(best([]) == (.missing, nil))
+        #expect(best([.expired, .notApproved]) == (.notApproved, 1))
+        #expect(best([.expired, .expiring, .notApproved]) == (.expiring, 1))
+        // The first of equals decides.
+        #expect(best([.notApproved, .compliant, .compliant]) == (.compliant, 1))
+        #expect(best([.missing]) == (.missing, 0))
         #expect(Compliance.verdict([]) == .compliant)
         #expect(Compliance.verdict([.compliant, .compliant]) == .compliant)
         #expect(Compliance.verdict([.compliant, .expiring]) == .expiring)

@@ -145,23 +145,19 @@ enum TeamMethods {
         }
     }
 
-    /// One user's status per required type, gaps first, and the verdict. Reports call this for
-    /// every member, so it loops rather than building arrays per type.
+    /// One user's status per required type, gaps first, and the verdict.
     static func evaluate(actor: User, userID: String, holdings: [Holding], types: [(id: String, name: String)], clock: ExpiryClock)
         -> (verdict: Compliance.Verdict, items: [Item])
     {
         var items: [Item] = []
         items.reserveCapacity(types.count)
         for t in types {
-            // The best status among the user's credentials of this type, and the first that has it.
-            var best: (status: Compliance.Status, holding: Holding)?
-            for h in holdings where h.typeID == t.id {
-                let status = Compliance.status(approval: h.approval, expiration: h.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
-                if best == nil || status.isBetter(than: best!.status) { best = (status, h) }
+            let best = Compliance.best(holdings.filter { $0.typeID == t.id }) {
+                Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
             }
             // The credential that decides, when the caller may see it.
-            let credentialID = best.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.holding.approval) ? $0.holding.credentialID : nil }
-            let item = Item(typeID: t.id, typeName: t.name, status: best?.status ?? .missing, credentialID: credentialID)
+            let credentialID = best.item.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
+            let item = Item(typeID: t.id, typeName: t.name, status: best.status, credentialID: credentialID)
             // Stable: worst first, then in the types' name order.
             let at = items.firstIndex { Compliance.worstFirst(item.status, $0.status) } ?? items.count
             items.insert(item, at: at)
