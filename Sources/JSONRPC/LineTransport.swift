@@ -164,12 +164,15 @@ public struct LineReader {
 
     private static let contentLengthName = Array("content-length".utf8)
 
+    /// ASCII letters in lower case; every other byte as it is.
+    private static func lowercased(_ b: UInt8) -> UInt8 { (0x41...0x5A).contains(b) ? b | 0x20 : b }
+
     /// Reads until the first bytes tell the framing: `Content-Length` (any case) is LSP framing,
-    /// anything else is lines. Returns `.stopped` or `.end` when input ends or a stop comes first.
+    /// anything else (or input that ends first) is lines. Returns `.stopped` when a stop comes first.
     private mutating func decideFraming() -> Event? {
         let name = Self.contentLengthName
         while framing == nil {
-            let held = buffer[start...].prefix(name.count).map { $0 | 0x20 }  // ASCII lower case
+            let held = buffer[start...].prefix(name.count).map(Self.lowercased)
             if held.count == name.count || eof || !name.starts(with: held) {
                 framing = held.count == name.count && held.elementsEqual(name) ? .contentLength : .lines
                 if framing == .contentLength { atStreamStart = false }
@@ -205,7 +208,7 @@ public struct LineReader {
             }
             let line = buffer[lineStart..<lineEnd]
             if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                let name = line[lineStart..<colon].map { $0 | 0x20 }
+                let name = line[lineStart..<colon].map(Self.lowercased)
                 if name.elementsEqual(Self.contentLengthName) {
                     let digits = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
                     if length != nil || digits.isEmpty || digits.count > 18 || !digits.allSatisfy({ (0x30...0x39).contains($0) }) {
