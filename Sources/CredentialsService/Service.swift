@@ -31,6 +31,8 @@ public final class Service: RPCMethodHandler {
     var session: SessionState?
     /// The signed-in user for the call in hand, loaded fresh by `call` for methods that need one.
     private(set) var actor: User?
+    /// The organization's settings as the call in hand read them (`orgSettings`).
+    var settingsOfRequest: OrgSettings?
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -91,17 +93,22 @@ public final class Service: RPCMethodHandler {
     /// Access check, params check, handler, and the mapping of every error to the wire.
     private func run(_ method: Method, _ params: JSONObject) -> Result<JSON, RPCError> {
         let name = method.name
+        // Nothing read for one call is kept for the next.
+        actor = nil
+        settingsOfRequest = nil
+        defer {
+            actor = nil
+            settingsOfRequest = nil
+        }
         do {
             // A file deleted or replaced under us would take writes into an unlinked inode: refuse.
             if name != "rpc.discover" { try db.checkFileIsStillOurs() }
             // Who may call comes first: a signed-out caller learns nothing from its params' errors.
-            actor = nil
             if method.access != .open {
                 let user = try signedInUser()
                 if method.access == .ready && user.mustChangePassword { throw DomainError.passwordChangeRequired }
                 actor = user
             }
-            defer { actor = nil }
             let problems = method.paramsSchema.validate(params)
             if !problems.isEmpty { return .failure(.invalidParams(problems)) }
             return .success(try method.run(self, Params(params)))
@@ -145,8 +152,14 @@ extension Service {
 
     var now: Int64 { deps.nowMillis() }
 
-    /// The organization's settings, read on each use so a change by any process applies at once.
-    func orgSettings() throws -> OrgSettings { try OrganizationStore(db).settings() }
+    /// The organization's settings, read once per request (an add or an import row needs them
+    /// twice), so a change by any process applies from the next request on.
+    func orgSettings() throws -> OrgSettings {
+        if let s = settingsOfRequest { return s }
+        let s = try OrganizationStore(db).settings()
+        settingsOfRequest = s
+        return s
+    }
 
     /// Appends an audit row; call inside the change's own `db.write`.
     func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {

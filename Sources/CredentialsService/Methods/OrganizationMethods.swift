@@ -77,6 +77,7 @@ enum OrganizationMethods {
             if let a = p.bool("approvalsRequired") { s.approvalsRequired = a }
             if s == before { return s }
             try store.save(s)
+            service.settingsOfRequest = nil
             var changes = JSONObject()
             if s.expiringWindowDays != before.expiringWindowDays {
                 changes["expiringWindowDays"] = ["from": .int(before.expiringWindowDays), "to": .int(s.expiringWindowDays)]
