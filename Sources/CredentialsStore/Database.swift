@@ -190,7 +190,11 @@ public final class Database {
     public static let busyTimeoutMilliseconds: Int32 = 10_000
 
     /// Opens (creating if missing) and migrates. Throws `OpenError` for a file it must refuse.
+    /// Library-wide settings, applied once before the first connection opens.
+    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
+
     public init(path: String, migrations: [Migration] = StoreSchema.migrations) throws {
+        _ = Database.configured
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)

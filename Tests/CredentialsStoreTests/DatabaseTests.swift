@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CSQLite
 @testable import CredentialsStore
 
 struct DatabaseTests {
@@ -45,6 +46,13 @@ struct DatabaseTests {
             ActivityEvent(version: 1, at: 5, actorID: "usr_a", changes: #"[{"field":"issueDate","from":null,"to":"2026-01-01"}]"#),
         ])
         #expect(try CredentialStore(db).deletePreview(credentialID: "cred_1").activityEntries == 2)
+    }
+
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        // They cost a global mutex on every allocation SQLite makes.
+        let db = try Database(path: ":memory:")
+        _ = try db.scalarInt("SELECT count(*) FROM audit_log")
+        #expect(sqlite3_memory_used() == 0)
     }
 
     @Test func migrationsRunOnceAndInOrder() throws {
