@@ -40,11 +40,6 @@ public enum Timestamp {
         }
         return v
     }
-
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
 }
 
 extension Int64 {
@@ -116,8 +111,19 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
         }
     }
 
+    /// `YYYY-MM-DD`, written digit by digit: an add formats its dates about eight times.
     public var description: String {
-        "\(Timestamp.pad(year, 4))-\(Timestamp.pad(month, 2))-\(Timestamp.pad(day, 2))"
+        String(unsafeUninitializedCapacity: 10) { buf in
+            var v = year
+            for k in stride(from: 3, through: 0, by: -1) { buf[k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
+            buf[4] = UInt8(ascii: "-")
+            buf[5] = UInt8(ascii: "0") + UInt8(month / 10)
+            buf[6] = UInt8(ascii: "0") + UInt8(month % 10)
+            buf[7] = UInt8(ascii: "-")
+            buf[8] = UInt8(ascii: "0") + UInt8(day / 10)
+            buf[9] = UInt8(ascii: "0") + UInt8(day % 10)
+            return 10
+        }
     }
 
     public static func < (a: CalendarDate, b: CalendarDate) -> Bool {

@@ -18,7 +18,10 @@ struct TimeTests {
         for days in stride(from: -800_000, through: 2_900_000, by: 997) {
             let d = CalendarDate(daysSinceEpoch: days)
             #expect(d.daysSinceEpoch == days)
+            if (1...9999).contains(d.year) { #expect(CalendarDate(d.description) == d, "\(d)") }
         }
+        #expect(CalendarDate(year: 999, month: 1, day: 5)!.description == "0999-01-05")
+        #expect(CalendarDate(year: 9999, month: 12, day: 31)!.description == "9999-12-31")
         #expect(CalendarDate("1970-01-01")!.daysSinceEpoch == 0)
         #expect(CalendarDate("2026-03-01")!.adding(days: -1).description == "2026-02-28")
         #expect(CalendarDate("2026-01-01")! < CalendarDate("2026-01-02")!)
