@@ -133,7 +133,16 @@ public final class Statement {
             case .null: rc = sqlite3_bind_null(handle, idx)
             case .int(let n): rc = sqlite3_bind_int64(handle, idx, n)
             case .double(let d): rc = sqlite3_bind_double(handle, idx, d)
-            case .text(let s): rc = sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
+            case .text(var s):
+                // The UTF-8 bytes and their count as they are: no C string made, no strlen.
+                s.makeContiguousUTF8()
+                rc = s.utf8.withContiguousStorageIfAvailable { (bytes: UnsafeBufferPointer<UInt8>) -> Int32 in
+                    // An empty string still needs a pointer: a null one would bind NULL.
+                    guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_text(handle, idx, "", 0, SQLITE_TRANSIENT) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text64(handle, idx, $0, sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
+                    }
+                } ?? sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
             case .blob(let b):
                 rc = b.withUnsafeBytes { sqlite3_bind_blob64(handle, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(b.count), SQLITE_TRANSIENT) }
             }

@@ -48,6 +48,16 @@ struct DatabaseTests {
         #expect(try CredentialStore(db).deletePreview(credentialID: "cred_1").activityEntries == 2)
     }
 
+    @Test func textIsBoundByteForByte() throws {
+        let db = try Database(path: ":memory:")
+        for text in ["", "a", "héllo wörld ✓", String(repeating: "x", count: 5000), "a\u{0}b", "😀"] {
+            let back = try db.first("SELECT typeof(?1), ?1, length(CAST(?1 AS BLOB))", text) { ($0.text(0), $0.text(1), $0.int(2)) }
+            #expect(back?.0 == "text", "\(text.prefix(20))")  // an empty string is not NULL
+            #expect(back?.1 == text)
+            #expect(back?.2 == Int64(text.utf8.count))  // nothing cut at a NUL
+        }
+    }
+
     @Test func sqliteKeepsNoMemoryStatistics() throws {
         // They cost a global mutex on every allocation SQLite makes.
         let db = try Database(path: ":memory:")
