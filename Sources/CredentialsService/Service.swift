@@ -136,12 +136,11 @@ extension Service {
         guard let s = session else {
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
         }
-        guard let record = try UserStore(db).find(id: s.userID), record.sessionEpoch == s.epoch,
-              record.user.status == .active else {
+        guard let current = try UserStore(db).session(id: s.userID), current.epoch == s.epoch, current.user.status == .active else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The session has ended: sign in again")
         }
-        return record.user
+        return current.user
     }
 
     /// The caller of a method whose access is not `.open`.

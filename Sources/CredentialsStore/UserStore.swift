@@ -36,16 +36,22 @@ public struct UserStore {
     let db: Database
     public init(_ db: Database) { self.db = db }
 
-    static let columns = "id, email, first_name, last_name, role, permissions, status, must_change_password, created_at, updated_at, password_hash, failed_logins, locked_until, session_epoch"
+    static let userColumns = "id, email, first_name, last_name, role, permissions, status, must_change_password, created_at, updated_at"
+    static let columns = userColumns + ", password_hash, failed_logins, locked_until, session_epoch"
+    static let byID = "SELECT \(columns) FROM users WHERE id = ?"
+    static let byEmailKey = "SELECT \(columns) FROM users WHERE email_key = ?"
+    static let sessionByID = "SELECT \(userColumns), session_epoch FROM users WHERE id = ?"
+
+    static func user(_ r: Row) -> User {
+        User(id: r.text(0), email: r.text(1), firstName: r.text(2), lastName: r.text(3),
+             role: Role(rawValue: r.text(4)) ?? .support, permissions: Permissions(mask: Int(r.int(5))),
+             status: UserStatus(rawValue: r.text(6)) ?? .deactivated, mustChangePassword: r.bool(7),
+             createdAt: r.int(8), updatedAt: r.int(9))
+    }
 
     static func record(_ r: Row) -> UserRecord {
-        UserRecord(
-            user: User(id: r.text(0), email: r.text(1), firstName: r.text(2), lastName: r.text(3),
-                       role: Role(rawValue: r.text(4)) ?? .support, permissions: Permissions(mask: Int(r.int(5))),
-                       status: UserStatus(rawValue: r.text(6)) ?? .deactivated, mustChangePassword: r.bool(7),
-                       createdAt: r.int(8), updatedAt: r.int(9)),
-            passwordHash: r.text(10), failedLogins: Int(r.int(11)), lockedUntil: r.isNull(12) ? nil : r.int(12),
-            sessionEpoch: r.int(13))
+        UserRecord(user: user(r), passwordHash: r.text(10), failedLogins: Int(r.int(11)), lockedUntil: r.isNull(12) ? nil : r.int(12),
+                   sessionEpoch: r.int(13))
     }
 
     static func searchText(_ u: User) -> String { "\(u.firstName) \(u.lastName) \(u.email)".lowercased() }
@@ -56,12 +62,17 @@ public struct UserStore {
         Int(try db.scalarInt("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'") ?? 0)
     }
 
+    /// The user and their session epoch, without the password hash: what every signed-in call checks.
+    public func session(id: String) throws -> (user: User, epoch: Int64)? {
+        try db.first(Self.sessionByID, id) { (Self.user($0), $0.int(10)) }
+    }
+
     public func find(id: String) throws -> UserRecord? {
-        try db.first("SELECT \(Self.columns) FROM users WHERE id = ?", id, map: Self.record)
+        try db.first(Self.byID, id, map: Self.record)
     }
 
     public func find(emailKey: String) throws -> UserRecord? {
-        try db.first("SELECT \(Self.columns) FROM users WHERE email_key = ?", emailKey, map: Self.record)
+        try db.first(Self.byEmailKey, emailKey, map: Self.record)
     }
 
     public func emailTaken(_ emailKey: String, except id: String? = nil) throws -> Bool {
