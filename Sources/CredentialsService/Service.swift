@@ -162,7 +162,7 @@ extension Service {
 
     /// Appends an audit row; call inside the change's own `db.write`.
     func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {
-        try AuditLog(db).append(at: now, actorID: actorID, action: action, targetID: target, detail: JSONWriter.string(detail))
+        try AuditLog(db).append(at: now, actorID: actorID, action: action, targetID: target, detail: JSONWriter.encode(detail))
     }
 }
 

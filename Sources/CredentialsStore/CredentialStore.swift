@@ -215,9 +215,10 @@ public struct CredentialStore {
 
     // MARK: Activity
 
-    public func appendActivity(credentialID: String, _ e: ActivityEvent) throws {
+    /// Appends an event: `changes` is the UTF-8 text of its JSON array of `{field, from, to}`.
+    public func appendActivity(credentialID: String, version: Int, at: Int64, actorID: String?, changes: [UInt8]) throws {
         try db.run("INSERT INTO credential_events (credential_id, version, at, actor_id, changes) VALUES (?, ?, ?, ?, ?)",
-                   credentialID, e.version, e.at, e.actorID, e.changes)
+                   credentialID, version, at, actorID, SQLValue.utf8(changes))
     }
 
     /// The trail's events, newest first; of one version when `version` is given.

@@ -10,6 +10,9 @@ public enum SQLValue: Equatable, Sendable {
     case double(Double)
     case text(String)
     case blob([UInt8])
+    /// Text given as its UTF-8 bytes (JSON the service encoded): bound as TEXT without first
+    /// making, and validating, a String.
+    case utf8([UInt8])
 }
 
 public protocol SQLBindable {
@@ -134,20 +137,23 @@ public final class Statement {
             case .int(let n): rc = sqlite3_bind_int64(handle, idx, n)
             case .double(let d): rc = sqlite3_bind_double(handle, idx, d)
             case .text(var s):
-                // The UTF-8 bytes and their count as they are: no C string made, no strlen.
                 s.makeContiguousUTF8()
-                rc = s.utf8.withContiguousStorageIfAvailable { (bytes: UnsafeBufferPointer<UInt8>) -> Int32 in
-                    // An empty string still needs a pointer: a null one would bind NULL.
-                    guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_text(handle, idx, "", 0, SQLITE_TRANSIENT) }
-                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
-                        sqlite3_bind_text64(handle, idx, $0, sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
-                    }
-                } ?? sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
+                rc = s.utf8.withContiguousStorageIfAvailable { bindText(idx, UnsafeRawBufferPointer($0)) }
+                    ?? sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
+            case .utf8(let b):
+                rc = b.withUnsafeBytes { bindText(idx, $0) }
             case .blob(let b):
                 rc = b.withUnsafeBytes { sqlite3_bind_blob64(handle, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(b.count), SQLITE_TRANSIENT) }
             }
             guard rc == SQLITE_OK else { throw db.error(rc) }
         }
+    }
+
+    /// Binds UTF-8 bytes as TEXT by their count: no C string made, no strlen, nothing cut at a NUL.
+    private func bindText(_ idx: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        // An empty text still needs a pointer: a null one would bind NULL.
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_text(handle, idx, "", 0, SQLITE_TRANSIENT) }
+        return sqlite3_bind_text64(handle, idx, base.assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
     }
 
     /// Steps once: true for a row, false when done; anything else throws.

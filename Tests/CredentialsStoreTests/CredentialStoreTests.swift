@@ -56,8 +56,8 @@ struct CredentialStoreTests {
         let (db, store) = try setUp()
         try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: nil))
         try store.insertMedia(credentialID: "cred_1", version: 1, MediaFile(id: "med_1", fileName: "a.pdf", contentType: "application/pdf", byteCount: 3, sha256: "x"), bytes: [1, 2, 3], at: 0)
-        try store.appendActivity(credentialID: "cred_1", ActivityEvent(version: 1, at: 0, actorID: nil,
-                                                                       changes: #"[{"field":"issueDate","from":null,"to":"x"},{"field":"media","from":null,"to":{"id":"med_1"}}]"#))
+        try store.appendActivity(credentialID: "cred_1", version: 1, at: 0, actorID: nil,
+                                 changes: Array(#"[{"field":"issueDate","from":null,"to":"x"},{"field":"media","from":null,"to":{"id":"med_1"}}]"#.utf8))
         #expect(try store.deletePreview(credentialID: "cred_1") == DeletePreview(versions: 1, mediaFiles: 1, mediaBytes: 3, activityEntries: 2))
         try store.delete(credentialID: "cred_1")
         for table in ["credentials", "credential_versions", "media", "credential_events"] {

@@ -51,10 +51,12 @@ struct DatabaseTests {
     @Test func textIsBoundByteForByte() throws {
         let db = try Database(path: ":memory:")
         for text in ["", "a", "héllo wörld ✓", String(repeating: "x", count: 5000), "a\u{0}b", "😀"] {
-            let back = try db.first("SELECT typeof(?1), ?1, length(CAST(?1 AS BLOB))", text) { ($0.text(0), $0.text(1), $0.int(2)) }
-            #expect(back?.0 == "text", "\(text.prefix(20))")  // an empty string is not NULL
-            #expect(back?.1 == text)
-            #expect(back?.2 == Int64(text.utf8.count))  // nothing cut at a NUL
+            for value in [SQLValue.text(text), .utf8(Array(text.utf8))] {
+                let back = try db.first("SELECT typeof(?1), ?1, length(CAST(?1 AS BLOB))", value) { ($0.text(0), $0.text(1), $0.int(2)) }
+                #expect(back?.0 == "text", "\(text.prefix(20))")  // an empty string is not NULL
+                #expect(back?.1 == text)
+                #expect(back?.2 == Int64(text.utf8.count))  // nothing cut at a NUL
+            }
         }
     }
 

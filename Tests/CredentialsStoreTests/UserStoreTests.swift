@@ -82,7 +82,7 @@ struct UserStoreTests {
         let db = try Database(path: ":memory:")
         let audit = AuditLog(db)
         try audit.append(at: 0, actorID: nil, action: "a", targetID: "t1")
-        try audit.append(at: 1, actorID: "u", action: "b", targetID: nil, detail: #"{"k":1}"#)
+        try audit.append(at: 1, actorID: "u", action: "b", targetID: nil, detail: Array(#"{"k":1}"#.utf8))
         let rows = try db.all("SELECT at, actor_id, action, target_id, detail FROM audit_log ORDER BY seq") {
             [$0.text(0), $0.optionalText(1) ?? "-", $0.text(2), $0.optionalText(3) ?? "-", $0.text(4)]
         }

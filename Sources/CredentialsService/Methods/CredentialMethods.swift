@@ -402,8 +402,8 @@ struct Trail {
 
     func save() throws {
         guard !changes.isEmpty else { return }
-        try CredentialStore(service.db).appendActivity(credentialID: credentialID, ActivityEvent(
-            version: version, at: service.now, actorID: actor, changes: JSONWriter.string(.array(changes))))
+        try CredentialStore(service.db).appendActivity(credentialID: credentialID, version: version, at: service.now, actorID: actor,
+                                                       changes: JSONWriter.encode(.array(changes)))
     }
 
     static func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
