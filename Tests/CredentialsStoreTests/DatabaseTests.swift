@@ -23,6 +23,8 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA foreign_keys") == 1)
         #expect(try db.scalarInt("PRAGMA secure_delete") == 1)
         #expect(try db.scalarInt("PRAGMA busy_timeout") == Int64(Database.busyTimeoutMilliseconds))
+        #expect(try db.scalarInt("PRAGMA page_size") == Int64(Database.pageSize))
+        #expect(try db.scalarInt("PRAGMA temp_store") == 2)  // MEMORY
     }
 
     @Test func version5CarriesTheFieldByFieldTrailOverAsEvents() throws {
@@ -65,6 +67,18 @@ struct DatabaseTests {
         let db = try Database(path: ":memory:")
         _ = try db.scalarInt("SELECT count(*) FROM audit_log")
         #expect(sqlite3_memory_used() == 0)
+    }
+
+    @Test func anExistingFileKeepsItsPageSize() throws {
+        // A file made with SQLite's default 4 KiB pages, as files from earlier versions are.
+        let legacy = tempPath()
+        var handle: OpaquePointer?
+        #expect(sqlite3_open(legacy, &handle) == SQLITE_OK)
+        #expect(sqlite3_exec(handle, "PRAGMA page_size = 4096; CREATE TABLE t(x); PRAGMA journal_mode = WAL;", nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(handle)
+        let reopened = try Database(path: legacy)
+        #expect(try reopened.scalarInt("PRAGMA page_size") == 4096)
+        #expect(try StoreSchema.version(of: reopened) == StoreSchema.currentVersion)
     }
 
     @Test func migrationsRunOnceAndInOrder() throws {
