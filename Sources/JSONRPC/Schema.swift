@@ -63,13 +63,16 @@ public struct Property: Sendable {
 }
 
 public struct ObjectSchema: Sendable {
-    public var properties: [Property]
+    public let properties: [Property]
     /// Whether members not listed are allowed. Params never allow them (`-32602`).
-    public var additional: Bool
+    public let additional: Bool
+    /// The properties' names, for finding unknown members.
+    let names: Set<String>
 
     public init(_ properties: [Property], additional: Bool = false) {
         self.properties = properties
         self.additional = additional
+        self.names = Set(properties.map(\.name))
     }
 }
 
@@ -87,80 +90,87 @@ extension Schema {
         errors.append(FieldError(field: path.isEmpty ? "params" : path, message: message))
     }
 
-    private func check(_ value: JSON, path: String, into errors: inout [FieldError]) {
+    /// `path` is built only when a check fails: every request's params pass through here.
+    func check(_ value: JSON, path: @autoclosure () -> String, into errors: inout [FieldError]) {
         switch self {
         case .any:
             return
         case .named(_, let inner):
-            inner.check(value, path: path, into: &errors)
+            inner.check(value, path: path(), into: &errors)
         case .nullable(let inner):
-            if value != .null { inner.check(value, path: path, into: &errors) }
+            if value != .null { inner.check(value, path: path(), into: &errors) }
         case .null:
-            if value != .null { fail(path, "must be null", into: &errors) }
+            if value != .null { fail(path(), "must be null", into: &errors) }
         case .boolean:
-            if value.boolValue == nil { fail(path, "must be a boolean, not \(value.typeName)", into: &errors) }
+            if value.boolValue == nil { fail(path(), "must be a boolean, not \(value.typeName)", into: &errors) }
         case .integer(let lo, let hi):
             guard case .number(let text) = value else {
-                return fail(path, "must be an integer, not \(value.typeName)", into: &errors)
+                return fail(path(), "must be an integer, not \(value.typeName)", into: &errors)
             }
             guard let n = Int(text) else {
-                return fail(path, "must be a whole number written without a fraction or exponent", into: &errors)
+                return fail(path(), "must be a whole number written without a fraction or exponent", into: &errors)
             }
-            if let lo, n < lo { fail(path, "must be at least \(lo)", into: &errors) }
-            if let hi, n > hi { fail(path, "must be at most \(hi)", into: &errors) }
+            if let lo, n < lo { fail(path(), "must be at least \(lo)", into: &errors) }
+            if let hi, n > hi { fail(path(), "must be at most \(hi)", into: &errors) }
         case .string(let rules):
             guard case .string(let s) = value else {
-                return fail(path, "must be a string, not \(value.typeName)", into: &errors)
+                return fail(path(), "must be a string, not \(value.typeName)", into: &errors)
             }
             if let allowed = rules.allowed {
                 if !allowed.contains(s) {
-                    fail(path, "must be one of: \(allowed.joined(separator: ", "))", into: &errors)
+                    fail(path(), "must be one of: \(allowed.joined(separator: ", "))", into: &errors)
                 }
                 return
             }
+            // A string has at most as many characters as UTF-8 bytes, and at least one when it
+            // has a byte: most strings pass without counting characters.
+            let bytes = s.utf8.count
+            if bytes <= (rules.maxLength ?? .max) && (rules.minLength == 0 || (rules.minLength == 1 && bytes > 0)) { return }
             let length = s.count
             if length < rules.minLength {
-                fail(path, rules.minLength == 1 ? "must not be empty" : "must be at least \(rules.minLength) characters", into: &errors)
+                fail(path(), rules.minLength == 1 ? "must not be empty" : "must be at least \(rules.minLength) characters", into: &errors)
             }
             if let max = rules.maxLength, length > max {
-                fail(path, "must be at most \(max) characters", into: &errors)
+                fail(path(), "must be at most \(max) characters", into: &errors)
             }
         case .array(let items, let minItems, let maxItems, let unique):
             guard case .array(let elements) = value else {
-                return fail(path, "must be an array, not \(value.typeName)", into: &errors)
+                return fail(path(), "must be an array, not \(value.typeName)", into: &errors)
             }
-            if elements.count < minItems { fail(path, "must hold at least \(minItems) items", into: &errors) }
+            if elements.count < minItems { fail(path(), "must hold at least \(minItems) items", into: &errors) }
             if let maxItems, elements.count > maxItems {
-                return fail(path, "must hold at most \(maxItems) items", into: &errors)
+                return fail(path(), "must hold at most \(maxItems) items", into: &errors)
             }
             if unique {
                 for (i, e) in elements.enumerated() where elements[..<i].contains(e) {
-                    fail("\(path)[\(i)]", "repeats an earlier item", into: &errors)
+                    fail("\(path())[\(i)]", "repeats an earlier item", into: &errors)
                 }
             }
-            for (i, e) in elements.enumerated() { items.check(e, path: "\(path)[\(i)]", into: &errors) }
+            for (i, e) in elements.enumerated() { items.check(e, path: "\(path())[\(i)]", into: &errors) }
         case .object(let object):
             guard case .object(let o) = value else {
-                return fail(path, "must be an object, not \(value.typeName)", into: &errors)
+                return fail(path(), "must be an object, not \(value.typeName)", into: &errors)
             }
-            object.check(o, path: path, into: &errors)
+            object.check(o, path: path(), into: &errors)
         }
     }
 }
 
 extension ObjectSchema {
-    func check(_ o: JSONObject, path: String, into errors: inout [FieldError]) {
-        func sub(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+    func check(_ o: JSONObject, path: @autoclosure () -> String, into errors: inout [FieldError]) {
+        func sub(_ name: String) -> String {
+            let parent = path()
+            return parent.isEmpty ? name : "\(parent).\(name)"
+        }
         for p in properties {
             if let v = o[p.name] {
-                p.schema.validate(v, path: sub(p.name)).forEach { errors.append($0) }
+                p.schema.check(v, path: sub(p.name), into: &errors)
             } else if p.required {
                 errors.append(FieldError(field: sub(p.name), message: "is required"))
             }
         }
         if !additional {
-            let known = Set(properties.map(\.name))
-            for k in o.keys where !known.contains(k) {
+            for k in o.keys where !names.contains(k) {
                 errors.append(FieldError(field: sub(String(k.prefix(100))), message: "is not a known field"))
             }
         }
