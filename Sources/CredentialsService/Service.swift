@@ -33,6 +33,10 @@ public final class Service: RPCMethodHandler {
     private(set) var actor: User?
     /// The organization's settings as the call in hand read them (`orgSettings`).
     var settingsOfRequest: OrgSettings?
+    /// The signed-in user as last checked inside a write transaction, and under which snapshot.
+    private var sessionUser: (key: SnapshotKey, userID: String, epoch: Int64, user: User)?
+    /// Credential types read inside the current write transaction (`credentialType`).
+    private var typesRead: (key: SnapshotKey, types: [String: CredentialType])?
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -136,10 +140,15 @@ extension Service {
         guard let s = session else {
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
         }
+        // Inside a group's write transaction the user read for an earlier request of the group is
+        // still current unless this connection changed a user since (see Database.snapshotKey).
+        let key = db.snapshotKey(.users)
+        if let key, let c = sessionUser, c.key == key, c.userID == s.userID, c.epoch == s.epoch { return c.user }
         guard let current = try UserStore(db).session(id: s.userID), current.epoch == s.epoch, current.user.status == .active else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The session has ended: sign in again")
         }
+        sessionUser = key.map { (key: $0, userID: s.userID, epoch: s.epoch, user: current.user) }
         return current.user
     }
 
@@ -150,6 +159,19 @@ extension Service {
     }
 
     var now: Int64 { deps.nowMillis() }
+
+    /// A credential type; inside a group's write transaction, read once for the whole group
+    /// unless this connection changed a type since.
+    func credentialType(_ id: String) throws -> CredentialType? {
+        let key = db.snapshotKey(.credentialTypes)
+        if let key, let read = typesRead, read.key == key, let t = read.types[id] { return t }
+        guard let t = try CredentialStore(db).findType(id: id) else { return nil }
+        if let key {
+            if typesRead?.key != key { typesRead = (key, [:]) }
+            typesRead!.types[id] = t
+        }
+        return t
+    }
 
     /// The organization's settings, read once per request (an add or an import row needs them
     /// twice), so a change by any process applies from the next request on.

@@ -196,6 +196,12 @@ public struct Row {
 /// WAL journal, `synchronous=FULL` (a commit is on disk before it returns, so an answer is only
 /// sent for a durable write), foreign keys on, `secure_delete` on (deleted bytes are zeroed),
 /// extended result codes, and a busy timeout so several processes can share one file.
+/// Where a value read inside a write transaction may be reused: see `Database.snapshotKey`.
+public struct SnapshotKey: Equatable, Sendable {
+    let transaction: Int
+    let changes: Int
+}
+
 public final class Database {
     let handle: OpaquePointer
     public let path: String
@@ -231,6 +237,12 @@ public final class Database {
         }
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
+        // Count this connection's own row changes in the tables whose rows are cached.
+        sqlite3_update_hook(db, { context, _, _, table, _ in
+            guard let context, let table else { return }
+            let counts = Unmanaged<ChangeCounts>.fromOpaque(context).takeUnretainedValue()
+            if strcmp(table, "users") == 0 { counts.users += 1 } else if strcmp(table, "credential_types") == 0 { counts.credentialTypes += 1 }
+        }, Unmanaged.passUnretained(changeCounts).toOpaque())
         do {
             // The page size takes effect on a new, empty file only (an existing one keeps its own).
             try execute("PRAGMA page_size = \(Database.pageSize); PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
@@ -364,7 +376,7 @@ public final class Database {
     /// the OS's errno (exec finalizes its statement first and clears it) and nothing is parsed per write.
     public func write<T>(_ body: () throws -> T) throws -> T {
         if groupOpen { return try writeInGroup(body) }
-        try run("BEGIN IMMEDIATE")
+        try begin()
         do {
             let result = try body()
             try run("COMMIT")
@@ -373,6 +385,33 @@ public final class Database {
             if isInTransaction { _ = try? run("ROLLBACK") }
             throw error
         }
+    }
+
+    private func begin() throws {
+        try run("BEGIN IMMEDIATE")
+        transactionSerial += 1
+    }
+
+    // MARK: Reusing what a write transaction read
+
+    /// Rows this connection changed per watched table, counted by SQLite's update hook.
+    final class ChangeCounts {
+        var users = 0
+        var credentialTypes = 0
+    }
+    private let changeCounts = ChangeCounts()
+    private var transactionSerial = 0
+
+    public enum WatchedTable: Sendable { case users, credentialTypes }
+
+    /// While a write transaction is open nothing but this connection can change the file, and
+    /// this connection's own changes to `table` are counted: a row of `table` read under a key
+    /// equal to the current one is still what the table holds. Nil outside a write transaction,
+    /// where another process may commit between two reads.
+    public func snapshotKey(_ table: WatchedTable) -> SnapshotKey? {
+        guard isInTransaction else { return nil }
+        return SnapshotKey(transaction: transactionSerial,
+                           changes: table == .users ? changeCounts.users : changeCounts.credentialTypes)
     }
 
     // MARK: Group commit
@@ -426,7 +465,7 @@ public final class Database {
     private func writeInGroup<T>(_ body: () throws -> T) throws -> T {
         if groupRolledBack { throw GroupRolledBack() }
         if !groupBegun {
-            try run("BEGIN IMMEDIATE")
+            try begin()
             groupBegun = true
         }
         let before = totalChanges

@@ -60,6 +60,50 @@ struct GroupCommitServiceTests {
         #expect(admin.ok("users.list", ["query": "zed@"])["items"]?.arrayValue?.isEmpty == true)  // rolled back with the group
     }
 
+    @Test func aGroupRereadsTheSessionUserOnceAUserChanged() throws {
+        let (admin, _) = try bootstrap()
+        let sam = admin.addUser("sam@example.com", role: "admin")
+        let samClient = TestClient(db: admin.service.db)
+        samClient.signInFirstTime("sam@example.com")
+        let t = admin.createType("Forklift")
+        // Within one group (one write transaction) Sam's session is checked from memory after the
+        // first read, until a request of the group changes a user: Ada deactivating Sam.
+        let service = samClient.service
+        service.beginGroup()
+        let first = service.call(method: "credentialTypes.create", params: JSONObject(["name": "First"]))
+        let second = service.call(method: "credentialTypes.list", params: JSONObject())
+        admin.ok("users.deactivate", ["userId": .string(sam)])  // same connection, inside the transaction
+        let third = service.call(method: "credentialTypes.list", params: JSONObject())
+        #expect(service.endGroup())
+        if case .failure(let e) = first { Issue.record("\(e)") }
+        if case .failure(let e) = second { Issue.record("\(e)") }
+        if case .failure(let e) = third {
+            #expect(e.code.rawValue == -32001)
+        } else {
+            Issue.record("a deactivated user's session went on")
+        }
+        // Types too: a rename inside the group, by another client of the same connection, is
+        // what the next request sees.
+        let other = TestClient(db: admin.service.db)
+        other.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        let me = try adminID(admin)
+        admin.service.beginGroup()
+        _ = admin.service.call(method: "credentialTypes.list", params: JSONObject())
+        let before = admin.service.call(method: "credentials.add", params: JSONObject(["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01"]))
+        let between = admin.service.call(method: "credentials.add", params: JSONObject(["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01"]))
+        other.ok("credentialTypes.update", ["typeId": .string(t), "name": "Reach truck"])
+        let after = admin.service.call(method: "credentials.add", params: JSONObject(["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01"]))
+        #expect(admin.service.endGroup())
+        guard case .success(let b) = before, case .success = between, case .success(let a) = after else {
+            Issue.record("adds failed")
+            return
+        }
+        #expect(try JSONParser.parse(JSONWriter.encode(b)).value["typeName"] == "Forklift")
+        #expect(try JSONParser.parse(JSONWriter.encode(a)).value["typeName"] == "Reach truck")
+    }
+
+    func adminID(_ c: TestClient) throws -> String { try #require(c.ok("session.whoami")["user"]?["id"]?.stringValue) }
+
     @Test func aConfirmedDeleteInAGroupStillLeavesNoTrace() throws {
         let path = tempDatabasePath()
         let (admin, me) = try bootstrap(try Database(path: path))

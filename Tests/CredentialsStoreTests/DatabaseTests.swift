@@ -235,3 +235,27 @@ struct GroupWriteTests {
         #expect(try rows(db) == ["before", "c"])
     }
 }
+
+/// When a value read inside a write transaction may be reused.
+struct SnapshotKeyTests {
+    @Test func aKeyHoldsWithinOneTransactionUntilThisConnectionChangesTheTable() throws {
+        let db = try Database(path: ":memory:")
+        #expect(db.snapshotKey(.users) == nil)  // outside a write transaction: never
+        db.beginGroup()
+        try db.write { try db.run("INSERT INTO credential_types (id, name, name_key, requires_expiration, created_at, updated_at) VALUES ('t1', 'A', 'a', 0, 0, 0)") }
+        let users = try #require(db.snapshotKey(.users))
+        let types = try #require(db.snapshotKey(.credentialTypes))
+        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'y')") }
+        #expect(db.snapshotKey(.users) == users && db.snapshotKey(.credentialTypes) == types)  // other tables do not count
+        try db.write { try db.run("UPDATE credential_types SET name = 'B' WHERE id = 't1'") }
+        #expect(db.snapshotKey(.credentialTypes) != types)
+        #expect(db.snapshotKey(.users) == users)
+        try db.endGroup()
+        #expect(db.snapshotKey(.users) == nil)
+        // The next transaction has other keys, even with no change in between.
+        db.beginGroup()
+        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'z')") }
+        #expect(db.snapshotKey(.users) != users)
+        try db.endGroup()
+    }
+}

@@ -38,7 +38,7 @@ enum CredentialTypeMethods {
     static let nameTaken = DomainError.conflict(reason: "name_taken", message: "Another credential type has this name")
 
     static func find(_ service: Service, _ id: String) throws -> CredentialType {
-        guard let t = try CredentialStore(service.db).findType(id: id) else { throw DomainError.notFound("No credential type \(id.prefix(100))") }
+        guard let t = try service.credentialType(id) else { throw DomainError.notFound("No credential type \(id.prefix(100))") }
         return t
     }
 
