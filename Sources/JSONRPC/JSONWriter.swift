@@ -144,6 +144,11 @@ public struct JSONObjectBytes {
         bytes += (value ? "true" : "false").utf8
     }
 
+    public mutating func add(_ k: String, json value: JSON) {
+        key(k)
+        JSONWriter.write(value, into: &bytes)
+    }
+
     public mutating func add(_ k: String, encoded: [UInt8]) {
         key(k)
         bytes += encoded

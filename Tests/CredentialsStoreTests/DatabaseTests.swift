@@ -71,6 +71,8 @@ struct DatabaseTests {
 
     @Test func anExistingFileKeepsItsPageSize() throws {
         // A file made with SQLite's default 4 KiB pages, as files from earlier versions are.
+        // (A Database opens first, so SQLite is set up as the service sets it up.)
+        _ = try Database(path: ":memory:")
         let legacy = tempPath()
         var handle: OpaquePointer?
         #expect(sqlite3_open(legacy, &handle) == SQLITE_OK)

@@ -387,7 +387,8 @@ struct Trail {
     let credentialID: String
     let version: Int
     let actor: String
-    private(set) var changes: [JSON] = []
+    /// The changes so far, as the JSON array's UTF-8 text without its closing bracket.
+    private var changes: [UInt8] = [UInt8(ascii: "[")]
 
     init(service: Service, credentialID: String, version: Int, actor: String) {
         self.service = service
@@ -397,13 +398,18 @@ struct Trail {
     }
 
     mutating func record(_ field: String, from: JSON?, to: JSON?) {
-        changes.append(["field": .string(field), "from": from ?? .null, "to": to ?? .null])
+        var change = JSONObjectBytes()
+        change.add("field", field)
+        change.add("from", json: from ?? .null)
+        change.add("to", json: to ?? .null)
+        if changes.count > 1 { changes.append(UInt8(ascii: ",")) }
+        changes += change.closed()
     }
 
     func save() throws {
-        guard !changes.isEmpty else { return }
+        guard changes.count > 1 else { return }
         try CredentialStore(service.db).appendActivity(credentialID: credentialID, version: version, at: service.now, actorID: actor,
-                                                       changes: JSONWriter.encode(.array(changes)))
+                                                       changes: changes + [UInt8(ascii: "]")])
     }
 
     static func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
