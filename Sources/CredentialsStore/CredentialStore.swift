@@ -120,23 +120,26 @@ public struct CredentialStore {
     }
 
     /// A credential with its latest version and that version's media.
+    // Built once: a statement's SQL text is its cache key, hashed on every run.
+    static let byID = credentialSelect + " WHERE c.id = ?"
+    static let versionByNumber = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?"
+    static let versionsNewestFirst = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC"
+
     public func find(id: String) throws -> Credential? {
-        guard var c = try db.first("\(Self.credentialSelect) WHERE c.id = ?", id, map: credential) else { return nil }
+        guard var c = try db.first(Self.byID, id, map: credential) else { return nil }
         c.latest.media = try media(credentialID: c.id, version: c.versionCount)
         return c
     }
 
     public func version(credentialID: String, number: Int) throws -> CredentialVersion? {
-        guard var v = try db.first("SELECT \(Self.versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?",
-                                   credentialID, number, map: { Self.version($0) }) else { return nil }
+        guard var v = try db.first(Self.versionByNumber, credentialID, number, map: { Self.version($0) }) else { return nil }
         v.media = try media(credentialID: credentialID, version: number)
         return v
     }
 
     /// Every version, newest first, each with its media.
     public func versions(credentialID: String) throws -> [CredentialVersion] {
-        var all = try db.all("SELECT \(Self.versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC",
-                             credentialID, map: { Self.version($0) })
+        var all = try db.all(Self.versionsNewestFirst, credentialID, map: { Self.version($0) })
         for i in all.indices { all[i].media = try media(credentialID: credentialID, version: all[i].number) }
         return all
     }
