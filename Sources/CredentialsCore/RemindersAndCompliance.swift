@@ -65,8 +65,8 @@ public enum Compliance {
 
     /// The best status among one required type's credentials, and the first credential that has
     /// it (the one that decides); `missing` and nil when there are none.
-    public static func best<T>(_ items: [T], status: (T) -> Status) -> (status: Status, item: T?) {
-        var best: (status: Status, item: T?) = (.missing, nil)
+    @inlinable public static func best<S: Sequence>(_ items: S, status: (S.Element) -> Status) -> (status: Status, item: S.Element?) {
+        var best: (status: Status, item: S.Element?) = (.missing, nil)
         for item in items {
             let s = status(item)
             if best.item == nil || s.isBetter(than: best.status) { best = (s, item) }
@@ -76,7 +76,7 @@ public enum Compliance {
 
     /// All compliant: compliant; nothing worse than expiring: expiring; else non-compliant.
     /// No required type at all is compliant.
-    public static func verdict(_ statuses: [Status]) -> Verdict {
+    @inlinable public static func verdict<C: Collection<Status>>(_ statuses: C) -> Verdict {
         if statuses.allSatisfy({ $0 == .compliant }) { return .compliant }
         if statuses.allSatisfy({ $0 == .compliant || $0 == .expiring }) { return .expiring }
         return .nonCompliant

@@ -152,7 +152,7 @@ enum TeamMethods {
         var items: [Item] = []
         items.reserveCapacity(types.count)
         for t in types {
-            let best = Compliance.best(holdings.filter { $0.typeID == t.id }) {
+            let best = Compliance.best(holdings.lazy.filter { $0.typeID == t.id }) {
                 Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
             }
             // The credential that decides, when the caller may see it.
@@ -162,7 +162,7 @@ enum TeamMethods {
             let at = items.firstIndex { Compliance.worstFirst(item.status, $0.status) } ?? items.count
             items.insert(item, at: at)
         }
-        return (Compliance.verdict(items.map(\.status)), items)
+        return (Compliance.verdict(items.lazy.map(\.status)), items)
     }
 
     static func check(_ service: Service, _ p: Params) throws -> JSON {
