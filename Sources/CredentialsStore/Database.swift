@@ -206,6 +206,7 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
     private var cache: [String: Statement] = [:]
+    private var byAddress: [Int: (sql: String, statement: Statement)] = [:]
     /// Device and inode of the file when opened, to notice it being deleted or replaced.
     private var identity: (dev: UInt64, ino: UInt64)?
     public static let busyTimeoutMilliseconds: Int32 = 10_000
@@ -258,6 +259,7 @@ public final class Database {
     }
 
     deinit {
+        byAddress.removeAll()
         cache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -307,9 +309,22 @@ public final class Database {
     }
 
     private func statement(_ sql: String) throws -> Statement {
-        if let s = cache[sql] { return s }
-        let s = try Statement(db: self, sql: sql)
-        cache[sql] = s
+        // Most SQL is a literal or a `static let`: the same storage every call. Looking it up by
+        // address first spares hashing the whole text; the text is still compared, so a string
+        // that merely reuses an address finds its own statement through the hashed cache.
+        let address = sql.utf8.withContiguousStorageIfAvailable { Int(bitPattern: $0.baseAddress) } ?? 0
+        if address != 0, let hit = byAddress[address], hit.sql == sql { return hit.statement }
+        let s: Statement
+        if let cached = cache[sql] {
+            s = cached
+        } else {
+            s = try Statement(db: self, sql: sql)
+            cache[sql] = s
+        }
+        if address != 0 {
+            if byAddress.count >= 512 { byAddress.removeAll(keepingCapacity: true) }  // dynamic SQL comes at new addresses
+            byAddress[address] = (sql, s)
+        }
         return s
     }
 

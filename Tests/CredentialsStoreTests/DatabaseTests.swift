@@ -62,6 +62,16 @@ struct DatabaseTests {
         }
     }
 
+    @Test func everySQLTextFindsItsOwnStatement() throws {
+        // Texts built at run time come and go, and their storage can be reused by the next one.
+        let db = try Database(path: ":memory:")
+        for i in 0..<3000 {
+            let sql = "SELECT \(i % 700) + ?"
+            #expect(try db.scalarInt(sql, 1) == Int64(i % 700 + 1))
+            #expect(try db.scalarInt("SELECT 7 + ?", i) == Int64(7 + i))
+        }
+    }
+
     @Test func sqliteKeepsNoMemoryStatistics() throws {
         // They cost a global mutex on every allocation SQLite makes.
         let db = try Database(path: ":memory:")
