@@ -389,6 +389,7 @@ public final class Database {
     ///
     /// The three statements are cached prepared statements, not `sqlite3_exec`, so an error reports
     /// the OS's errno (exec finalizes its statement first and clears it) and nothing is parsed per write.
+    @discardableResult
     public func write<T>(_ body: () throws -> T) throws -> T {
         if groupOpen { return try writeInGroup(body) }
         try begin()

@@ -20,7 +20,7 @@ struct GroupCommitServiceTests {
     @Test func aFailingRequestRollsBackAloneEvenAfterItWrote() throws {
         let (admin, me) = try bootstrap()
         let t = admin.createType("L")
-        let c = admin.addCredential(user: me, type: t, issue: "2025-01-01", expiration: "2026-01-20")["id"]!
+        _ = admin.addCredential(user: me, type: t, issue: "2025-01-01", expiration: "2026-01-20")["id"]!
         let due = admin.ok("notifications.due", ["asOf": "2026-01-19"])["items"]?.arrayValue ?? []
         let good = due.compactMap { $0["id"] }
         #expect(good.count == 3)  // 30, 7 and 1 days before 2026-01-20
