@@ -77,7 +77,11 @@ final class Child: @unchecked Sendable {
     /// offset: the client must cost little next to the service it measures.
     func line() -> [UInt8]? {
         while true {
-            if let nl = pending[scanned...].firstIndex(of: 0x0A) {
+            let found = pending.withUnsafeBufferPointer { buf -> Int? in
+                guard scanned < buf.count, let p = memchr(buf.baseAddress! + scanned, 0x0A, buf.count - scanned) else { return nil }
+                return buf.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+            }
+            if let nl = found {
                 let l = Array(pending[start..<nl])
                 start = nl + 1
                 scanned = start
