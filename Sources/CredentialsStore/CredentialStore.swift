@@ -144,26 +144,31 @@ public struct CredentialStore {
         return all
     }
 
-    public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion) throws {
+    /// Inserts a credential with its first version. `createdChanges` is the UTF-8 text of the JSON
+    /// array of `{field, from, to}` the version's creation made (its activity entries), or nil.
+    public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion, createdChanges: [UInt8]? = nil) throws {
         try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
                    id, userID, typeID, first.expirationDate?.description, first.approval.status.rawValue, first.createdAt, first.createdAt)
-        try insertVersionRow(credentialID: id, first)
+        try insertVersionRow(credentialID: id, first, createdChanges: createdChanges)
     }
 
     /// Appends `v` (its number must be the next one) and makes it the latest.
-    public func insertVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64) throws {
-        try insertVersionRow(credentialID: credentialID, v)
+    public func insertVersion(credentialID: String, _ v: CredentialVersion, updatedAt: Int64, createdChanges: [UInt8]? = nil) throws {
+        try insertVersionRow(credentialID: credentialID, v, createdChanges: createdChanges)
         try db.run("UPDATE credentials SET version_count = ?, latest_expiration = ?, latest_approval = ?, updated_at = ? WHERE id = ?",
                    v.number, v.expirationDate?.description, v.approval.status.rawValue, updatedAt, credentialID)
     }
 
-    private func insertVersionRow(credentialID: String, _ v: CredentialVersion) throws {
+    private func insertVersionRow(credentialID: String, _ v: CredentialVersion, createdChanges: [UInt8]?) throws {
+        // The creation stands after every event written so far (the write lock is held), and
+        // before the next one: half a step after the last event's seq.
         try db.run("""
             INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status,
-                                             reviewed_by, reviewed_at, review_reason, created_by, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             reviewed_by, reviewed_at, review_reason, created_by, created_at, created_changes, created_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 0.5 FROM credential_events))
             """, credentialID, v.number, v.issueDate.description, v.expirationDate?.description, v.documentNumber,
-                   v.approval.status.rawValue, v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, v.createdBy, v.createdAt)
+                   v.approval.status.rawValue, v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, v.createdBy, v.createdAt,
+                   createdChanges.map(SQLValue.utf8) ?? .null)
     }
 
     /// Writes the dates, document number and approval of an existing version; the credential's
@@ -224,10 +229,17 @@ public struct CredentialStore {
                    credentialID, version, at, actorID, SQLValue.utf8(changes))
     }
 
-    /// The trail's events, newest first; of one version when `version` is given.
+    /// The trail's events, newest first; of one version when `version` is given. A version's
+    /// creation is kept in its row (`created_changes`), the later changes in `credential_events`.
     public func activity(credentialID: String, version: Int?) throws -> [ActivityEvent] {
-        try db.all("SELECT version, at, actor_id, changes FROM credential_events WHERE credential_id = ? AND (? IS NULL OR version = ?) ORDER BY seq DESC",
-                   credentialID, version, version) { r in
+        try db.all("""
+            SELECT version, at, actor_id, changes FROM (
+                SELECT number AS version, created_at AS at, created_by AS actor_id, created_changes AS changes, created_seq AS seq
+                FROM credential_versions WHERE credential_id = ?1 AND created_changes IS NOT NULL AND (?2 IS NULL OR number = ?2)
+                UNION ALL
+                SELECT version, at, actor_id, changes, seq FROM credential_events WHERE credential_id = ?1 AND (?2 IS NULL OR version = ?2))
+            ORDER BY seq DESC, version DESC
+            """, credentialID, version) { r in
             ActivityEvent(version: Int(r.int(0)), at: r.int(1), actorID: r.optionalText(2), changes: r.text(3))
         }
     }
@@ -237,7 +249,10 @@ public struct CredentialStore {
     public func deletePreview(credentialID: String) throws -> DeletePreview {
         let versions = try db.scalarInt("SELECT count(*) FROM credential_versions WHERE credential_id = ?", credentialID) ?? 0
         let media = try db.first("SELECT count(*), coalesce(sum(byte_count), 0) FROM media WHERE credential_id = ?", credentialID) { ($0.int(0), $0.int(1)) }
-        let activity = try db.scalarInt("SELECT coalesce(sum(json_array_length(changes)), 0) FROM credential_events WHERE credential_id = ?", credentialID) ?? 0
+        let activity = try db.scalarInt("""
+            SELECT (SELECT coalesce(sum(json_array_length(changes)), 0) FROM credential_events WHERE credential_id = ?1)
+                 + (SELECT coalesce(sum(json_array_length(created_changes)), 0) FROM credential_versions WHERE credential_id = ?1)
+            """, credentialID) ?? 0
         return DeletePreview(versions: Int(versions), mediaFiles: Int(media?.0 ?? 0), mediaBytes: Int(media?.1 ?? 0), activityEntries: Int(activity))
     }
 

@@ -189,6 +189,10 @@ public enum StoreSchema {
                        json_array(json_object('field', field, 'from', json(from_value), 'to', json(to_value)))
                 FROM credential_activity ORDER BY seq;
             DROP TABLE credential_activity;
+            -- A version's creation entries live in its own row: one insert, not two. created_seq
+            -- places them among the events: after every event written before them.
+            ALTER TABLE credential_versions ADD COLUMN created_changes TEXT;
+            ALTER TABLE credential_versions ADD COLUMN created_seq REAL;
             """),
     ]
 

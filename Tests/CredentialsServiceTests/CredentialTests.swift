@@ -230,6 +230,34 @@ struct CredentialTests {
         #expect(admin.failure("credentials.activity", ["credentialId": id, "version": 9])?.code == -32003)
     }
 
+    /// Creations (kept in each version's row) and later changes (kept as events) come back in the
+    /// order they happened, even when every one has the same timestamp.
+    @Test func theTrailInterleavesCreationsAndChangesInOrder() throws {
+        let (admin, me) = try bootstrap()  // the test clock stands still: every entry has one timestamp
+        let t = admin.createType("L")
+        let id = admin.addCredential(user: me, type: t, document: "A-1")["id"]!
+        admin.ok("credentials.approve", ["credentialId": id])
+        admin.ok("credentials.addVersion", ["credentialId": id, "issueDate": "2026-06-01"])
+        admin.ok("credentials.reject", ["credentialId": id, "reason": "Blurry"])
+        admin.ok("credentials.addVersion", ["credentialId": id, "issueDate": "2026-07-01"])
+        admin.ok("credentials.editLatestVersion", ["credentialId": id, "documentNumber": "C-3"])
+        let trail = admin.ok("credentials.activity", ["credentialId": id])["items"]?.arrayValue ?? []
+        let steps = trail.map { "\($0["version"]?.intValue ?? 0) \($0["field"]?.stringValue ?? "")" }
+        #expect(steps == [
+            "3 documentNumber",                                          // the edit
+            "3 approval", "3 issueDate",                                 // version 3 created
+            "2 approval",                                                // version 2 rejected
+            "2 approval", "2 issueDate",                                 // version 2 created
+            "1 approval",                                                // version 1 approved
+            "1 approval", "1 documentNumber", "1 expirationDate", "1 issueDate",  // version 1 created
+        ])
+        let preview = admin.failure("credentials.delete", ["credentialId": id])
+        #expect(preview?.reason == "confirmation_required")
+        let raw = admin.call("credentials.delete", ["credentialId": id])
+        #expect(raw["error"]?["data"]?["preview"]?["activityEntries"] == .int(trail.count))
+        #expect(admin.ok("credentials.activity", ["credentialId": id, "version": 2])["items"]?.arrayValue?.count == 3)
+    }
+
     @Test func approvalIsFinalAndRejectionNeedsAReason() throws {
         let (admin, me) = try bootstrap()
         let t = admin.createType("L")

@@ -24,7 +24,8 @@ enum Invariants {
         // Every version has its activity, every credential and user its audit row.
         let silent = try db.all("""
             SELECT v.credential_id || '#' || v.number FROM credential_versions v
-            WHERE NOT EXISTS (SELECT 1 FROM credential_events a WHERE a.credential_id = v.credential_id AND a.version = v.number)
+            WHERE v.created_changes IS NULL
+              AND NOT EXISTS (SELECT 1 FROM credential_events a WHERE a.credential_id = v.credential_id AND a.version = v.number)
             """) { $0.text(0) }
         if !silent.isEmpty { out.append("versions without activity: \(silent.prefix(3))") }
         let unaudited = try db.all("SELECT id FROM credentials WHERE id NOT IN (SELECT target_id FROM audit_log WHERE action IN ('credentials.add', 'credentials.import') AND target_id IS NOT NULL)") { $0.text(0) }

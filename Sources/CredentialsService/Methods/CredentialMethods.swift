@@ -154,22 +154,20 @@ enum CredentialMethods {
         let now = service.now
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
                                   approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
-        let store = CredentialStore(service.db)
-        if number == 1 {
-            try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v)
-        } else {
-            try store.insertVersion(credentialID: credentialID, v, updatedAt: now)
-        }
+        // The creation's activity entries go into the version's own row.
         var trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
         trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
         if let e = v.expirationDate { trail.record("expirationDate", from: nil, to: .string(e.description)) }
         if let d = v.documentNumber { trail.record("documentNumber", from: nil, to: .string(d)) }
-        for m in media {
-            try store.insertMedia(credentialID: credentialID, version: number, m.file, bytes: m.bytes, at: now)
-            trail.record("media", from: nil, to: Trail.mediaValue(m.file))
-        }
+        for m in media { trail.record("media", from: nil, to: Trail.mediaValue(m.file)) }
         trail.record("approval", from: nil, to: Trail.approvalValue(v.approval))
-        try trail.save()
+        let store = CredentialStore(service.db)
+        if number == 1 {
+            try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v, createdChanges: trail.encoded)
+        } else {
+            try store.insertVersion(credentialID: credentialID, v, updatedAt: now, createdChanges: trail.encoded)
+        }
+        for m in media { try store.insertMedia(credentialID: credentialID, version: number, m.file, bytes: m.bytes, at: now) }
         var stored = v
         stored.media = media.map(\.file).sorted { $0.id < $1.id }
         return stored
@@ -381,7 +379,8 @@ enum CredentialMethods {
 }
 
 /// Collects the changes one request makes to one version of a credential, then writes them as
-/// one activity event (`save`, inside the request's `db.write`).
+/// one activity event (`save`, inside the request's `db.write`), or, for a new version, into its
+/// row (`encoded`).
 struct Trail {
     let service: Service
     let credentialID: String
@@ -406,10 +405,12 @@ struct Trail {
         changes += change.closed()
     }
 
+    /// The changes as a JSON array's UTF-8 text.
+    var encoded: [UInt8] { changes + [UInt8(ascii: "]")] }
+
     func save() throws {
         guard changes.count > 1 else { return }
-        try CredentialStore(service.db).appendActivity(credentialID: credentialID, version: version, at: service.now, actorID: actor,
-                                                       changes: changes + [UInt8(ascii: "]")])
+        try CredentialStore(service.db).appendActivity(credentialID: credentialID, version: version, at: service.now, actorID: actor, changes: encoded)
     }
 
     static func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }
