@@ -90,6 +90,17 @@ public enum JSONWriter {
         s.utf8.withContiguousStorageIfAvailable { writeString(bytes: $0, into: &out) }
     }
 
+    private static func escape(_ b: UInt8, into out: inout [UInt8]) {
+        switch b {
+        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+        default: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+        }
+    }
+
     /// Copies runs of bytes that need no escape in one go; escapes the rest.
     static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
@@ -97,14 +108,7 @@ public enum JSONWriter {
         for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
             runStart = i + 1
-            switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            default: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            }
+            escape(b, into: &out)
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         out.append(UInt8(ascii: "\""))
@@ -122,34 +126,37 @@ public struct JSONObjectBytes {
         bytes.reserveCapacity(512)
     }
 
-    private mutating func key(_ k: String) {
+    /// Keys are literals in code, written as their bytes (they need no escaping).
+    private mutating func key(_ k: StaticString) {
         if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        JSONWriter.writeString(k, into: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+        bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
     }
 
     /// A string member, or `null` for nil.
-    public mutating func add(_ k: String, _ value: String?) {
+    public mutating func add(_ k: StaticString, _ value: String?) {
         key(k)
         if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes += "null".utf8 }
     }
 
-    public mutating func add(_ k: String, int value: Int) {
+    public mutating func add(_ k: StaticString, int value: Int) {
         key(k)
         bytes += String(value).utf8
     }
 
-    public mutating func add(_ k: String, bool value: Bool) {
+    public mutating func add(_ k: StaticString, bool value: Bool) {
         key(k)
         bytes += (value ? "true" : "false").utf8
     }
 
-    public mutating func add(_ k: String, json value: JSON) {
+    public mutating func add(_ k: StaticString, json value: JSON) {
         key(k)
         JSONWriter.write(value, into: &bytes)
     }
 
-    public mutating func add(_ k: String, encoded: [UInt8]) {
+    public mutating func add(_ k: StaticString, encoded: [UInt8]) {
         key(k)
         bytes += encoded
     }
