@@ -119,7 +119,7 @@ public enum JSONWriter {
 /// loop (a team's compliance report), where a `JSON` tree per row would cost more than the row.
 /// Use `JSON.encoded(...)` to put the bytes into an answer.
 public struct JSONObjectBytes {
-    public private(set) var bytes: [UInt8]
+    private var bytes: [UInt8]
 
     public init() {
         bytes = [UInt8(ascii: "{")]
@@ -144,11 +144,6 @@ public struct JSONObjectBytes {
     public mutating func add(_ k: StaticString, int value: Int) {
         key(k)
         bytes += String(value).utf8
-    }
-
-    public mutating func add(_ k: StaticString, bool value: Bool) {
-        key(k)
-        bytes += (value ? "true" : "false").utf8
     }
 
     public mutating func add(_ k: StaticString, json value: JSON) {

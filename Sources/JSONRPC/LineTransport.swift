@@ -98,10 +98,11 @@ public struct LineReader {
     public var bufferedBytes: Int { buffer.count }
 
     /// Whether `next()` would return at once with a message, without waiting for input: one is in
-    /// the buffer, or input already waiting completes one (read now, within the buffer's bound).
-    public mutating func hasBufferedLine() -> Bool {
+    /// the buffer, or (with `readAhead`) input already waiting completes one (read now, within the
+    /// buffer's bound).
+    public mutating func hasBufferedLine(readAhead: Bool = true) -> Bool {
         while !messageInBuffer() {
-            guard !eof, framing != nil, buffer.count - start <= maxLineBytes, inputReady?() == true else { return false }
+            guard readAhead, !eof, framing != nil, buffer.count - start <= maxLineBytes, inputReady?() == true else { return false }
             switch fill() {
             case .some(0): eof = true
             case .some: break
@@ -454,7 +455,9 @@ public enum LineTransport {
             if first == .end || first == .stopped { return }
             var events = [first]
             var responses: [[UInt8]?]
-            if !reader.hasBufferedLine() {
+            // A group starts only when the last read brought more than one request: a lone
+            // request costs no extra system call.
+            if !reader.hasBufferedLine(readAhead: false) {
                 responses = [respond(first, server, reader.maxLineBytes)]
             } else {
                 server.handler.beginGroup()

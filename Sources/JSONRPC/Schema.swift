@@ -79,13 +79,6 @@ public struct ObjectSchema: Sendable {
 // MARK: - Validation
 
 extension Schema {
-    /// Every way `value` breaks this schema, each with the path of the field.
-    public func validate(_ value: JSON, path: String) -> [FieldError] {
-        var errors: [FieldError] = []
-        check(value, path: path, into: &errors)
-        return errors
-    }
-
     private func fail(_ path: String, _ message: String, into errors: inout [FieldError]) {
         errors.append(FieldError(field: path.isEmpty ? "params" : path, message: message))
     }

@@ -58,7 +58,7 @@ struct FramingTests {
         let big = "{\"x\":\"" + String(repeating: "a", count: 300_000) + "\"}"
         let input = framed(big) + framed(#"{"jsonrpc":"2.0","id":1,"method":"m"}"#)
         let answers = unframe(run(input, max: 1000).1)
-        #expect(answers.map { $0["error"]?["data"]?["reason"] ?? $0["result"] } == ["message_too_large", "m grouped"])
+        #expect(answers.map { $0["error"]?["data"]?["reason"] ?? $0["result"] } == ["message_too_large", "m alone"])
     }
 
     @Test func aMessageCutOffByTheEndOfInputIsAnsweredNotLost() {
