@@ -32,7 +32,7 @@ public enum Timestamp {
         return Int64(date.daysSinceEpoch) * 86_400_000 + Int64(((h * 60 + m) * 60 + s) * 1000 + f)
     }
 
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func digits<C: Collection<UInt8>>(_ bytes: C) -> Int? {
         var v = 0
         for b in bytes {
             guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { return nil }
@@ -63,7 +63,12 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
     }
 
     public init?(_ text: String) {
-        let u = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8(CalendarDate.init(utf8:)) else { return nil }
+        self = date
+    }
+
+    public init?(utf8 u: UnsafeBufferPointer<UInt8>) {
         guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
               let y = Timestamp.digits(u[0..<4]), let m = Timestamp.digits(u[5..<7]), let d = Timestamp.digits(u[8..<10])
         else { return nil }

@@ -1,4 +1,5 @@
 import CSQLite
+import CredentialsCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -184,6 +185,24 @@ public struct Row {
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    /// Whether column `i` is text with exactly the bytes of `s`, without making a String of it.
+    public func text(_ i: Int32, equals s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { equal(i, $0) }
+    }
+    /// The position in `candidates` of column `i`'s text, compared by bytes.
+    public func text(_ i: Int32, in candidates: [[UInt8]]) -> Int? {
+        candidates.firstIndex { c in c.withUnsafeBufferPointer { equal(i, $0) } }
+    }
+    /// Column `i` as a calendar date, nil for NULL or anything else.
+    public func calendarDate(_ i: Int32) -> CalendarDate? {
+        guard let p = sqlite3_column_text(stmt, i) else { return nil }
+        return CalendarDate(utf8: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))))
+    }
+    private func equal(_ i: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let p = sqlite3_column_text(stmt, i) else { return false }
+        return Int(sqlite3_column_bytes(stmt, i)) == bytes.count && (bytes.isEmpty || memcmp(p, bytes.baseAddress!, bytes.count) == 0)
+    }
     public func blob(_ i: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(stmt, i))
         guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }

@@ -156,12 +156,15 @@ public struct TeamStore {
             """, userID) { ($0.text(0), $0.text(1)) }
     }
 
-    /// The members of a team, as users.
+    /// One credential of the types a compliance check asks about: `typeIndex` is the type's
+    /// position in the list asked for.
+    public typealias Holding = (typeIndex: Int, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)
+
     /// A team member as a report names them, with the latest approval and expiration of each of
     /// their credentials of the report's types.
     public struct MemberHoldings: Sendable {
         public var id, email, firstName, lastName: String
-        public var holdings: [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)] = []
+        public var holdings: [Holding]
     }
 
     /// Members in user id order (the primary key's), no sort; credentials from the index alone.
@@ -173,35 +176,46 @@ public struct TeamStore {
             + "WHERE m.team_id = ? ORDER BY m.user_id"
     }
 
-    /// Every member of a team with their holdings of `typeIDs`, in one pass: each member's
-    /// credentials come from their `credentials_user` entries alone (the index covers them).
-    public func memberHoldings(teamID: String, typeIDs: [String]) throws -> [MemberHoldings] {
-        var out: [MemberHoldings] = []
+    /// Every member of a team with their holdings of `typeIDs`, one member at a time (a team can
+    /// have thousands), in one pass: each member's credentials come from their `credentials_user`
+    /// entries alone (the index covers them). Rows are matched to members and types by their bytes.
+    public func forEachMember(teamID: String, typeIDs: [String], _ body: (MemberHoldings) throws -> Void) throws {
+        let typeKeys = typeIDs.map { Array($0.utf8) }
+        var member: MemberHoldings?
         try db.query(Self.memberHoldingsSQL(types: typeIDs.count), typeIDs + [teamID]) { r in
-            let userID = r.text(0)
-            if out.last?.id != userID {
-                out.append(MemberHoldings(id: userID, email: r.text(5), firstName: r.text(6), lastName: r.text(7)))
+            if member.map({ !r.text(0, equals: $0.id) }) ?? true {
+                if var done = member.take() {
+                    try body(done)
+                    done.holdings.removeAll(keepingCapacity: true)
+                    member = MemberHoldings(id: r.text(0), email: r.text(5), firstName: r.text(6), lastName: r.text(7), holdings: done.holdings)
+                } else {
+                    member = MemberHoldings(id: r.text(0), email: r.text(5), firstName: r.text(6), lastName: r.text(7), holdings: [])
+                }
             }
-            guard !r.isNull(1) else { return }
-            out[out.count - 1].holdings.append((r.text(1), r.text(2), ApprovalStatus(rawValue: r.text(3)) ?? .pending,
-                                                r.optionalText(4).flatMap(CalendarDate.init)))
+            guard let typeIndex = r.text(1, in: typeKeys) else { return }
+            member!.holdings.append((typeIndex, r.text(2), Self.approval(r, 3), r.calendarDate(4)))
         }
-        return out
+        if let last = member { try body(last) }
     }
 
     /// The latest approval and expiration of each of a user's credentials of the given types.
-    public func holdings(userID: String, typeIDs: [String]) throws -> [(typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)] {
+    public func holdings(userID: String, typeIDs: [String]) throws -> [Holding] {
         guard !typeIDs.isEmpty else { return [] }
-        var out: [(String, String, ApprovalStatus, CalendarDate?)] = []
+        let typeKeys = typeIDs.map { Array($0.utf8) }
+        var out: [Holding] = []
         let marks = typeIDs.map { _ in "?" }.joined(separator: ", ")
         try db.query("SELECT type_id, id, latest_approval, latest_expiration FROM credentials INDEXED BY credentials_user WHERE user_id = ? AND type_id IN (\(marks))",
                      [userID] + typeIDs) { r in
-            out.append((r.text(0), r.text(1), ApprovalStatus(rawValue: r.text(2)) ?? .pending, r.optionalText(3).flatMap(CalendarDate.init)))
+            guard let typeIndex = r.text(0, in: typeKeys) else { return }
+            out.append((typeIndex, r.text(1), Self.approval(r, 2), r.calendarDate(3)))
         }
         return out
     }
-}
 
+    private static func approval(_ r: Row, _ i: Int32) -> ApprovalStatus {
+        r.text(i, equals: "approved") ? .approved : r.text(i, equals: "rejected") ? .rejected : .pending
+    }
+}
 extension AuditLog {
     public struct Entry: Equatable, Sendable {
         public var seq: Int64

@@ -101,17 +101,29 @@ public enum JSONWriter {
         }
     }
 
-    /// Copies runs of bytes that need no escape in one go; escapes the rest.
+    /// Copies runs of bytes that need no escape in one go; escapes the rest. A string with
+    /// nothing to escape, the usual case, is copied with its quotes in one append.
     static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let firstEscape = bytes.firstIndex(where: needsEscape) else {
+            out.reserveCapacity(out.count + bytes.count + 2)
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: bytes)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         out.append(UInt8(ascii: "\""))
         var runStart = 0
-        for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+        for i in firstEscape..<bytes.count where needsEscape(bytes[i]) {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i]))
             runStart = i + 1
-            escape(b, into: &out)
+            escape(bytes[i], into: &out)
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         out.append(UInt8(ascii: "\""))
+    }
+
+    @inline(__always) static func needsEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\")
     }
 }
 

@@ -389,6 +389,7 @@ public enum LineTransport {
     /// Serves stdin/stdout (or any descriptors) until end of input, a stop signal, or a vanished reader.
     public static func run(server: RPCServer, input: Int32, output: Int32, stopFD: Int32, maxMessageBytes: Int) {
         var reader = LineReader(fd: input, stopFD: stopFD, maxLineBytes: maxMessageBytes)
+        widenPipe(output)
         var out: [UInt8] = []
         serve(&reader, server: server) { messages, framing in
             // One write for the whole group: fewer system calls, and the reader gets it all at once.
@@ -396,6 +397,17 @@ public enum LineTransport {
             for m in messages { frame(m, framing, into: &out) }
             return FDWriter.writeAll(output, out)
         }
+    }
+
+    /// When `fd` is a pipe, asks for it to hold 1 MiB (Linux's default most without privilege)
+    /// instead of 64 KiB, so a large answer, such as a team's compliance report, goes out in one
+    /// `write` instead of waking the reader and waiting for it every 64 KiB. Anything else is left
+    /// as it is.
+    static func widenPipe(_ fd: Int32) {
+        #if os(Linux)
+        let F_SETPIPE_SZ: Int32 = 1031  // <fcntl.h> under _GNU_SOURCE, which Swift does not see
+        _ = fcntl(fd, F_SETPIPE_SZ, 1 << 20)
+        #endif
     }
 
     /// The same loop over bytes in memory: the responses in order, each framed as sent (a line

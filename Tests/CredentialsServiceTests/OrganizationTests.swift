@@ -202,6 +202,74 @@ struct TeamAndComplianceTests {
     }
 }
 
+extension TeamAndComplianceTests {
+    /// The report writes members straight to bytes; `compliance.check` builds `JSON`. Both must
+    /// say the same of every member, and the report's order must be gaps first, then last name,
+    /// first name (case-insensitive, code point order) and id, whatever the names hold.
+    @Test func reportAgreesWithCheckForEveryMemberAndSortsAnyName() throws {
+        let (admin, me) = try bootstrap()
+        let types = ["Forklift", "CPR \"basic\"", "Élan"].map { admin.createType($0) }
+        let team = admin.ok("teams.create", ["name": "Night \\ shift"])["id"]!
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": .array(types.map(JSON.string))])
+        let names: [(String, String)] = [("émile", "Zola"), ("Émile", "zola"), ("Ann", "O'Brien \"Ob\""), ("Zed", "ÅSTRÖM"),
+                                         ("bob", "smith"), ("Bob", "Smith"), ("Back\\slash", "Under_score"), ("Ω", "ω"),
+                                         ("Cy", "apple"), ("Di", "Banana"), ("Ed", "éclair"), ("Flo", "Éclat")]
+        var users = [me]
+        for (i, (first, last)) in names.enumerated() {
+            users.append(admin.addUser("m\(i)@example.com", first: first, last: last))
+        }
+        for u in users { admin.ok("teams.addMember", ["teamId": team, "userId": .string(u)]) }
+        // A spread of holdings: none, expired, expiring, pending, several of one type.
+        let expirations = ["2027-01-01", "2026-01-20", "2025-06-01"]
+        for (i, u) in users.enumerated() where i > 0 {
+            for (j, t) in types.enumerated() where (i + j) % 3 != 0 {
+                let c = admin.addCredential(user: u, type: t, expiration: expirations[(i * j) % 3])["id"]!
+                if (i + j) % 4 != 0 { admin.ok("credentials.approve", ["credentialId": c]) }
+            }
+            if i % 2 == 0 { admin.addCredential(user: u, type: types[0], expiration: "2028-01-01") }
+            // Some members hold every type: valid, or valid only for a few more days.
+            if i % 3 != 0 {
+                for t in types {
+                    let c = admin.addCredential(user: u, type: t, expiration: i % 3 == 1 ? "2027-06-01" : "2026-01-15")["id"]!
+                    admin.ok("credentials.approve", ["credentialId": c])
+                }
+            }
+        }
+        let report = admin.ok("compliance.report", ["teamId": team])
+        #expect(report["teamName"] == "Night \\ shift")
+        let members = report["members"]?.arrayValue ?? []
+        #expect(members.count == users.count)
+        var counts: [String: Int] = [:]
+        for m in members {
+            let id = m["userId"]?.stringValue ?? ""
+            let check = admin.ok("compliance.check", ["userId": .string(id)])
+            #expect(m["verdict"] == check["verdict"], "\(id)")
+            #expect(m["items"] == check["items"], "\(id)")
+            counts[m["verdict"]?.stringValue ?? "", default: 0] += 1
+        }
+        #expect(report["summary"] == ["members": .int(users.count), "compliant": .int(counts["compliant"] ?? 0),
+                                      "expiring": .int(counts["expiring"] ?? 0), "nonCompliant": .int(counts["non_compliant"] ?? 0)])
+        let rank = ["non_compliant": 0, "expiring": 1, "compliant": 2]
+        let keys = members.map { m in
+            [rank[m["verdict"]?.stringValue ?? ""] ?? 9] + Array((m["lastName"]?.stringValue ?? "").lowercased().unicodeScalars.map { Int($0.value) }) + [-1]
+                + Array((m["firstName"]?.stringValue ?? "").lowercased().unicodeScalars.map { Int($0.value) }) + [-1]
+                + Array((m["userId"]?.stringValue ?? "").unicodeScalars.map { Int($0.value) })
+        }
+        #expect(keys == keys.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(Set(keys.map { $0[0] }) == [0, 1, 2], "the data gives every verdict")
+        // Names come back exactly as stored, escapes and all.
+        #expect(Set(members.compactMap { $0["lastName"]?.stringValue }) == Set(names.map(\.1) + ["Admin"]))
+        // A type nobody holds: everyone is non-compliant, so the order is the names' alone.
+        let unheld = admin.createType("Unheld")
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": [.string(unheld)]])
+        let byName = admin.ok("compliance.report", ["teamId": team])["members"]?.arrayValue?.compactMap { $0["lastName"]?.stringValue } ?? []
+        let lastNames = ["Admin", "apple", "Banana", "O'Brien \"Ob\"", "smith", "Smith", "Under_score", "Zola", "zola",
+                         "ÅSTRÖM", "éclair", "Éclat", "ω"]
+        #expect(byName.filter { !["smith", "Smith", "Zola", "zola"].contains($0) } == lastNames.filter { !["smith", "Smith", "Zola", "zola"].contains($0) })
+        #expect(Set(byName[4...5]) == ["smith", "Smith"] && Set(byName[7...8]) == ["Zola", "zola"], "\(byName)")
+    }
+}
+
 struct AuditTests {
     @Test func everyChangeIsListedInOrderFilteredAndPagedWithoutSecrets() throws {
         let clock = TestClock()

@@ -271,3 +271,30 @@ struct SnapshotKeyTests {
         try db.endGroup()
     }
 }
+
+/// Reading columns by their bytes, as a team's report does, without making Strings.
+struct RowBytesTests {
+    @Test func textIsComparedAndMatchedByItsBytes() throws {
+        let db = try Database(path: ":memory:")
+        let rows = try db.all("SELECT 'approved', NULL, '', 'ctype_b', 'é', CAST('approved' AS BLOB)") { r in
+            (r.text(0, equals: "approved"), r.text(0, equals: "approve"), r.text(0, equals: "approved "),
+             r.text(1, equals: ""), r.text(2, equals: ""), r.text(3, in: [Array("ctype_a".utf8), Array("ctype_b".utf8)]),
+             r.text(3, in: []), r.text(4, equals: "é"), r.text(4, equals: "e\u{301}"), r.text(5, equals: "approved"))
+        }
+        let r = try #require(rows.first)
+        #expect(r.0 && !r.1 && !r.2)
+        #expect(!r.3, "NULL is not the empty string")
+        #expect(r.4)
+        #expect(r.5 == 1 && r.6 == nil)
+        #expect(r.7 && !r.8, "bytes, not canonical equivalence")
+        #expect(r.9)
+    }
+
+    @Test func calendarDatesAreReadOnlyWhenValid() throws {
+        let db = try Database(path: ":memory:")
+        let dates = try db.all("SELECT '2026-02-28', '2026-02-30', NULL, '2026-2-28', 'x', '2024-02-29'") { r in
+            (0..<6).map { r.calendarDate(Int32($0))?.description }
+        }
+        #expect(dates.first == ["2026-02-28", nil, nil, nil, nil, "2024-02-29"])
+    }
+}

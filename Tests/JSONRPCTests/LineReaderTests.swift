@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import JSONRPC
 
@@ -87,5 +88,22 @@ struct LineReaderTests {
         #expect(values[1]["error"]?["code"] == -32600)
         #expect(values[1]["error"]?["data"]?["reason"] == "message_too_large")
         #expect(values[2]["id"] == 2)
+    }
+}
+
+/// The service's stdout, when it is a pipe, holds 1 MiB, so a large answer is one `write`.
+struct OutputPipeTests {
+    @Test func aPipeIsWidenedAndAFileIsLeftAlone() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]); close(fds[1]) }
+        let F_GETPIPE_SZ: Int32 = 1032
+        #expect(fcntl(fds[1], F_GETPIPE_SZ) == 65536)
+        LineTransport.widenPipe(fds[1])
+        #expect(fcntl(fds[1], F_GETPIPE_SZ) == 1 << 20)
+        let file = open("/dev/null", O_WRONLY)
+        defer { close(file) }
+        LineTransport.widenPipe(file)  // not a pipe: nothing happens, nothing breaks
+        #expect(fcntl(file, F_GETPIPE_SZ) == -1)
     }
 }

@@ -122,11 +122,11 @@ enum TeamMethods {
         guard actor.permissions.has(.viewReports) else { throw DomainError.forbidden("Reading another user's compliance needs viewReports") }
     }
 
-    typealias Holding = (typeID: String, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)
-
     /// One required type of one user: its status, and the credential that decides it when the
     /// caller may see that credential.
     struct Item {
+        /// Where the type is in the list that was evaluated.
+        var typeIndex: Int
         var typeID, typeName: String
         var status: Compliance.Status
         var credentialID: String?
@@ -134,30 +134,21 @@ enum TeamMethods {
         var json: JSON {
             ["typeId": .string(typeID), "typeName": .string(typeName), "status": .string(status.rawValue), "credentialId": .optional(credentialID)]
         }
-
-        func encode(into out: inout [UInt8]) {
-            var o = JSONObjectBytes()
-            o.add("typeId", typeID)
-            o.add("typeName", typeName)
-            o.add("status", status.rawValue)
-            o.add("credentialId", credentialID)
-            out += o.closed()
-        }
     }
 
     /// One user's status per required type, gaps first, and the verdict.
-    static func evaluate(actor: User, userID: String, holdings: [Holding], types: [(id: String, name: String)], clock: ExpiryClock)
+    static func evaluate(actor: User, userID: String, holdings: [TeamStore.Holding], types: [(id: String, name: String)], clock: ExpiryClock)
         -> (verdict: Compliance.Verdict, items: [Item])
     {
         var items: [Item] = []
         items.reserveCapacity(types.count)
-        for t in types {
-            let best = Compliance.best(holdings.lazy.filter { $0.typeID == t.id }) {
+        for (index, t) in types.enumerated() {
+            let best = Compliance.best(holdings.lazy.filter { $0.typeIndex == index }) {
                 Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
             }
             // The credential that decides, when the caller may see it.
             let credentialID = best.item.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
-            let item = Item(typeID: t.id, typeName: t.name, status: best.status, credentialID: credentialID)
+            let item = Item(typeIndex: index, typeID: t.id, typeName: t.name, status: best.status, credentialID: credentialID)
             // Stable: worst first, then in the types' name order.
             let at = items.firstIndex { Compliance.worstFirst(item.status, $0.status) } ?? items.count
             items.insert(item, at: at)
@@ -186,38 +177,88 @@ enum TeamMethods {
         let credentialTypes = CredentialStore(service.db)
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
             .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
-        // One query for the whole team; each member is written straight to bytes, not as a tree:
-        // a report can hold thousands of members.
-        let rank: [Compliance.Verdict: UInt8] = [.nonCompliant: 0, .expiring: 1, .compliant: 2]
-        var members: [(key: [UInt8], bytes: [UInt8])] = []
-        var counts: [Compliance.Verdict: Int] = [:]
-        for u in try TeamStore(service.db).memberHoldings(teamID: team.id, typeIDs: types.map(\.id)) {
-            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: u.holdings, types: types, clock: clock)
-            counts[verdict, default: 0] += 1
-            var o = JSONObjectBytes()
-            o.add("userId", u.id)
-            o.add("email", u.email)
-            o.add("firstName", u.firstName)
-            o.add("lastName", u.lastName)
-            o.add("verdict", verdict.rawValue)
-            var list: [UInt8] = [UInt8(ascii: "[")]
-            list.reserveCapacity(128 * items.count + 2)
-            for (i, item) in items.enumerated() {
-                if i > 0 { list.append(UInt8(ascii: ",")) }
-                item.encode(into: &list)
-            }
-            list.append(UInt8(ascii: "]"))
-            o.add("items", encoded: list)
-            // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
-            let key = [rank[verdict]!] + Array(u.lastName.lowercased().utf8) + [0] + Array(u.firstName.lowercased().utf8) + [0] + Array(u.id.utf8)
-            members.append((key, o.closed()))
+        // One query for the whole team, one member at a time. A report can hold thousands of
+        // members, so each is written straight to bytes (not as a `JSON` tree) into one buffer,
+        // with its sort key into another; then the members are copied out once, in report order.
+        // Each required type's item, up to its status, is encoded once for every member.
+        let itemHeads: [[UInt8]] = types.map { t in
+            var head = Array(#"{"typeId":"#.utf8)
+            JSONWriter.writeString(t.id, into: &head)
+            head += #","typeName":"#.utf8
+            JSONWriter.writeString(t.name, into: &head)
+            return head + #","status":"#.utf8
         }
-        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let out = ByteWriter(capacity: 1 << 16), keys = ByteWriter(capacity: 1 << 14)
+        var members: [(key: Range<Int>, bytes: Range<Int>)] = []
+        var counts = [0, 0, 0]  // by rank
+        try TeamStore(service.db).forEachMember(teamID: team.id, typeIDs: types.map(\.id)) { u in
+            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: u.holdings, types: types, clock: clock)
+            let rank = reportRank(verdict)
+            counts[Int(rank)] += 1
+            let start = out.count
+            out.append(#"{"userId":"#)
+            out.appendString(u.id)
+            out.append(#","email":"#)
+            out.appendString(u.email)
+            out.append(#","firstName":"#)
+            out.appendString(u.firstName)
+            out.append(#","lastName":"#)
+            out.appendString(u.lastName)
+            out.append(#","verdict":"#)
+            out.appendString(verdict.rawValue)
+            out.append(#","items":["#)
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(itemHeads[item.typeIndex])
+                out.appendString(item.status.rawValue)
+                out.append(#","credentialId":"#)
+                if let id = item.credentialID { out.appendString(id) } else { out.append("null") }
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append("]}")
+            // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
+            let keyStart = keys.count
+            keys.append(rank)
+            appendLowercased(u.lastName, to: keys)
+            keys.append(0)
+            appendLowercased(u.firstName, to: keys)
+            keys.append(0)
+            var id = u.id
+            id.withUTF8 { keys.append($0) }
+            members.append((keyStart..<keys.count, start..<out.count))
+        }
+        members.sort { keys.precedes($0.key, $1.key) }
+        var list: [UInt8] = [UInt8(ascii: "[")]
+        list.reserveCapacity(out.count + members.count + 2)
+        for (i, m) in members.enumerated() {
+            if i > 0 { list.append(UInt8(ascii: ",")) }
+            list.append(contentsOf: out.bytes(m.bytes))
+        }
+        list.append(UInt8(ascii: "]"))
         return [
             "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
-            "summary": ["members": .int(members.count), "compliant": .int(counts[.compliant] ?? 0),
-                        "expiring": .int(counts[.expiring] ?? 0), "nonCompliant": .int(counts[.nonCompliant] ?? 0)],
-            "members": .encoded(JSONObjectBytes.array(members.map(\.bytes))),
+            "summary": ["members": .int(members.count), "compliant": .int(counts[Int(reportRank(.compliant))]),
+                        "expiring": .int(counts[Int(reportRank(.expiring))]), "nonCompliant": .int(counts[Int(reportRank(.nonCompliant))])],
+            "members": .encoded(list),
         ]
+    }
+
+    /// A report lists gaps first: non-compliant members, then expiring, then compliant.
+    static func reportRank(_ verdict: Compliance.Verdict) -> UInt8 {
+        switch verdict {
+        case .nonCompliant: 0
+        case .expiring: 1
+        case .compliant: 2
+        }
+    }
+
+    /// `s.lowercased()`'s UTF-8, without making a String when `s` is ASCII (the usual name).
+    static func appendLowercased(_ s: String, to key: ByteWriter) {
+        guard s.utf8.allSatisfy({ $0 < 0x80 }) else {
+            var lower = s.lowercased()
+            lower.withUTF8 { key.append($0) }
+            return
+        }
+        for b in s.utf8 { key.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b) }
     }
 }
