@@ -27,6 +27,42 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA temp_store") == 2)  // MEMORY
     }
 
+    @Test func version6RewritesInListChecksAndTheyStillHold() throws {
+        let path = tempPath()
+        let schemaVersionBefore: Int64
+        do {
+            let old = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(5)))
+            try old.execute("""
+                INSERT INTO users VALUES ('usr_a', 'a@x.org', 'a@x.org', 'A', 'B', 'admin', 63, 'active', 0, 'h', 0, NULL, 0, 'a', 0, 0);
+                INSERT INTO credential_types VALUES ('ctype_1', 'Licence', 'licence', '', 0, 0, 0, 0);
+                INSERT INTO credentials VALUES ('cred_1', 'usr_a', 'ctype_1', 1, NULL, 'pending', 0, 0);
+                INSERT INTO credential_versions (credential_id, number, issue_date, approval_status, created_by, created_at)
+                    VALUES ('cred_1', 1, '2026-01-01', 'pending', 'usr_a', 0);
+                """)
+            schemaVersionBefore = try old.scalarInt("PRAGMA schema_version") ?? 0
+        }
+        let db = try Database(path: path)
+        #expect(try StoreSchema.version(of: db) == 6)
+        #expect(try db.scalarInt("PRAGMA schema_version") ?? 0 > schemaVersionBefore)
+        #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
+        let tables = try db.all("SELECT sql FROM sqlite_schema WHERE name IN ('users', 'credential_versions')") { $0.text(0) }
+        #expect(tables.count == 2)
+        for sql in tables { #expect(!sql.contains(" IN ("), "\(sql)") }
+        // The rows are as they were, and the rules still hold.
+        #expect(try db.scalarText("SELECT approval_status FROM credential_versions") == "pending")
+        #expect(throws: (any Error).self) { try db.run("UPDATE credential_versions SET approval_status = 'maybe'") }
+        #expect(throws: (any Error).self) { try db.run("UPDATE users SET role = 'root'") }
+        #expect(throws: (any Error).self) { try db.run("UPDATE users SET status = 'gone'") }
+        try db.run("UPDATE credential_versions SET approval_status = 'approved'")
+        #expect(try db.scalarText("SELECT approval_status FROM credential_versions") == "approved")
+        // What the rewrite is for: no temporary B-tree per row written.
+        let plan = try db.all("EXPLAIN INSERT INTO credential_versions (credential_id, number, issue_date, approval_status, created_by, created_at) VALUES ('cred_1', 2, 'x', 'pending', 'u', 1)") { $0.text(1) }
+        #expect(!plan.isEmpty && !plan.contains("OpenEphemeral"))
+        // A new file ends with the same tables as a migrated one.
+        let fresh = try Database(path: ":memory:")
+        #expect(try fresh.all("SELECT sql FROM sqlite_schema WHERE name IN ('users', 'credential_versions')") { $0.text(0) } == tables)
+    }
+
     @Test func version5CarriesTheFieldByFieldTrailOverAsEvents() throws {
         let path = tempPath()
         do {
@@ -40,7 +76,7 @@ struct DatabaseTests {
                 """)
         }
         let db = try Database(path: path)
-        #expect(try StoreSchema.version(of: db) == 5)
+        #expect(try StoreSchema.version(of: db) == StoreSchema.currentVersion)
         #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'credential_activity'") == 0)
         let events = try CredentialStore(db).activity(credentialID: "cred_1", version: nil)
         #expect(events == [
