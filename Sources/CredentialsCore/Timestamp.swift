@@ -2,22 +2,31 @@
 /// Foundation's formatters so it is fast and the same on every platform.
 public enum Timestamp {
     public static func format(millis: Int64) -> String {
+        String(unsafeUninitializedCapacity: formattedCount) { format(millis: millis, into: $0) }
+    }
+
+    /// The length of every formatted timestamp: `2026-01-01T00:00:00.000Z`.
+    public static let formattedCount = 24
+
+    /// Writes the timestamp's `formattedCount` ASCII bytes into `buf`, digit by digit (this runs
+    /// several times for every answer); returns the count.
+    @discardableResult
+    public static func format(millis: Int64, into buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buf.count >= formattedCount)
         let (days, msOfDay) = millis.quotientAndRemainderFloored(dividingBy: 86_400_000)
         let date = CalendarDate(daysSinceEpoch: Int(days))
         let ms = Int(msOfDay)
-        // Written digit by digit: this runs several times for every answer.
-        return String(unsafeUninitializedCapacity: 24) { buf in
-            var i = 0
-            func put(_ v: Int, _ width: Int) {
-                var v = v
-                for k in stride(from: width - 1, through: 0, by: -1) { buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
-                i += width
-            }
-            func sep(_ c: Character) { buf[i] = c.asciiValue!; i += 1 }
-            put(date.year, 4); sep("-"); put(date.month, 2); sep("-"); put(date.day, 2); sep("T")
-            put(ms / 3_600_000, 2); sep(":"); put(ms / 60_000 % 60, 2); sep(":"); put(ms / 1000 % 60, 2); sep("."); put(ms % 1000, 3); sep("Z")
-            return i
+        var i = 0
+        func put(_ v: Int, _ width: Int) {
+            var v = v
+            for k in stride(from: width - 1, through: 0, by: -1) { buf[i + k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
+            i += width
         }
+        func sep(_ c: UInt8) { buf[i] = c; i += 1 }
+        put(date.year, 4); sep(UInt8(ascii: "-")); put(date.month, 2); sep(UInt8(ascii: "-")); put(date.day, 2); sep(UInt8(ascii: "T"))
+        put(ms / 3_600_000, 2); sep(UInt8(ascii: ":")); put(ms / 60_000 % 60, 2); sep(UInt8(ascii: ":")); put(ms / 1000 % 60, 2)
+        sep(UInt8(ascii: ".")); put(ms % 1000, 3); sep(UInt8(ascii: "Z"))
+        return i
     }
 
     /// Parses exactly the form `format` writes; nil for anything else.

@@ -146,8 +146,7 @@ public struct AuditLog {
     let db: Database
     public init(_ db: Database) { self.db = db }
 
-    /// `detail` is a JSON object's text, made by the caller; it never holds a password or hash.
-    /// `detail` is a JSON object's UTF-8 text.
+    /// `detail` is a JSON object's UTF-8 text, made by the caller; it never holds a password or hash.
     public func append(at millis: Int64, actorID: String?, action: String, targetID: String?, detail: [UInt8] = Array("{}".utf8)) throws {
         try db.run("INSERT INTO audit_log (at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?)",
                    Timestamp.format(millis: millis), actorID, action, targetID, SQLValue.utf8(detail))

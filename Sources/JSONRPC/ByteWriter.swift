@@ -68,6 +68,28 @@ public final class ByteWriter {
         written += bytes.count + 2
     }
 
+    /// `value` in decimal.
+    public func append(decimal value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack: room for any Int
+        withUnsafeMutableBytes(of: &digits) { raw in
+            let buf = raw.bindMemory(to: UInt8.self)
+            var v = value.magnitude, i = buf.count
+            repeat { i -= 1; buf[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 } while v > 0
+            if value < 0 { i -= 1; buf[i] = UInt8(ascii: "-") }
+            append(UnsafeBufferPointer(rebasing: buf[i...]))
+        }
+    }
+
+    /// `count` bytes that `fill` writes in place, between quotes: a JSON string whose bytes are
+    /// known to need no escaping (a timestamp).
+    public func appendQuoted(count: Int, _ fill: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+        if capacity - written < count + 2 { grow(toHold: count + 2) }
+        base[written] = UInt8(ascii: "\"")
+        fill(UnsafeMutableBufferPointer(start: base + written + 1, count: count))
+        base[written + 1 + count] = UInt8(ascii: "\"")
+        written += count + 2
+    }
+
     /// The bytes written from `range`, valid until the next append.
     public func bytes(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
         precondition(range.lowerBound >= 0 && range.upperBound <= written)

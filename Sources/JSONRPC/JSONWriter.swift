@@ -127,62 +127,67 @@ public enum JSONWriter {
     }
 }
 
-/// A JSON object written member by member straight into bytes, for answers built row by row in a
-/// loop (a team's compliance report), where a `JSON` tree per row would cost more than the row.
-/// Use `JSON.encoded(...)` to put the bytes into an answer.
+/// A JSON object written member by member straight into a `ByteWriter`, for answers where a
+/// `JSON` tree would cost more than the bytes (every credential, a team's report). Objects nested
+/// in it are written into the same writer (`add(_:writing:)`), so nothing is copied twice. Use
+/// `JSON.encoded(closed())` to put the bytes into an answer.
 public struct JSONObjectBytes {
-    private var bytes: [UInt8]
+    public let out: ByteWriter
+    private var empty = true
 
-    public init() {
-        bytes = [UInt8(ascii: "{")]
-        bytes.reserveCapacity(512)
+    /// Starts an object at the end of `out` (by default a writer of its own).
+    public init(into out: ByteWriter = ByteWriter(capacity: 512)) {
+        self.out = out
+        out.append(UInt8(ascii: "{"))
     }
 
     /// Keys are literals in code, written as their bytes (they need no escaping).
     private mutating func key(_ k: StaticString) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        out.append(empty ? UInt8(ascii: "\"") : UInt8(ascii: ","))
+        if !empty { out.append(UInt8(ascii: "\"")) }
+        empty = false
+        out.append(k)
+        out.append(#"":"#)
     }
 
     /// A string member, or `null` for nil.
     public mutating func add(_ k: StaticString, _ value: String?) {
         key(k)
-        if let value { JSONWriter.writeString(value, into: &bytes) } else { bytes += "null".utf8 }
+        if let value { out.appendString(value) } else { out.append("null") }
     }
 
     public mutating func add(_ k: StaticString, int value: Int) {
         key(k)
-        bytes += String(value).utf8
+        out.append(decimal: value)
     }
 
     public mutating func add(_ k: StaticString, json value: JSON) {
         key(k)
-        JSONWriter.write(value, into: &bytes)
+        switch value {
+        case .null: out.append("null")
+        case .string(let s): out.appendString(s)
+        case .encoded(let bytes): out.append(bytes)
+        default: out.append(JSONWriter.encode(value))
+        }
     }
 
     public mutating func add(_ k: StaticString, encoded: [UInt8]) {
         key(k)
-        bytes += encoded
+        out.append(encoded)
     }
 
-    /// The object's bytes, closed (without copying them).
-    public consuming func closed() -> [UInt8] {
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
+    /// A member whose value `body` writes into the same writer: a nested object or array.
+    public mutating func add(_ k: StaticString, writing body: (ByteWriter) -> Void) {
+        key(k)
+        body(out)
     }
 
-    /// `[a,b,...]` of already encoded values.
-    public static func array(_ items: [[UInt8]]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        out.reserveCapacity(items.reduce(2) { $0 + $1.count + 1 })
-        for (i, item) in items.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out += item
-        }
-        out.append(UInt8(ascii: "]"))
-        return out
+    /// Ends the object; the writer goes on with whatever follows it.
+    public func close() { out.append(UInt8(ascii: "}")) }
+
+    /// Ends the object and gives the writer's bytes: the object's own, when it had a writer of its own.
+    public func closed() -> [UInt8] {
+        close()
+        return out.array
     }
 }

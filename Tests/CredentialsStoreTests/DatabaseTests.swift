@@ -27,20 +27,24 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA temp_store") == 2)  // MEMORY
     }
 
-    @Test func version6RewritesInListChecksAndTheyStillHold() throws {
+    /// A file at an older schema version holding a user, a type, a credential, and `rows`;
+    /// returns its path and SQLite's schema_version then.
+    func file(atVersion version: Int, with rows: String) throws -> (path: String, schemaVersion: Int64) {
         let path = tempPath()
-        let schemaVersionBefore: Int64
-        do {
-            let old = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(5)))
-            try old.execute("""
-                INSERT INTO users VALUES ('usr_a', 'a@x.org', 'a@x.org', 'A', 'B', 'admin', 63, 'active', 0, 'h', 0, NULL, 0, 'a', 0, 0);
-                INSERT INTO credential_types VALUES ('ctype_1', 'Licence', 'licence', '', 0, 0, 0, 0);
-                INSERT INTO credentials VALUES ('cred_1', 'usr_a', 'ctype_1', 1, NULL, 'pending', 0, 0);
-                INSERT INTO credential_versions (credential_id, number, issue_date, approval_status, created_by, created_at)
-                    VALUES ('cred_1', 1, '2026-01-01', 'pending', 'usr_a', 0);
-                """)
-            schemaVersionBefore = try old.scalarInt("PRAGMA schema_version") ?? 0
-        }
+        let old = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(version)))
+        try old.execute("""
+            INSERT INTO users VALUES ('usr_a', 'a@x.org', 'a@x.org', 'A', 'B', 'admin', 63, 'active', 0, 'h', 0, NULL, 0, 'a', 0, 0);
+            INSERT INTO credential_types VALUES ('ctype_1', 'Licence', 'licence', '', 0, 0, 0, 0);
+            INSERT INTO credentials VALUES ('cred_1', 'usr_a', 'ctype_1', 1, NULL, 'pending', 0, 0);
+            """ + rows)
+        return (path, try old.scalarInt("PRAGMA schema_version") ?? 0)
+    }
+
+    @Test func version6RewritesInListChecksAndTheyStillHold() throws {
+        let (path, schemaVersionBefore) = try file(atVersion: 5, with: """
+            INSERT INTO credential_versions (credential_id, number, issue_date, approval_status, created_by, created_at)
+                VALUES ('cred_1', 1, '2026-01-01', 'pending', 'usr_a', 0);
+            """)
         let db = try Database(path: path)
         #expect(try StoreSchema.version(of: db) == 6)
         #expect(try db.scalarInt("PRAGMA schema_version") ?? 0 > schemaVersionBefore)
@@ -64,17 +68,10 @@ struct DatabaseTests {
     }
 
     @Test func version5CarriesTheFieldByFieldTrailOverAsEvents() throws {
-        let path = tempPath()
-        do {
-            let old = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(4)))
-            try old.execute("""
-                INSERT INTO users VALUES ('usr_a', 'a@x.org', 'a@x.org', 'A', 'B', 'admin', 63, 'active', 0, 'h', 0, NULL, 0, 'a', 0, 0);
-                INSERT INTO credential_types VALUES ('ctype_1', 'Licence', 'licence', '', 0, 0, 0, 0);
-                INSERT INTO credentials VALUES ('cred_1', 'usr_a', 'ctype_1', 1, NULL, 'pending', 0, 0);
-                INSERT INTO credential_activity VALUES (7, 'cred_1', 1, 5, 'usr_a', 'issueDate', NULL, '"2026-01-01"');
-                INSERT INTO credential_activity VALUES (9, 'cred_1', 1, 6, NULL, 'approval', '{"status":"pending"}', '{"status":"rejected","reason":"blurry"}');
-                """)
-        }
+        let (path, _) = try file(atVersion: 4, with: """
+            INSERT INTO credential_activity VALUES (7, 'cred_1', 1, 5, 'usr_a', 'issueDate', NULL, '"2026-01-01"');
+            INSERT INTO credential_activity VALUES (9, 'cred_1', 1, 6, NULL, 'approval', '{"status":"pending"}', '{"status":"rejected","reason":"blurry"}');
+            """)
         let db = try Database(path: path)
         #expect(try StoreSchema.version(of: db) == StoreSchema.currentVersion)
         #expect(try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'credential_activity'") == 0)

@@ -44,4 +44,43 @@ struct ByteWriterTests {
         #expect(!w.precedes(ranges["a"]!, ranges["a"]!))
     }
 
+
+    @Test("integers are written as Swift prints them", arguments: [0, 7, 9, 10, -1, -10, 1234567890, Int.max, Int.min])
+    func decimals(_ n: Int) {
+        let w = ByteWriter(capacity: 1)
+        w.append(decimal: n)
+        #expect(w.array == Array(String(n).utf8))
+    }
+
+    @Test func quotedBytesAreFilledInPlace() {
+        let w = ByteWriter(capacity: 3)
+        w.append("x")
+        w.appendQuoted(count: 5) { buf in for i in buf.indices { buf[i] = UInt8(ascii: "a") + UInt8(i) } }
+        #expect(String(decoding: w.array, as: UTF8.self) == #"x"abcde""#)
+    }
+
+    @Test func objectsNestInOneWriterAndMatchTheTreeEncoder() throws {
+        let w = ByteWriter(capacity: 8)
+        w.append("[")
+        var o = JSONObjectBytes(into: w)
+        o.add("s", "a\"b")
+        o.add("n", nil)
+        o.add("i", int: -42)
+        o.add("j", json: ["k": [1, "two", .null]])
+        o.add("e", encoded: Array("true".utf8))
+        o.add("nested") { out in
+            var inner = JSONObjectBytes(into: out)
+            inner.add("x", int: 1)
+            inner.close()
+        }
+        o.close()
+        w.append(",")
+        JSONObjectBytes(into: w).close()  // an empty object
+        w.append("]")
+        let expected: JSON = [["s": "a\"b", "n": .null, "i": -42, "j": ["k": [1, "two", .null]], "e": true, "nested": ["x": 1]], [:]]
+        #expect(w.array == JSONWriter.encode(expected))
+        var own = JSONObjectBytes()
+        own.add("a", int: 1)
+        #expect(own.closed() == Array(#"{"a":1}"#.utf8))
+    }
 }

@@ -11,55 +11,73 @@ enum CredentialJSON {
 
     /// A media file's description; with its bytes for `media.get`.
     static func media(_ m: MediaFile, dataBase64: String? = nil) -> [UInt8] {
-        var o = JSONObjectBytes()
+        let out = ByteWriter(capacity: 256 + (dataBase64?.utf8.count ?? 0))
+        writeMedia(m, dataBase64: dataBase64, into: out)
+        return out.array
+    }
+
+    static func writeMedia(_ m: MediaFile, dataBase64: String? = nil, into out: ByteWriter) {
+        var o = JSONObjectBytes(into: out)
         o.add("id", m.id)
         o.add("fileName", m.fileName)
         o.add("contentType", m.contentType)
         o.add("byteCount", int: m.byteCount)
         o.add("sha256", m.sha256)
         if let dataBase64 { o.add("dataBase64", dataBase64) }
-        return o.closed()
+        o.close()
     }
 
-    static func approval(_ a: Approval) -> [UInt8] {
-        var o = JSONObjectBytes()
+    static func writeApproval(_ a: Approval, into out: ByteWriter) {
+        var o = JSONObjectBytes(into: out)
         o.add("status", a.status.rawValue)
         o.add("reviewedBy", a.reviewedBy)
-        o.add("reviewedAt", a.reviewedAt.map { Timestamp.format(millis: $0) })
+        if let at = a.reviewedAt { o.add("reviewedAt") { $0.appendTimestamp(at) } } else { o.add("reviewedAt", nil) }
         o.add("reason", a.reason)
-        return o.closed()
+        o.close()
     }
 
     // Credentials and versions are the most frequent answers (every change returns one, lists
-    // hold up to 1,000): they are written straight to bytes, not built as a tree and encoded.
+    // hold up to 1,000): they are written straight to bytes, nested objects into the same
+    // writer, not built as a tree and encoded.
 
     /// A version with its expiry status as of `asOf`.
-    static func version(_ v: CredentialVersion, _ clock: ExpiryClock) -> JSON { .encoded(versionBytes(v, clock)) }
+    static func version(_ v: CredentialVersion, _ clock: ExpiryClock) -> JSON {
+        let out = ByteWriter(capacity: 512)
+        writeVersion(v, clock, into: out)
+        return .encoded(out.array)
+    }
 
-    static func versionBytes(_ v: CredentialVersion, _ clock: ExpiryClock) -> [UInt8] {
-        var o = JSONObjectBytes()
+    static func writeVersion(_ v: CredentialVersion, _ clock: ExpiryClock, into out: ByteWriter) {
+        var o = JSONObjectBytes(into: out)
         o.add("number", int: v.number)
         o.add("issueDate", v.issueDate.description)
         o.add("expirationDate", v.expirationDate?.description)
         o.add("documentNumber", v.documentNumber)
-        o.add("media", encoded: JSONObjectBytes.array(v.media.map { media($0) }))
-        o.add("approval", encoded: approval(v.approval))
+        o.add("media") { out in
+            out.append(UInt8(ascii: "["))
+            for (i, m) in v.media.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                writeMedia(m, into: out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        o.add("approval") { writeApproval(v.approval, into: $0) }
         o.add("expiryStatus", ExpiryStatus.of(expiration: v.expirationDate, asOf: clock.asOf, windowDays: clock.windowDays).rawValue)
         o.add("createdBy", v.createdBy)
-        o.add("createdAt", Timestamp.format(millis: v.createdAt))
-        return o.closed()
+        o.add("createdAt") { $0.appendTimestamp(v.createdAt) }
+        o.close()
     }
 
     static func credential(_ c: Credential, _ clock: ExpiryClock) -> JSON {
-        var o = JSONObjectBytes()
+        var o = JSONObjectBytes(into: ByteWriter(capacity: 1024))
         o.add("id", c.id)
         o.add("userId", c.userID)
         o.add("typeId", c.typeID)
         o.add("typeName", c.typeName)
         o.add("versionCount", int: c.versionCount)
-        o.add("latestVersion", encoded: versionBytes(c.latest, clock))
-        o.add("createdAt", Timestamp.format(millis: c.createdAt))
-        o.add("updatedAt", Timestamp.format(millis: c.updatedAt))
+        o.add("latestVersion") { writeVersion(c.latest, clock, into: $0) }
+        o.add("createdAt") { $0.appendTimestamp(c.createdAt) }
+        o.add("updatedAt") { $0.appendTimestamp(c.updatedAt) }
         return .encoded(o.closed())
     }
 
@@ -138,4 +156,11 @@ enum CredentialJSON {
 struct ExpiryClock {
     var asOf: CalendarDate
     var windowDays: Int
+}
+
+extension ByteWriter {
+    /// A timestamp as a JSON string, `"2026-01-01T00:00:00.000Z"`, written in place.
+    func appendTimestamp(_ millis: Int64) {
+        appendQuoted(count: Timestamp.formattedCount) { Timestamp.format(millis: millis, into: $0) }
+    }
 }

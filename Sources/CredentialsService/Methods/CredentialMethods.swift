@@ -155,7 +155,7 @@ enum CredentialMethods {
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
                                   approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
         // The creation's activity entries go into the version's own row.
-        var trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
+        let trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
         trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
         if let e = v.expirationDate { trail.record("expirationDate", from: nil, to: .string(e.description)) }
         if let d = v.documentNumber { trail.record("documentNumber", from: nil, to: .string(d)) }
@@ -243,7 +243,7 @@ enum CredentialMethods {
                 throw DomainError.conflict(reason: "version_changed", message: "The credential was renewed meanwhile; read it again")
             }
             let now = service.now
-            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             if v.issueDate != before.issueDate {
                 trail.record("issueDate", from: .string(before.issueDate.description), to: .string(v.issueDate.description))
             }
@@ -287,7 +287,7 @@ enum CredentialMethods {
             guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
             try CredentialAccess.checkReview(actor, current: current.approval.status)
             try CredentialStore(service.db).updateVersion(credentialID: c.id, v, updatedAt: service.now)
-            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             trail.record("approval", from: Trail.approvalValue(before), to: Trail.approvalValue(v.approval))
             try trail.save()
             try service.audit(status == .approved ? "credentials.approve" : "credentials.reject", target: c.id, actor: actor.id,
@@ -332,7 +332,7 @@ enum CredentialMethods {
         if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
         try service.db.write {
             let store = CredentialStore(service.db)
-            var trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             for id in ids {
                 try store.deleteMedia(id: id)
                 trail.record("media", from: Trail.mediaValue(v.media.first { $0.id == id }!), to: nil)
@@ -387,26 +387,27 @@ struct Trail {
     let version: Int
     let actor: String
     /// The changes so far, as the JSON array's UTF-8 text without its closing bracket.
-    private var changes: [UInt8] = [UInt8(ascii: "[")]
+    private let changes = ByteWriter(capacity: 512)
 
     init(service: Service, credentialID: String, version: Int, actor: String) {
         self.service = service
         self.credentialID = credentialID
         self.version = version
         self.actor = actor
+        changes.append(UInt8(ascii: "["))
     }
 
-    mutating func record(_ field: String, from: JSON?, to: JSON?) {
-        var change = JSONObjectBytes()
+    func record(_ field: String, from: JSON?, to: JSON?) {
+        if changes.count > 1 { changes.append(UInt8(ascii: ",")) }
+        var change = JSONObjectBytes(into: changes)
         change.add("field", field)
         change.add("from", json: from ?? .null)
         change.add("to", json: to ?? .null)
-        if changes.count > 1 { changes.append(UInt8(ascii: ",")) }
-        changes += change.closed()
+        change.close()
     }
 
     /// The changes as a JSON array's UTF-8 text.
-    var encoded: [UInt8] { changes + [UInt8(ascii: "]")] }
+    var encoded: [UInt8] { changes.array + [UInt8(ascii: "]")] }
 
     func save() throws {
         guard changes.count > 1 else { return }
