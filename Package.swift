@@ -28,12 +28,14 @@ let package = Package(
         // The benchmark: the real service over pipes against ceilings measured in the same run.
         .executableTarget(name: "credentials-rpc-bench", dependencies: ["CredentialsStore", "CredentialsCore", "CSQLite"]),
 
+        // Scratch directories for tests, cleaned up between runs.
+        .target(name: "TestScratch", path: "Tests/TestScratch"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
         .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC"]),
-        .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore"]),
+        .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore", "TestScratch"]),
         .testTarget(
             name: "CredentialsServiceTests",
-            dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc"]
+            dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc", "TestScratch"]
         ),
     ]
 )

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 import CredentialsCore
@@ -47,8 +48,7 @@ extension LiveService {
 /// These use a tmpfs mount and `chattr`, so they run as root (as CI does).
 struct FaultTests {
     @Test func aFullDiskIsStorageFullAndNothingHalfWritten() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-full-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = Scratch.directory("full").path
         #expect(shell("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir) == 0, "mounting a small tmpfs needs root")
         defer { shell("umount", "-l", dir) }
         let path = dir + "/db.sqlite3"

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 import JSONRPC
@@ -63,11 +64,7 @@ final class LiveService: @unchecked Sendable {
 
 let infoRequest = #"{"jsonrpc":"2.0","id":1,"method":"service.info"}"#
 
-func tempDir() -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-proc-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir
-}
+func tempDir() -> URL { Scratch.directory("proc") }
 
 struct ProcessTests {
     @Test func emptyInputExitsZeroAtOnce() throws {

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 import CredentialsCore
@@ -273,7 +274,5 @@ extension TestClient {
 }
 
 func tempDatabasePath() -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-svc-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    return dir.appendingPathComponent("db.sqlite3").path
+    Scratch.directory("svc").appendingPathComponent("db.sqlite3").path
 }

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 import CSQLite
@@ -5,9 +6,7 @@ import CSQLite
 
 struct DatabaseTests {
     func tempPath(_ name: String = "db.sqlite3") -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crpc-store-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent(name).path
+        Scratch.directory("store").appendingPathComponent(name).path
     }
 
     @Test func newDatabaseIsMigratedToTheCurrentVersion() throws {
