@@ -27,7 +27,7 @@ public struct Dependencies {
         var counter: UInt64 = 0
         return Dependencies(nowMillis: { millis }, newID: { prefix in
             counter += 1
-            return prefix + "_" + TimeOrderedIDs.encode(millis: millis, random: (0, counter))
+            return TimeOrderedIDs.encode(prefix: prefix, millis: millis, random: (0, counter))
         })
     }
 }
@@ -66,26 +66,37 @@ public final class TimeOrderedIDs {
             lastMillis = millis
             last = (UInt16.random(in: 0...UInt16.max, using: &rng), UInt64.random(in: 0...UInt64.max, using: &rng))
         }
-        return prefix + "_" + TimeOrderedIDs.encode(millis: max(millis, lastMillis), random: last)
+        return TimeOrderedIDs.encode(prefix: prefix, millis: max(millis, lastMillis), random: last)
     }
 
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
     public static func encode(millis: Int64, random: (hi: UInt16, lo: UInt64)) -> String {
-        // 128 bits: 48 time | 16 hi | 64 lo, as 26 base32 digits of 5 bits (130 bits: the top 2 are zero).
+        encode(prefix: "", millis: millis, random: random)
+    }
+
+    /// `prefix_` (when `prefix` is not empty), then 128 bits: 48 time | 16 hi | 64 lo, as 26 base32
+    /// digits of 5 bits (130 bits: the top 2 are zero), written in place.
+    public static func encode(prefix: String, millis: Int64, random: (hi: UInt16, lo: UInt64)) -> String {
         let top = (UInt64(UInt64(bitPattern: millis) & 0xFFFF_FFFF_FFFF) << 16) | UInt64(random.hi)
         let bottom = random.lo
-        var out = [UInt8](repeating: 0, count: 26)
-        for i in 0..<26 {
-            let shift = 129 - i * 5  // bit position of this digit's high bit, counting from 0 at the bottom
-            var v: UInt64 = 0
-            for b in 0..<5 {
-                let bit = shift - b
-                let set: Bool = bit >= 128 ? false : bit >= 64 ? (top >> UInt64(bit - 64)) & 1 == 1 : (bottom >> UInt64(bit)) & 1 == 1
-                v = v << 1 | (set ? 1 : 0)
+        var prefix = prefix
+        return prefix.withUTF8 { head in
+            let lead = head.isEmpty ? 0 : head.count + 1
+            return String(unsafeUninitializedCapacity: lead + 26) { out in
+                if lead > 0 {
+                    _ = out.initialize(from: head)
+                    out[head.count] = UInt8(ascii: "_")
+                }
+                for i in 0..<26 {
+                    let low = 125 - i * 5  // the bit position of this digit's lowest bit
+                    let v = low >= 64 ? top >> UInt64(low - 64)
+                        : low > 59 ? (bottom >> UInt64(low)) | (top << UInt64(64 - low))
+                        : bottom >> UInt64(low)
+                    out[lead + i] = alphabet[Int(v & 31)]
+                }
+                return lead + 26
             }
-            out[i] = alphabet[Int(v)]
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

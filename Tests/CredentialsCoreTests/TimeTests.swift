@@ -55,6 +55,23 @@ struct TimeTests {
         #expect(back > ids.last!)
     }
 
+    /// Every bit lands in its digit: the encoder against a plain bit-by-bit reading of the 128 bits.
+    @Test func idDigitsMatchTheirBits() {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let millis = Int64.random(in: 0...0xFFFF_FFFF_FFFF, using: &rng)
+            let random = (hi: UInt16.random(in: 0...UInt16.max, using: &rng), lo: UInt64.random(in: 0...UInt64.max, using: &rng))
+            var bits: [Bool] = [false, false]  // 130 bits, most significant first
+            for b in (0..<48).reversed() { bits.append((millis >> Int64(b)) & 1 == 1) }
+            for b in (0..<16).reversed() { bits.append((random.hi >> UInt16(b)) & 1 == 1) }
+            for b in (0..<64).reversed() { bits.append((random.lo >> UInt64(b)) & 1 == 1) }
+            let expected = String((0..<26).map { i in alphabet[bits[i * 5..<i * 5 + 5].reduce(0) { $0 << 1 | ($1 ? 1 : 0) }] })
+            #expect(TimeOrderedIDs.encode(millis: millis, random: random) == expected)
+            #expect(TimeOrderedIDs.encode(prefix: "cred", millis: millis, random: random) == "cred_" + expected)
+        }
+    }
+
     @Test func fixedDependenciesAreDeterministic() {
         let a = Dependencies.fixed(at: 1_767_225_600_000)
         let b = Dependencies.fixed(at: 1_767_225_600_000)

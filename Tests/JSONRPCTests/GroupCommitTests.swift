@@ -90,7 +90,7 @@ struct GroupBoundTests {
     @Test func aGroupEndsWhenItHasRunLongEnough() {
         let h = GroupRecorder { usleep(5_000); return "m" }
         #expect(h.run(20) == 20)
-        // 5 ms a request against a 25 ms bound: at most 6 in a group, however fast the machine.
+        // 5 ms a request against a 50 ms bound: at most 11 in a group, however fast the machine.
         let most = Int(LineTransport.maxGroupNanoseconds / 5_000_000) + 1
         #expect(h.groups.allSatisfy { $0 <= most }, "\(h.groups)")
         #expect(h.groups.reduce(0, +) >= 19)  // the last may be alone
