@@ -226,7 +226,11 @@ public enum CredentialAccess {
     /// One's own credentials are always visible; another user's follow its latest version's
     /// approval: approved ones need `viewReports`, pending and rejected ones `viewApplications`.
     public static func canView(_ actor: User, ownerID: String, latestApproval: ApprovalStatus) -> Bool {
-        if actor.id == ownerID { return true }
+        canView(actor, isOwner: actor.id == ownerID, latestApproval: latestApproval)
+    }
+
+    public static func canView(_ actor: User, isOwner: Bool, latestApproval: ApprovalStatus) -> Bool {
+        if isOwner { return true }
         return latestApproval == .approved ? actor.permissions.has(.viewReports) : actor.permissions.has(.viewApplications)
     }
 

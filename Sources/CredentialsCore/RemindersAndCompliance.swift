@@ -43,7 +43,15 @@ public enum Compliance {
         case compliant, expiring, notApproved = "not_approved", expired, missing
 
         /// Better statuses first: a user with several credentials of one type is judged by the best.
-        var rank: Int { Status.allCases.firstIndex(of: self)! }
+        var rank: Int {
+            switch self {
+            case .compliant: 0
+            case .expiring: 1
+            case .notApproved: 2
+            case .expired: 3
+            case .missing: 4
+            }
+        }
 
         public func isBetter(than other: Status) -> Bool { rank < other.rank }
     }

@@ -190,6 +190,17 @@ public struct Row {
         var s = s
         return s.withUTF8 { equal(i, $0) }
     }
+    public func text(_ i: Int32, equals bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { equal(i, $0) }
+    }
+    /// Appends column `i`'s text (nothing for NULL) to `buffer`; returns where it went.
+    public func appendText(_ i: Int32, to buffer: inout [UInt8]) -> Range<Int> {
+        let start = buffer.count
+        if let p = sqlite3_column_text(stmt, i) {
+            buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))))
+        }
+        return start..<buffer.count
+    }
     /// The position in `candidates` of column `i`'s text, compared by bytes.
     public func text(_ i: Int32, in candidates: [[UInt8]]) -> Int? {
         candidates.firstIndex { c in c.withUnsafeBufferPointer { equal(i, $0) } }

@@ -156,15 +156,23 @@ public struct TeamStore {
             """, userID) { ($0.text(0), $0.text(1)) }
     }
 
-    /// One credential of the types a compliance check asks about: `typeIndex` is the type's
-    /// position in the list asked for.
-    public typealias Holding = (typeIndex: Int, credentialID: String, approval: ApprovalStatus, expiration: CalendarDate?)
+    /// The latest approval and expiration of one credential of the types a compliance check asks
+    /// about: `typeIndex` is the type's position in the list asked for. `ID` is the credential's
+    /// id: a String, or where its UTF-8 is in a member's `text`.
+    public struct Holding<ID> {
+        public var typeIndex: Int
+        public var credentialID: ID
+        public var approval: ApprovalStatus
+        public var expiration: CalendarDate?
+    }
 
-    /// A team member as a report names them, with the latest approval and expiration of each of
-    /// their credentials of the report's types.
-    public struct MemberHoldings: Sendable {
-        public var id, email, firstName, lastName: String
-        public var holdings: [Holding]
+    /// A team member as a report names them, with their holdings of the report's types. Their
+    /// text (id, email, names, credential ids) is UTF-8 in `text`, and the fields say where: one
+    /// value serves member after member, so a report of thousands makes no String per field.
+    public struct MemberHoldings {
+        public internal(set) var text: [UInt8] = []
+        public internal(set) var id = 0..<0, email = 0..<0, firstName = 0..<0, lastName = 0..<0
+        public internal(set) var holdings: [Holding<Range<Int>>] = []
     }
 
     /// Members in user id order (the primary key's), no sort; credentials from the index alone.
@@ -181,33 +189,35 @@ public struct TeamStore {
     /// entries alone (the index covers them). Rows are matched to members and types by their bytes.
     public func forEachMember(teamID: String, typeIDs: [String], _ body: (MemberHoldings) throws -> Void) throws {
         let typeKeys = typeIDs.map { Array($0.utf8) }
-        var member: MemberHoldings?
+        var m = MemberHoldings(), started = false
         try db.query(Self.memberHoldingsSQL(types: typeIDs.count), typeIDs + [teamID]) { r in
-            if member.map({ !r.text(0, equals: $0.id) }) ?? true {
-                if var done = member.take() {
-                    try body(done)
-                    done.holdings.removeAll(keepingCapacity: true)
-                    member = MemberHoldings(id: r.text(0), email: r.text(5), firstName: r.text(6), lastName: r.text(7), holdings: done.holdings)
-                } else {
-                    member = MemberHoldings(id: r.text(0), email: r.text(5), firstName: r.text(6), lastName: r.text(7), holdings: [])
-                }
+            if !started || !r.text(0, equals: m.text[m.id]) {
+                if started { try body(m) }
+                started = true
+                m.text.removeAll(keepingCapacity: true)
+                m.holdings.removeAll(keepingCapacity: true)
+                m.id = r.appendText(0, to: &m.text)
+                m.email = r.appendText(5, to: &m.text)
+                m.firstName = r.appendText(6, to: &m.text)
+                m.lastName = r.appendText(7, to: &m.text)
             }
             guard let typeIndex = r.text(1, in: typeKeys) else { return }
-            member!.holdings.append((typeIndex, r.text(2), Self.approval(r, 3), r.calendarDate(4)))
+            m.holdings.append(Holding(typeIndex: typeIndex, credentialID: r.appendText(2, to: &m.text),
+                                      approval: Self.approval(r, 3), expiration: r.calendarDate(4)))
         }
-        if let last = member { try body(last) }
+        if started { try body(m) }
     }
 
     /// The latest approval and expiration of each of a user's credentials of the given types.
-    public func holdings(userID: String, typeIDs: [String]) throws -> [Holding] {
+    public func holdings(userID: String, typeIDs: [String]) throws -> [Holding<String>] {
         guard !typeIDs.isEmpty else { return [] }
         let typeKeys = typeIDs.map { Array($0.utf8) }
-        var out: [Holding] = []
+        var out: [Holding<String>] = []
         let marks = typeIDs.map { _ in "?" }.joined(separator: ", ")
         try db.query("SELECT type_id, id, latest_approval, latest_expiration FROM credentials INDEXED BY credentials_user WHERE user_id = ? AND type_id IN (\(marks))",
                      [userID] + typeIDs) { r in
             guard let typeIndex = r.text(0, in: typeKeys) else { return }
-            out.append((typeIndex, r.text(1), Self.approval(r, 2), r.calendarDate(3)))
+            out.append(Holding(typeIndex: typeIndex, credentialID: r.text(1), approval: Self.approval(r, 2), expiration: r.calendarDate(3)))
         }
         return out
     }

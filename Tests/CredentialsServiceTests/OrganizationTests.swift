@@ -267,6 +267,23 @@ extension TeamAndComplianceTests {
                          "ÅSTRÖM", "éclair", "Éclat", "ω"]
         #expect(byName.filter { !["smith", "Smith", "Zola", "zola"].contains($0) } == lastNames.filter { !["smith", "Smith", "Zola", "zola"].contains($0) })
         #expect(Set(byName[4...5]) == ["smith", "Smith"] && Set(byName[7...8]) == ["Zola", "zola"], "\(byName)")
+        // A reader without viewApplications sees the same statuses, but not the pending or rejected
+        // credentials that decide them; their own always. Report and check agree on that too.
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": .array(types.map(JSON.string))])
+        let readerID = admin.addUser("reader@example.com", permissions: ["viewApplications": false])
+        admin.ok("teams.addMember", ["teamId": team, "userId": .string(readerID)])
+        admin.addCredential(user: readerID, type: types[1], expiration: "2027-06-01")  // pending, their own
+        let reader = TestClient(db: admin.service.db)
+        reader.signInFirstTime("reader@example.com")
+        var hidden = 0
+        for m in reader.ok("compliance.report", ["teamId": team])["members"]?.arrayValue ?? [] {
+            let check = reader.ok("compliance.check", ["userId": m["userId"] ?? .null])
+            #expect(m["items"] == check["items"], "\(String(describing: m["userId"]))")
+            hidden += (m["items"]?.arrayValue ?? []).filter { $0["status"] == "not_approved" && $0["credentialId"] == .null }.count
+        }
+        #expect(hidden > 0, "some pending credential decides a status the reader may not open")
+        let own = reader.ok("compliance.check", ["userId": .string(readerID)])["items"]?.arrayValue?.first { $0["status"] == "not_approved" }
+        #expect(own?["credentialId"] != .null)
     }
 }
 

@@ -122,38 +122,30 @@ enum TeamMethods {
         guard actor.permissions.has(.viewReports) else { throw DomainError.forbidden("Reading another user's compliance needs viewReports") }
     }
 
-    /// One required type of one user: its status, and the credential that decides it when the
-    /// caller may see that credential.
-    struct Item {
-        /// Where the type is in the list that was evaluated.
+    /// One required type of one user: its status, and which holding decides it when the caller
+    /// may see that credential.
+    struct Decision {
         var typeIndex: Int
-        var typeID, typeName: String
         var status: Compliance.Status
-        var credentialID: String?
-
-        var json: JSON {
-            ["typeId": .string(typeID), "typeName": .string(typeName), "status": .string(status.rawValue), "credentialId": .optional(credentialID)]
-        }
+        var decider: Int?
     }
 
-    /// One user's status per required type, gaps first, and the verdict.
-    static func evaluate(actor: User, userID: String, holdings: [TeamStore.Holding], types: [(id: String, name: String)], clock: ExpiryClock)
-        -> (verdict: Compliance.Verdict, items: [Item])
-    {
-        var items: [Item] = []
-        items.reserveCapacity(types.count)
-        for (index, t) in types.enumerated() {
-            let best = Compliance.best(holdings.lazy.filter { $0.typeIndex == index }) {
-                Compliance.status(approval: $0.approval, expiration: $0.expiration, asOf: clock.asOf, windowDays: clock.windowDays)
+    /// One user's status per required type (`typeCount` of them), into `items`: gaps first
+    /// (worst first), then in the types' order. Returns the verdict.
+    static func evaluate<ID>(actor: User, isOwner: Bool, holdings: [TeamStore.Holding<ID>], typeCount: Int, clock: ExpiryClock,
+                             into items: inout [Decision]) -> Compliance.Verdict {
+        items.removeAll(keepingCapacity: true)
+        for index in 0..<typeCount {
+            let best = Compliance.best(holdings.indices.lazy.filter { holdings[$0].typeIndex == index }) {
+                Compliance.status(approval: holdings[$0].approval, expiration: holdings[$0].expiration, asOf: clock.asOf, windowDays: clock.windowDays)
             }
-            // The credential that decides, when the caller may see it.
-            let credentialID = best.item.flatMap { CredentialAccess.canView(actor, ownerID: userID, latestApproval: $0.approval) ? $0.credentialID : nil }
-            let item = Item(typeIndex: index, typeID: t.id, typeName: t.name, status: best.status, credentialID: credentialID)
+            let decider = best.item.flatMap { CredentialAccess.canView(actor, isOwner: isOwner, latestApproval: holdings[$0].approval) ? $0 : nil }
+            let item = Decision(typeIndex: index, status: best.status, decider: decider)
             // Stable: worst first, then in the types' name order.
             let at = items.firstIndex { Compliance.worstFirst(item.status, $0.status) } ?? items.count
             items.insert(item, at: at)
         }
-        return (Compliance.verdict(items.lazy.map(\.status)), items)
+        return Compliance.verdict(items.lazy.map(\.status))
     }
 
     static func check(_ service: Service, _ p: Params) throws -> JSON {
@@ -165,8 +157,13 @@ enum TeamMethods {
         let teams = TeamStore(service.db)
         let types = try teams.requiredTypes(userID: userID)
         let holdings = try teams.holdings(userID: userID, typeIDs: types.map(\.id))
-        let (verdict, items) = evaluate(actor: actor, userID: userID, holdings: holdings, types: types, clock: clock)
-        return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue), "items": .array(items.map(\.json))]
+        var items: [Decision] = []
+        let verdict = evaluate(actor: actor, isOwner: userID == actor.id, holdings: holdings, typeCount: types.count, clock: clock, into: &items)
+        return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue),
+                "items": .array(items.map { d in
+                    ["typeId": .string(types[d.typeIndex].id), "typeName": .string(types[d.typeIndex].name), "status": .string(d.status.rawValue),
+                     "credentialId": .optional(d.decider.map { holdings[$0].credentialID })]
+                })]
     }
 
     static func report(_ service: Service, _ p: Params) throws -> JSON {
@@ -191,41 +188,46 @@ enum TeamMethods {
         let out = ByteWriter(capacity: 1 << 16), keys = ByteWriter(capacity: 1 << 14)
         var members: [(key: Range<Int>, bytes: Range<Int>)] = []
         var counts = [0, 0, 0]  // by rank
+        var items: [Decision] = []
+        let actorID = Array(actor.id.utf8)
         try TeamStore(service.db).forEachMember(teamID: team.id, typeIDs: types.map(\.id)) { u in
-            let (verdict, items) = evaluate(actor: actor, userID: u.id, holdings: u.holdings, types: types, clock: clock)
-            let rank = reportRank(verdict)
-            counts[Int(rank)] += 1
-            let start = out.count
-            out.append(#"{"userId":"#)
-            out.appendString(u.id)
-            out.append(#","email":"#)
-            out.appendString(u.email)
-            out.append(#","firstName":"#)
-            out.appendString(u.firstName)
-            out.append(#","lastName":"#)
-            out.appendString(u.lastName)
-            out.append(#","verdict":"#)
-            out.appendString(verdict.rawValue)
-            out.append(#","items":["#)
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(itemHeads[item.typeIndex])
-                out.appendString(item.status.rawValue)
-                out.append(#","credentialId":"#)
-                if let id = item.credentialID { out.appendString(id) } else { out.append("null") }
-                out.append(UInt8(ascii: "}"))
+            u.text.withUnsafeBufferPointer { text in
+                func field(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
+                let verdict = evaluate(actor: actor, isOwner: field(u.id).elementsEqual(actorID), holdings: u.holdings,
+                                       typeCount: types.count, clock: clock, into: &items)
+                let rank = reportRank(verdict)
+                counts[Int(rank)] += 1
+                let start = out.count
+                out.append(#"{"userId":"#)
+                out.appendString(bytes: field(u.id))
+                out.append(#","email":"#)
+                out.appendString(bytes: field(u.email))
+                out.append(#","firstName":"#)
+                out.appendString(bytes: field(u.firstName))
+                out.append(#","lastName":"#)
+                out.appendString(bytes: field(u.lastName))
+                out.append(#","verdict":"#)
+                out.appendString(verdict.rawValue)
+                out.append(#","items":["#)
+                for (i, item) in items.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    out.append(itemHeads[item.typeIndex])
+                    out.appendString(item.status.rawValue)
+                    out.append(#","credentialId":"#)
+                    if let d = item.decider { out.appendString(bytes: field(u.holdings[d].credentialID)) } else { out.append("null") }
+                    out.append(UInt8(ascii: "}"))
+                }
+                out.append("]}")
+                // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
+                let keyStart = keys.count
+                keys.append(rank)
+                appendLowercased(field(u.lastName), to: keys)
+                keys.append(0)
+                appendLowercased(field(u.firstName), to: keys)
+                keys.append(0)
+                keys.append(field(u.id))
+                members.append((keyStart..<keys.count, start..<out.count))
             }
-            out.append("]}")
-            // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
-            let keyStart = keys.count
-            keys.append(rank)
-            appendLowercased(u.lastName, to: keys)
-            keys.append(0)
-            appendLowercased(u.firstName, to: keys)
-            keys.append(0)
-            var id = u.id
-            id.withUTF8 { keys.append($0) }
-            members.append((keyStart..<keys.count, start..<out.count))
         }
         members.sort { keys.precedes($0.key, $1.key) }
         var list: [UInt8] = [UInt8(ascii: "[")]
@@ -252,13 +254,14 @@ enum TeamMethods {
         }
     }
 
-    /// `s.lowercased()`'s UTF-8, without making a String when `s` is ASCII (the usual name).
-    static func appendLowercased(_ s: String, to key: ByteWriter) {
-        guard s.utf8.allSatisfy({ $0 < 0x80 }) else {
-            var lower = s.lowercased()
+    /// The UTF-8 of `s.lowercased()`, where `s` is UTF-8; without making a String when `s` is
+    /// ASCII (the usual name).
+    static func appendLowercased(_ s: UnsafeBufferPointer<UInt8>, to key: ByteWriter) {
+        guard s.allSatisfy({ $0 < 0x80 }) else {
+            var lower = String(decoding: s, as: UTF8.self).lowercased()
             lower.withUTF8 { key.append($0) }
             return
         }
-        for b in s.utf8 { key.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b) }
+        for b in s { key.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b) }
     }
 }
