@@ -230,19 +230,11 @@ ratioRow("pipelined credentials.get", credentialGetRate, "req/s", ceiling: echoR
 ratioRow("pipelined users.get", userGetRate, "req/s", ceiling: echoRate, atLeast: 0.5)
 
 log("pipelined durable writes...")
-let writes = q ? 1000 : 10000
-let addRate = pipelined(service, (0..<writes).map {
-    request($0, "credentials.add", ["userId": admin, "typeId": typeID, "issueDate": "2026-01-01", "expirationDate": "2027-01-01",
-                                     "documentNumber": "W-\($0)-" + String(repeating: "d", count: 60)])
-})
-let versionRate = pipelined(service, (0..<writes).map {
-    request($0, "credentials.addVersion", ["credentialId": credentialIDs[$0 % credentialIDs.count], "issueDate": "2026-02-01",
-                                            "expirationDate": "2027-02-01"])
-})
 
-/// SQLite itself: ~400-byte rows, time-ordered keys, 100 a transaction, WAL, synchronous=FULL.
-func sqliteCeiling(rows count: Int) throws -> Double {
-    let path = workDir.appendingPathComponent("ceiling.sqlite3").path
+/// SQLite itself: ~400-byte rows, time-ordered keys, 100 a transaction, WAL, synchronous=FULL,
+/// into a new file each run.
+func sqliteCeiling(rows count: Int, run: Int) throws -> Double {
+    let path = workDir.appendingPathComponent("ceiling-\(run).sqlite3").path
     let db = try Database(path: path, migrations: [Migration("rows", "CREATE TABLE r (id TEXT PRIMARY KEY, body TEXT NOT NULL)")])
     let ids = TimeOrderedIDs()
     let body = String(repeating: "r", count: 370)
@@ -255,7 +247,29 @@ func sqliteCeiling(rows count: Int) throws -> Double {
     }
     return Double(i) / (now() - start)
 }
-let sqliteRate = try sqliteCeiling(rows: q ? 5000 : 50000)
+
+// Write rates, the service's and the ceiling's alike, are the best of three rounds, and each
+// round runs all three in turn, each after `sync()`: this machine's speed drifts by 10-20% from
+// one second to the next, and the page cache one run leaves dirty must not slow the next.
+let writes = q ? 1000 : 10000
+var addRates: [Double] = [], versionRates: [Double] = [], ceilingRates: [Double] = []
+for run in 0..<3 {
+    sync()
+    ceilingRates.append(try sqliteCeiling(rows: q ? 5000 : 50000, run: run))
+    sync()
+    addRates.append(pipelined(service, (0..<writes).map {
+        request($0, "credentials.add", ["userId": admin, "typeId": typeID, "issueDate": "2026-01-01", "expirationDate": "2027-01-01",
+                                         "documentNumber": "W-\(run)-\($0)-" + String(repeating: "d", count: 58)])
+    }))
+    sync()
+    // Each renewal moves its credential's expiry later, as renewals do.
+    let firstExpiry = CalendarDate(year: 2027, month: 2, day: 1)!
+    versionRates.append(pipelined(service, (0..<writes).map {
+        request($0, "credentials.addVersion", ["credentialId": credentialIDs[$0 % credentialIDs.count], "issueDate": "2026-02-01",
+                                                "expirationDate": firstExpiry.adding(days: run * 100 + $0 / credentialIDs.count).description])
+    }))
+}
+let addRate = addRates.max()!, versionRate = versionRates.max()!, sqliteRate = ceilingRates.max()!
 ratioRow("pipelined credentials.add", addRate, "req/s", ceiling: sqliteRate, atLeast: 0.2)
 ratioRow("pipelined credentials.addVersion", versionRate, "req/s", ceiling: sqliteRate, atLeast: 0.2)
 

@@ -21,10 +21,35 @@ struct CredentialStoreTests {
                           documentNumber: "D\(n)", media: [], approval: Approval(status: approval), createdBy: "usr_a", createdAt: Int64(n))
     }
 
+    /// A renewal writes only the summary columns that change; whichever it writes, the row and
+    /// every index on it agree with the latest version.
+    @Test func aRenewalKeepsEveryIndexInStepWhateverItChanges() throws {
+        let (db, store) = try setUp()
+        try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: "2026-01-01"))
+        let steps: [(String?, ApprovalStatus)] = [("2026-01-01", .pending), ("2027-01-01", .pending), ("2027-01-01", .approved),
+                                                  (nil, .rejected), (nil, .rejected), ("2028-01-01", .pending)]
+        for (i, (expiration, approval)) in steps.enumerated() {
+            let latest = try #require(try store.latest(credentialID: "cred_1"))
+            #expect(latest.versionCount == i + 1)
+            try store.insertVersion(credentialID: "cred_1", version(i + 2, expiration: expiration, approval: approval), replacing: latest, updatedAt: Int64(100 + i))
+            let now = try #require(try store.latest(credentialID: "cred_1"))
+            #expect(now == CredentialStore.Latest(versionCount: i + 2, expiration: expiration, approval: approval.rawValue))
+            // Through each index that holds the two columns.
+            let byExpiration = try db.all("SELECT id FROM credentials INDEXED BY credentials_expiration WHERE latest_expiration IS ?", expiration) { $0.text(0) }
+            let byApproval = try db.all("SELECT id FROM credentials INDEXED BY credentials_approval WHERE latest_approval = ?", approval.rawValue) { $0.text(0) }
+            let byType = try db.all("SELECT id FROM credentials INDEXED BY credentials_type_expiration WHERE type_id = 'ctype_1' AND latest_expiration IS ?", expiration) { $0.text(0) }
+            let byUser = try db.all("SELECT latest_expiration, latest_approval FROM credentials INDEXED BY credentials_user WHERE user_id = 'usr_a'") { [$0.optionalText(0), $0.text(1)] }
+            #expect(byExpiration == ["cred_1"] && byApproval == ["cred_1"] && byType == ["cred_1"], "step \(i)")
+            #expect(byUser == [[expiration, approval.rawValue]], "step \(i)")
+            #expect(try store.find(id: "cred_1")?.updatedAt == Int64(100 + i))
+        }
+        #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
+    }
+
     @Test func theCredentialRowFollowsItsLatestVersion() throws {
         let (_, store) = try setUp()
         try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: "2026-01-01", approval: .approved))
-        try store.insertVersion(credentialID: "cred_1", version(2, expiration: "2027-01-01"), updatedAt: 9)
+        try store.insertVersion(credentialID: "cred_1", version(2, expiration: "2027-01-01"), replacing: try #require(try store.latest(credentialID: "cred_1")), updatedAt: 9)
         let c = try #require(try store.find(id: "cred_1"))
         #expect(c.versionCount == 2)
         #expect(c.latest.number == 2)

@@ -149,8 +149,11 @@ enum CredentialMethods {
     }
 
     /// Stores a new version with its media and activity; `number` 1 creates the credential.
-    static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, number: Int,
+    /// Stores a new credential's first version (`replacing` nil) or a renewal of the one
+    /// `replacing` describes, read under the write lock.
+    static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, replacing latest: CredentialStore.Latest?,
                              fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws -> CredentialVersion {
+        let number = (latest?.versionCount ?? 0) + 1
         let now = service.now
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
                                   approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
@@ -162,10 +165,10 @@ enum CredentialMethods {
         for m in media { trail.record("media", from: nil, to: Trail.mediaValue(m.file)) }
         trail.record("approval", from: nil, to: Trail.approvalValue(v.approval))
         let store = CredentialStore(service.db)
-        if number == 1 {
-            try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v, createdChanges: trail.encoded)
+        if let latest {
+            try store.insertVersion(credentialID: credentialID, v, replacing: latest, updatedAt: now, createdChanges: trail.encoded)
         } else {
-            try store.insertVersion(credentialID: credentialID, v, updatedAt: now, createdChanges: trail.encoded)
+            try store.insertCredential(id: credentialID, userID: ownerID, typeID: typeID, first: v, createdChanges: trail.encoded)
         }
         for m in media { try store.insertMedia(credentialID: credentialID, version: number, m.file, bytes: m.bytes, at: now) }
         var stored = v
@@ -184,7 +187,7 @@ enum CredentialMethods {
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let id = service.deps.newID("cred")
         let version: CredentialVersion = try service.db.write {
-            let v = try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, number: 1, fields: fields, media: media, actor: actor.id)
+            let v = try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.add", target: id, actor: actor.id,
                               detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])
             return v
@@ -208,11 +211,10 @@ enum CredentialMethods {
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let version: CredentialVersion = try service.db.write {
-            // The number is read under the write lock, so two renewals cannot take the same one.
-            guard let count = try service.db.scalarInt("SELECT version_count FROM credentials WHERE id = ?", c.id) else { throw notFound(c.id) }
-            let number = Int(count) + 1
-            let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, number: number, fields: fields, media: media, actor: actor.id)
-            try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(number)])
+            // What it replaces is read under the write lock, so two renewals cannot take the same number.
+            guard let latest = try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
+            let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
+            try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
             return v
         }
         var renewed = c

@@ -144,7 +144,7 @@ enum ImportMethods {
             try service.db.write {
                 for row in good {
                     let id = service.deps.newID("cred")
-                    _ = try CredentialMethods.storeVersion(service, credentialID: id, ownerID: row.userID, typeID: row.typeID, number: 1,
+                    _ = try CredentialMethods.storeVersion(service, credentialID: id, ownerID: row.userID, typeID: row.typeID, replacing: nil,
                                                        fields: row.fields, media: [], actor: actor.id, approval: approval)
                     try service.audit("credentials.import", target: id, actor: actor.id, detail: ["userId": .string(row.userID), "typeId": .string(row.typeID)])
                 }
