@@ -111,11 +111,18 @@ public enum OpenError: Error, Equatable, CustomStringConvertible {
 }
 
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+private let SQLITE_STATIC: sqlite3_destructor_type? = nil
 
 /// A prepared statement. Finalized in `deinit`; owned by one `Database` and not `Sendable`.
 public final class Statement {
     let handle: OpaquePointer
     private unowned let db: Database
+    /// The text of the last `bind`, copied here and bound as SQLITE_STATIC: SQLite reads bound
+    /// values only while the statement runs, and every `bind` rebinds every parameter before the
+    /// next run, so this outlives each use. (SQLITE_TRANSIENT made SQLite allocate, copy and free
+    /// each text: most of what binding cost.) Text that does not fit is bound as transient.
+    private let textBuffer: UnsafeMutablePointer<UInt8>
+    private static let textBufferSize = 4096
 
     init(db: Database, sql: String) throws {
         var stmt: OpaquePointer?
@@ -123,13 +130,36 @@ public final class Statement {
         guard rc == SQLITE_OK, let stmt else { throw db.error(rc) }
         self.handle = stmt
         self.db = db
+        textBuffer = .allocate(capacity: Statement.textBufferSize)
     }
 
-    deinit { sqlite3_finalize(handle) }
+    deinit {
+        sqlite3_finalize(handle)
+        textBuffer.deallocate()
+    }
 
-    /// Binds every parameter (callers pass one value per placeholder, so no clearing is needed).
+    /// Binds every parameter: callers pass one value per placeholder, so nothing bound before,
+    /// text in `textBuffer` included, is left for a run to read.
     func bind(_ values: [SQLBindable]) throws {
+        precondition(values.count == Int(sqlite3_bind_parameter_count(handle)), "one value per placeholder")
         sqlite3_reset(handle)
+        var used = 0
+        /// Binds UTF-8 bytes as TEXT by their count: no C string made, no strlen, nothing cut at a NUL.
+        func bindText(_ idx: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+            // An empty text still needs a pointer (a null one would bind NULL), and one that lasts.
+            guard let base = bytes.baseAddress, bytes.count > 0 else {
+                return textBuffer.withMemoryRebound(to: CChar.self, capacity: 1) { sqlite3_bind_text64(handle, idx, $0, 0, SQLITE_STATIC, UInt8(SQLITE_UTF8)) }
+            }
+            guard used + bytes.count <= Statement.textBufferSize else {
+                return sqlite3_bind_text64(handle, idx, base.assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
+            }
+            let copy = textBuffer + used
+            UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: bytes.count)
+            used += bytes.count
+            return copy.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text64(handle, idx, $0, sqlite3_uint64(bytes.count), SQLITE_STATIC, UInt8(SQLITE_UTF8))
+            }
+        }
         for (i, v) in values.enumerated() {
             let idx = Int32(i + 1)
             let rc: Int32
@@ -137,24 +167,13 @@ public final class Statement {
             case .null: rc = sqlite3_bind_null(handle, idx)
             case .int(let n): rc = sqlite3_bind_int64(handle, idx, n)
             case .double(let d): rc = sqlite3_bind_double(handle, idx, d)
-            case .text(var s):
-                s.makeContiguousUTF8()
-                rc = s.utf8.withContiguousStorageIfAvailable { bindText(idx, UnsafeRawBufferPointer($0)) }
-                    ?? sqlite3_bind_text(handle, idx, s, -1, SQLITE_TRANSIENT)
-            case .utf8(let b):
-                rc = b.withUnsafeBytes { bindText(idx, $0) }
+            case .text(var s): rc = s.withUTF8 { bindText(idx, UnsafeRawBufferPointer($0)) }
+            case .utf8(let b): rc = b.withUnsafeBytes { bindText(idx, $0) }
             case .blob(let b):
                 rc = b.withUnsafeBytes { sqlite3_bind_blob64(handle, idx, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), sqlite3_uint64(b.count), SQLITE_TRANSIENT) }
             }
             guard rc == SQLITE_OK else { throw db.error(rc) }
         }
-    }
-
-    /// Binds UTF-8 bytes as TEXT by their count: no C string made, no strlen, nothing cut at a NUL.
-    private func bindText(_ idx: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        // An empty text still needs a pointer: a null one would bind NULL.
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_text(handle, idx, "", 0, SQLITE_TRANSIENT) }
-        return sqlite3_bind_text64(handle, idx, base.assumingMemoryBound(to: CChar.self), sqlite3_uint64(bytes.count), SQLITE_TRANSIENT, UInt8(SQLITE_UTF8))
     }
 
     /// Steps once: true for a row, false when done; anything else throws.
