@@ -125,9 +125,11 @@ public struct CredentialStore {
     static let versionByNumber = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?"
     static let versionsNewestFirst = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC"
 
-    public func find(id: String) throws -> Credential? {
+    /// `latestMedia` false leaves the latest version's media out (empty), for a caller that is
+    /// about to replace that version anyway.
+    public func find(id: String, latestMedia: Bool = true) throws -> Credential? {
         guard var c = try db.first(Self.byID, id, map: credential) else { return nil }
-        c.latest.media = try media(credentialID: c.id, version: c.versionCount)
+        if latestMedia { c.latest.media = try media(credentialID: c.id, version: c.versionCount) }
         return c
     }
 

@@ -108,9 +108,9 @@ enum CredentialMethods {
     static func notFound(_ id: String) -> DomainError { .notFound("No credential \(id.prefix(100))") }
 
     /// The credential, if it exists and the caller may see it; otherwise not_found, never forbidden.
-    static func visible(_ service: Service, _ id: String) throws -> Credential {
+    static func visible(_ service: Service, _ id: String, latestMedia: Bool = true) throws -> Credential {
         let actor = try service.requireActor()
-        guard let c = try CredentialStore(service.db).find(id: id),
+        guard let c = try CredentialStore(service.db).find(id: id, latestMedia: latestMedia),
               CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else { throw notFound(id) }
         return c
     }
@@ -199,15 +199,16 @@ enum CredentialMethods {
     }
 
     /// The caller, and the credential of `credentialId` they may see and change, with its type.
-    static func editable(_ service: Service, _ p: Params) throws -> (User, Credential, CredentialType) {
+    static func editable(_ service: Service, _ p: Params, latestMedia: Bool = true) throws -> (User, Credential, CredentialType) {
         let actor = try service.requireActor()
-        let c = try visible(service, p.required("credentialId"))
+        let c = try visible(service, p.required("credentialId"), latestMedia: latestMedia)
         try CredentialAccess.checkEdit(actor, ownerID: c.userID)
         return (actor, c, try CredentialTypeMethods.find(service, c.typeID))
     }
 
     static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
-        let (actor, c, type) = try editable(service, p)
+        // The new version replaces the latest in the answer: its media are not read.
+        let (actor, c, type) = try editable(service, p, latestMedia: false)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let version: CredentialVersion = try service.db.write {
