@@ -270,6 +270,7 @@ for run in 0..<3 {
     }))
 }
 let addRate = addRates.max()!, versionRate = versionRates.max()!, sqliteRate = ceilingRates.max()!
+log("  rounds (rows or requests a second): ceiling \(ceilingRates.map { Int($0) }), adds \(addRates.map { Int($0) }), renewals \(versionRates.map { Int($0) })")
 ratioRow("pipelined credentials.add", addRate, "req/s", ceiling: sqliteRate, atLeast: 0.2)
 ratioRow("pipelined credentials.addVersion", versionRate, "req/s", ceiling: sqliteRate, atLeast: 0.2)
 
