@@ -132,7 +132,7 @@ public enum JSONWriter {
 /// in it are written into the same writer (`add(_:writing:)`), so nothing is copied twice. Use
 /// `JSON.encoded(closed())` to put the bytes into an answer.
 public struct JSONObjectBytes {
-    public let out: ByteWriter
+    private let out: ByteWriter
     private var empty = true
 
     /// Starts an object at the end of `out` (by default a writer of its own).
