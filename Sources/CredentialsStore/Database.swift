@@ -138,11 +138,12 @@ public final class Statement {
         textBuffer.deallocate()
     }
 
-    /// Binds every parameter: callers pass one value per placeholder, so nothing bound before,
-    /// text in `textBuffer` included, is left for a run to read.
+    /// Binds every parameter. Callers pass one value per placeholder, so nothing bound before,
+    /// text in `textBuffer` included, is left for a run to read; should a caller pass fewer, the
+    /// rest are cleared to NULL first, as SQLite leaves parameters never bound.
     func bind(_ values: [SQLBindable]) throws {
-        precondition(values.count == Int(sqlite3_bind_parameter_count(handle)), "one value per placeholder")
         sqlite3_reset(handle)
+        if values.count < Int(sqlite3_bind_parameter_count(handle)) { sqlite3_clear_bindings(handle) }
         var used = 0
         /// Binds UTF-8 bytes as TEXT by their count: no C string made, no strlen, nothing cut at a NUL.
         func bindText(_ idx: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {

@@ -306,6 +306,20 @@ struct SnapshotKeyTests {
 
 /// Reading columns by their bytes, as a team's report does, without making Strings.
 struct RowBytesTests {
+    /// Text is bound from the statement's own buffer; a later run with fewer values must not
+    /// read what an earlier one left there.
+    @Test func aParameterLeftOutIsNullNotLastRunsText() throws {
+        let db = try Database(path: ":memory:")
+        let sql = "SELECT ?, ?"
+        let first = try db.first(sql, "alpha", String(repeating: "b", count: 40)) { [$0.optionalText(0), $0.optionalText(1)] }
+        #expect(first == ["alpha", String(repeating: "b", count: 40)])
+        let second = try db.first(sql, "gamma") { [$0.optionalText(0), $0.optionalText(1)] }
+        #expect(second == ["gamma", nil])
+        // Longer than the buffer: bound the other way, read back whole.
+        let long = String(repeating: "é", count: 5000)
+        #expect(try db.first(sql, long, "") { [$0.optionalText(0), $0.optionalText(1)] } == [long, ""])
+    }
+
     @Test func textIsComparedAndMatchedByItsBytes() throws {
         let db = try Database(path: ":memory:")
         let rows = try db.all("SELECT 'approved', NULL, '', 'ctype_b', 'é', CAST('approved' AS BLOB)") { r in
