@@ -435,4 +435,41 @@ struct EditRaceTests {
         // Sent again, the edit applies to the renewal.
         #expect(racing.ok("credentials.editLatestVersion", ["credentialId": c, "documentNumber": "EDIT-1"])["latestVersion"]?["documentNumber"] == "EDIT-1")
     }
+
+    /// Contract §9: no write is lost. An edit or a review that read the version before another
+    /// process edited it must not write its stale copy of the other fields back over that edit.
+    @Test("an edit or review racing another edit is refused and loses nothing", arguments: ["edit", "approve"])
+    func racingAnotherEdit(_ kind: String) throws {
+        let path = tempDatabasePath()
+        let (admin, me) = try bootstrap(try Database(path: path))
+        let c = admin.addCredential(user: me, type: admin.createType("L"), issue: "2026-01-01", expiration: nil)["id"]!
+        let other = TestClient(db: try Database(path: path))
+        other.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        // The other connection's edit lands after the racing request has read the version and
+        // before it writes: at the racing request's first use of the clock (an approval's time)
+        // or of the id generator (a new file's id).
+        var armed = false, raced = false
+        func race() {
+            guard armed && !raced else { return }
+            raced = true
+            other.ok("credentials.editLatestVersion", ["credentialId": c, "issueDate": "2026-02-02"])
+        }
+        let ids = TimeOrderedIDs()
+        let racing = TestClient(wrapping: Service(db: try Database(path: path), deps: Dependencies(
+            nowMillis: { race(); return SystemClock.nowMillis() },
+            newID: { prefix in race(); return ids.next(prefix: prefix, millis: SystemClock.nowMillis()) }), config: testConfig()))
+        racing.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        armed = true
+        let refused = kind == "edit"
+            ? racing.failure("credentials.editLatestVersion", ["credentialId": c, "documentNumber": "EDIT-1",
+                                                                "addMedia": [Fixtures.media("a.pdf", "application/pdf", Fixtures.pdf)]])
+            : racing.failure("credentials.approve", ["credentialId": c])
+        #expect(raced)
+        #expect(refused == ErrorSummary(code: -32004, reason: "version_changed"))
+        // The other edit stands, whole; the refused request changed nothing.
+        let latest = admin.ok("credentials.get", ["credentialId": c])["latestVersion"]
+        #expect(latest?["issueDate"] == "2026-02-02")
+        #expect(latest?["documentNumber"] == .null && latest?["media"] == [])
+        #expect(latest?["approval"]?["status"] == "pending")
+    }
 }

@@ -17,6 +17,8 @@ enum CredentialMethods {
     static let mediaErrors = [ErrorDoc(.invalidParams, "invalid_date"), ErrorDoc(.invalidParams, "unsupported_media"),
                               ErrorDoc(.invalidParams, "media_too_large")]
     static let lookupErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
+    /// Another process renewed, edited or reviewed the credential between this call's read and its write.
+    static let versionChangedDoc = ErrorDoc(.conflict, "version_changed")
     static let credential = CredentialJSON.credentialSchema
 
     static let all: [Method] = [
@@ -35,7 +37,7 @@ enum CredentialMethods {
                         .optional("documentNumber", .nullable(.string(maxLength: CredentialFields.maxDocumentNumberLength))),
                         .optional("addMedia", CredentialJSON.newMediaList),
                         .optional("removeMediaIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
-               result: "credential", credential, errors: mediaErrors + lookupErrors, run: edit),
+               result: "credential", credential, errors: mediaErrors + lookupErrors + [versionChangedDoc], run: edit),
         Method("credentials.get", summary: "A credential with its latest version.", access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "credential", credential,
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
@@ -72,7 +74,7 @@ enum CredentialMethods {
         },
         Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.",
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
-               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved")]) { service, p in
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
             try review(service, p, to: .approved, reason: nil)
         },
         Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.",
@@ -80,7 +82,7 @@ enum CredentialMethods {
                access: .ready,
                params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil)),
                         Property("reason", .string(minLength: 1, maxLength: CredentialFields.maxReasonLength))],
-               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved")]) { service, p in
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
             try review(service, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required("reason")))
         },
         Method("credentials.deleteMedia", summary: "Removes media of one version (all of it when mediaIds is omitted); recorded in the activity.",
@@ -106,6 +108,10 @@ enum CredentialMethods {
     // MARK: Lookups
 
     static func notFound(_ id: String) -> DomainError { .notFound("No credential \(id.prefix(100))") }
+
+    static func versionChanged() -> DomainError {
+        .conflict(reason: "version_changed", message: "The credential changed since it was read (renewed, edited or reviewed); read it again")
+    }
 
     /// The credential, if it exists and the caller may see it; otherwise not_found, never forbidden.
     static func visible(_ service: Service, _ id: String, latestMedia: Bool = true) throws -> Credential {
@@ -242,8 +248,10 @@ enum CredentialMethods {
         if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
         try service.db.write {
             let store = CredentialStore(service.db)
-            guard let current = try store.find(id: c.id), current.versionCount == c.versionCount else {
-                throw DomainError.conflict(reason: "version_changed", message: "The credential was renewed meanwhile; read it again")
+            // Checked under the write lock: writing `v` over a version another process renewed,
+            // edited or reviewed since it was read would lose that change.
+            guard let current = try store.find(id: c.id), current.versionCount == c.versionCount, current.latest == before else {
+                throw versionChanged()
             }
             let now = service.now
             let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
@@ -282,13 +290,15 @@ enum CredentialMethods {
     static func review(_ service: Service, _ p: Params, to status: ApprovalStatus, reason: String?) throws -> JSON {
         let actor = try service.requireActor()
         let c = try visible(service, p.required("credentialId"))
-        var v = try version(service, c, p.int("version"))
-        try CredentialAccess.checkReview(actor, current: v.approval.status)
-        let before = v.approval
+        let read = try version(service, c, p.int("version"))
+        try CredentialAccess.checkReview(actor, current: read.approval.status)
+        let before = read.approval
+        var v = read
         v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: service.now, reason: reason)
         try service.db.write {
+            // As for an edit: a version changed since it was read is not written over.
             guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
-            try CredentialAccess.checkReview(actor, current: current.approval.status)
+            guard current == read else { throw versionChanged() }
             try CredentialStore(service.db).updateVersion(credentialID: c.id, v, updatedAt: service.now)
             let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             trail.record("approval", from: Trail.approvalValue(before), to: Trail.approvalValue(v.approval))
