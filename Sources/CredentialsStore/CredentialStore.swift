@@ -160,6 +160,12 @@ public struct CredentialStore {
         public var versionCount: Int
         public var expiration: String?
         public var approval: String
+
+        public init(versionCount: Int, expiration: String?, approval: String) {
+            self.versionCount = versionCount
+            self.expiration = expiration
+            self.approval = approval
+        }
     }
 
     public func latest(credentialID: String) throws -> Latest? {

@@ -104,6 +104,31 @@ struct GroupCommitServiceTests {
 
     func adminID(_ c: TestClient) throws -> String { try #require(c.ok("session.whoami")["user"]?["id"]?.stringValue) }
 
+    /// Inside a group a renewal takes what it replaces from its own read (nothing else can write
+    /// until the commit): renewals of one credential in one group must each see the one before.
+    @Test func renewalsOfOneCredentialInOneGroupFollowEachOther() throws {
+        let (admin, me) = try bootstrap()
+        let c = admin.addCredential(user: me, type: admin.createType("Forklift"), expiration: "2027-01-01")["id"]!
+        let renewals: [(String?, Bool)] = [("2027-01-01", false), ("2028-01-01", false), ("2028-01-01", true), (nil, true), ("2029-01-01", false)]
+        var requests: [JSON] = []
+        for (i, (expiration, approvalsRequired)) in renewals.enumerated() {
+            requests.append(request(100 + i, "settings.update", ["approvalsRequired": .bool(approvalsRequired)]))
+            var params: JSONObject = JSONObject(["credentialId": c, "issueDate": "2026-06-01"])
+            if let expiration { params["expirationDate"] = .string(expiration) }
+            requests.append(request(i, "credentials.addVersion", .object(params)))
+        }
+        let answers = run(admin, requests)
+        #expect(answers.count == requests.count)
+        let versions = answers.filter { ($0["id"]?.intValue ?? 0) < 100 }.map { $0["result"]?["versionCount"] }
+        #expect(versions == [2, 3, 4, 5, 6], "\(answers.filter { $0["error"] != nil }.map { JSONWriter.string($0) })")
+        // The credential's summary is its latest version's, as every list filter sees it.
+        let latest = try #require(try CredentialStore(admin.service.db).latest(credentialID: c.stringValue ?? ""))
+        #expect(latest == CredentialStore.Latest(versionCount: 6, expiration: "2029-01-01", approval: "approved"))
+        let approved = admin.ok("credentials.list", ["approvalStatus": "approved"])["items"]?.arrayValue?.compactMap { $0["id"] }
+        #expect(approved == [c])
+        #expect(admin.ok("credentials.list", ["approvalStatus": "pending"])["items"] == [])
+    }
+
     @Test func aConfirmedDeleteInAGroupStillLeavesNoTrace() throws {
         let path = tempDatabasePath()
         let (admin, me) = try bootstrap(try Database(path: path))

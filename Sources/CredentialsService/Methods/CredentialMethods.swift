@@ -213,13 +213,19 @@ enum CredentialMethods {
     }
 
     static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
+        // Read inside a group's write transaction, the credential is what the write will find:
+        // no other process can write until the group commits (see Service.sessionUser).
+        let readUnderLock = service.db.isInTransaction
         // The new version replaces the latest in the answer: its media are not read.
         let (actor, c, type) = try editable(service, p, latestMedia: false)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let version: CredentialVersion = try service.db.write {
-            // What it replaces is read under the write lock, so two renewals cannot take the same number.
-            guard let latest = try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
+            // What it replaces is read under the write lock, so two renewals cannot take the same
+            // number: the summary the credential's row holds, which is its latest version's.
+            let known = CredentialStore.Latest(versionCount: c.versionCount, expiration: c.latest.expirationDate?.description,
+                                               approval: c.latest.approval.status.rawValue)
+            guard let latest = readUnderLock ? known : try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
             let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
             return v
