@@ -179,7 +179,7 @@ public struct CredentialStore {
     /// indexes that SQLite rewrites whenever the column is set, even to the value it holds
     /// (setting both cost a renewal 3.5 times what setting neither did).
     public func insertVersion(credentialID: String, _ v: CredentialVersion, replacing latest: Latest, updatedAt: Int64, createdChanges: [UInt8]? = nil) throws {
-        precondition(v.number == latest.versionCount + 1, "a renewal takes the next number")
+        assert(v.number == latest.versionCount + 1, "a renewal takes the next number")
         try insertVersionRow(credentialID: credentialID, v, createdChanges: createdChanges)
         let expiration = v.expirationDate?.description, approval = v.approval.status.rawValue
         switch (expiration != latest.expiration, approval != latest.approval) {

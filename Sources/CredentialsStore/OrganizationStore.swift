@@ -226,6 +226,7 @@ public struct TeamStore {
         r.text(i, equals: "approved") ? .approved : r.text(i, equals: "rejected") ? .rejected : .pending
     }
 }
+
 extension AuditLog {
     public struct Entry: Equatable, Sendable {
         public var seq: Int64

@@ -143,9 +143,9 @@ public struct JSONObjectBytes {
 
     /// Keys are literals in code, written as their bytes (they need no escaping).
     private mutating func key(_ k: StaticString) {
-        out.append(empty ? UInt8(ascii: "\"") : UInt8(ascii: ","))
-        if !empty { out.append(UInt8(ascii: "\"")) }
+        if !empty { out.append(UInt8(ascii: ",")) }
         empty = false
+        out.append(UInt8(ascii: "\""))
         out.append(k)
         out.append(#"":"#)
     }
