@@ -125,11 +125,9 @@ public struct CredentialStore {
     static let versionByNumber = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?"
     static let versionsNewestFirst = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC"
 
-    /// `latestMedia` false leaves the latest version's media out (empty), for a caller that is
-    /// about to replace that version anyway.
-    public func find(id: String, latestMedia: Bool = true) throws -> Credential? {
+    public func find(id: String) throws -> Credential? {
         guard var c = try db.first(Self.byID, id, map: credential) else { return nil }
-        if latestMedia { c.latest.media = try media(credentialID: c.id, version: c.versionCount) }
+        c.latest.media = try media(credentialID: c.id, version: c.versionCount)
         return c
     }
 
@@ -171,6 +169,23 @@ public struct CredentialStore {
     public func latest(credentialID: String) throws -> Latest? {
         try db.first("SELECT version_count, latest_expiration, latest_approval FROM credentials WHERE id = ?", credentialID) {
             Latest(versionCount: Int($0.int(0)), expiration: $0.optionalText(1), approval: $0.text(2))
+        }
+    }
+
+    /// A credential's own row, without its versions: all a renewal needs to check access and
+    /// append (the version it replaces is not in its answer). One row read, not three.
+    public struct Summary: Equatable, Sendable {
+        public var id: String
+        public var userID: String
+        public var typeID: String
+        public var latest: Latest
+        public var createdAt: Int64
+    }
+
+    public func summary(id: String) throws -> Summary? {
+        try db.first("SELECT id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at FROM credentials WHERE id = ?", id) {
+            Summary(id: $0.text(0), userID: $0.text(1), typeID: $0.text(2),
+                    latest: Latest(versionCount: Int($0.int(3)), expiration: $0.optionalText(4), approval: $0.text(5)), createdAt: $0.int(6))
         }
     }
 

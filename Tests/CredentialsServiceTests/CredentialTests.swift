@@ -164,6 +164,10 @@ struct CredentialTests {
         #expect(renewed["latestVersion"]?["number"] == 2)
         #expect(renewed["latestVersion"]?["approval"]?["status"] == "pending")
         #expect(renewed["latestVersion"]?["media"]?.arrayValue?.count == 1)
+        // The answer is built from the credential's row and the new version, not read back: it
+        // must be what a read finds.
+        #expect(renewed == admin.ok("credentials.get", ["credentialId": id]))
+        #expect(renewed["updatedAt"] != c["updatedAt"] && renewed["createdAt"] == c["createdAt"])
         #expect(admin.failure("credentials.addVersion", ["credentialId": id, "issueDate": "2026-01-01"])?.code == -32602)  // expiration required
         // Edit the latest; version 1 stays exactly as it was.
         admin.ok("credentials.editLatestVersion", ["credentialId": id, "documentNumber": "L-2b"])

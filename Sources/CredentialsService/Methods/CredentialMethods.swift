@@ -114,9 +114,9 @@ enum CredentialMethods {
     }
 
     /// The credential, if it exists and the caller may see it; otherwise not_found, never forbidden.
-    static func visible(_ service: Service, _ id: String, latestMedia: Bool = true) throws -> Credential {
+    static func visible(_ service: Service, _ id: String) throws -> Credential {
         let actor = try service.requireActor()
-        guard let c = try CredentialStore(service.db).find(id: id, latestMedia: latestMedia),
+        guard let c = try CredentialStore(service.db).find(id: id),
               CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else { throw notFound(id) }
         return c
     }
@@ -205,9 +205,9 @@ enum CredentialMethods {
     }
 
     /// The caller, and the credential of `credentialId` they may see and change, with its type.
-    static func editable(_ service: Service, _ p: Params, latestMedia: Bool = true) throws -> (User, Credential, CredentialType) {
+    static func editable(_ service: Service, _ p: Params) throws -> (User, Credential, CredentialType) {
         let actor = try service.requireActor()
-        let c = try visible(service, p.required("credentialId"), latestMedia: latestMedia)
+        let c = try visible(service, p.required("credentialId"))
         try CredentialAccess.checkEdit(actor, ownerID: c.userID)
         return (actor, c, try CredentialTypeMethods.find(service, c.typeID))
     }
@@ -216,24 +216,27 @@ enum CredentialMethods {
         // Read inside a group's write transaction, the credential is what the write will find:
         // no other process can write until the group commits (see Service.sessionUser).
         let readUnderLock = service.db.isInTransaction
-        // The new version replaces the latest in the answer: its media are not read.
-        let (actor, c, type) = try editable(service, p, latestMedia: false)
+        // The new version replaces the latest in the answer, so only the credential's own row is
+        // read: it holds the latest version's approval, which decides who may see it.
+        let actor = try service.requireActor()
+        let id = try p.required("credentialId")
+        guard let c = try CredentialStore(service.db).summary(id: id),
+              CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: ApprovalStatus(rawValue: c.latest.approval) ?? .pending)
+        else { throw notFound(id) }
+        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        let type = try CredentialTypeMethods.find(service, c.typeID)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let version: CredentialVersion = try service.db.write {
             // What it replaces is read under the write lock, so two renewals cannot take the same
             // number: the summary the credential's row holds, which is its latest version's.
-            let known = CredentialStore.Latest(versionCount: c.versionCount, expiration: c.latest.expirationDate?.description,
-                                               approval: c.latest.approval.status.rawValue)
-            guard let latest = readUnderLock ? known : try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
+            guard let latest = readUnderLock ? c.latest : try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
             let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
             return v
         }
-        var renewed = c
-        renewed.versionCount = version.number
-        renewed.latest = version
-        renewed.updatedAt = version.createdAt
+        let renewed = Credential(id: c.id, userID: c.userID, typeID: c.typeID, typeName: type.name, versionCount: version.number,
+                                 latest: version, createdAt: c.createdAt, updatedAt: version.createdAt)
         return CredentialJSON.credential(renewed, try expiryClock(service, Params(JSONObject())))
     }
 
