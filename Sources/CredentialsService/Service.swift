@@ -37,6 +37,8 @@ public final class Service: RPCMethodHandler {
     private var sessionUser: (key: SnapshotKey, userID: String, epoch: Int64, user: User)?
     /// Credential types read inside the current write transaction (`credentialType`).
     private var typesRead: (key: SnapshotKey, types: [String: CredentialType])?
+    /// The settings as read inside the current write transaction (`orgSettings`).
+    private var settingsRead: (key: SnapshotKey, settings: OrgSettings)?
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -174,10 +176,18 @@ extension Service {
     }
 
     /// The organization's settings, read once per request (an add or an import row needs them
-    /// twice), so a change by any process applies from the next request on.
+    /// twice), so a change by any process applies from the next request on; inside a group's
+    /// write transaction, once for the whole group unless this connection changed them since.
     func orgSettings() throws -> OrgSettings {
         if let s = settingsOfRequest { return s }
-        let s = try OrganizationStore(db).settings()
+        let key = db.snapshotKey(.orgSettings)
+        let s: OrgSettings
+        if let key, let read = settingsRead, read.key == key {
+            s = read.settings
+        } else {
+            s = try OrganizationStore(db).settings()
+            settingsRead = key.map { ($0, s) }
+        }
         settingsOfRequest = s
         return s
     }

@@ -293,7 +293,9 @@ public final class Database {
         sqlite3_update_hook(db, { context, _, _, table, _ in
             guard let context, let table else { return }
             let counts = Unmanaged<ChangeCounts>.fromOpaque(context).takeUnretainedValue()
-            if strcmp(table, "users") == 0 { counts.users += 1 } else if strcmp(table, "credential_types") == 0 { counts.credentialTypes += 1 }
+            if strcmp(table, "users") == 0 { counts.users += 1 }
+            else if strcmp(table, "credential_types") == 0 { counts.credentialTypes += 1 }
+            else if strcmp(table, "org_settings") == 0 { counts.orgSettings += 1 }
         }, Unmanaged.passUnretained(changeCounts).toOpaque())
         do {
             // The page size takes effect on a new, empty file only (an existing one keeps its own).
@@ -465,11 +467,12 @@ public final class Database {
     final class ChangeCounts {
         var users = 0
         var credentialTypes = 0
+        var orgSettings = 0
     }
     private let changeCounts = ChangeCounts()
     private var transactionSerial = 0
 
-    public enum WatchedTable: Sendable { case users, credentialTypes }
+    public enum WatchedTable: Sendable { case users, credentialTypes, orgSettings }
 
     /// While a write transaction is open nothing but this connection can change the file, and
     /// this connection's own changes to `table` are counted: a row of `table` read under a key
@@ -477,8 +480,12 @@ public final class Database {
     /// where another process may commit between two reads.
     public func snapshotKey(_ table: WatchedTable) -> SnapshotKey? {
         guard isInTransaction else { return nil }
-        return SnapshotKey(transaction: transactionSerial,
-                           changes: table == .users ? changeCounts.users : changeCounts.credentialTypes)
+        let changes = switch table {
+        case .users: changeCounts.users
+        case .credentialTypes: changeCounts.credentialTypes
+        case .orgSettings: changeCounts.orgSettings
+        }
+        return SnapshotKey(transaction: transactionSerial, changes: changes)
     }
 
     // MARK: Group commit

@@ -121,6 +121,10 @@ struct GroupCommitServiceTests {
         #expect(answers.count == requests.count)
         let versions = answers.filter { ($0["id"]?.intValue ?? 0) < 100 }.map { $0["result"]?["versionCount"] }
         #expect(versions == [2, 3, 4, 5, 6], "\(answers.filter { $0["error"] != nil }.map { JSONWriter.string($0) })")
+        // Each renewal follows the settings as the request before it left them (settings are
+        // read once per group unless the group changes them).
+        let statuses = answers.filter { ($0["id"]?.intValue ?? 0) < 100 }.map { $0["result"]?["latestVersion"]?["approval"]?["status"] }
+        #expect(statuses == renewals.map { $0.1 ? "pending" : "approved" })
         // The credential's summary is its latest version's, as every list filter sees it.
         let latest = try #require(try CredentialStore(admin.service.db).latest(credentialID: c.stringValue ?? ""))
         #expect(latest == CredentialStore.Latest(versionCount: 6, expiration: "2029-01-01", approval: "approved"))
