@@ -296,6 +296,7 @@ public final class Database {
             if strcmp(table, "users") == 0 { counts.users += 1 }
             else if strcmp(table, "credential_types") == 0 { counts.credentialTypes += 1 }
             else if strcmp(table, "org_settings") == 0 { counts.orgSettings += 1 }
+            else if strcmp(table, "audit_log") == 0 { counts.auditLog += 1 }
         }, Unmanaged.passUnretained(changeCounts).toOpaque())
         do {
             // The page size takes effect on a new, empty file only (an existing one keeps its own).
@@ -468,11 +469,15 @@ public final class Database {
         var users = 0
         var credentialTypes = 0
         var orgSettings = 0
+        var auditLog = 0
     }
     private let changeCounts = ChangeCounts()
     private var transactionSerial = 0
+    /// The seq of the audit row this connection last wrote, under the snapshot it left: while
+    /// that holds, it is still the log's last (see `AuditLog.append`).
+    var auditTail: (key: SnapshotKey, seq: Int64)?
 
-    public enum WatchedTable: Sendable { case users, credentialTypes, orgSettings }
+    public enum WatchedTable: Sendable { case users, credentialTypes, orgSettings, auditLog }
 
     /// While a write transaction is open nothing but this connection can change the file, and
     /// this connection's own changes to `table` are counted: a row of `table` read under a key
@@ -484,6 +489,7 @@ public final class Database {
         case .users: changeCounts.users
         case .credentialTypes: changeCounts.credentialTypes
         case .orgSettings: changeCounts.orgSettings
+        case .auditLog: changeCounts.auditLog
         }
         return SnapshotKey(transaction: transactionSerial, changes: changes)
     }

@@ -228,6 +228,15 @@ public struct TeamStore {
 }
 
 extension AuditLog {
+    static let listAll = """
+        SELECT seq, at, actor_id, action, target_id, detail FROM audit_log
+        WHERE seq > ? AND at >= ? ORDER BY seq LIMIT ?
+        """
+    static let listByActor = """
+        SELECT seq, at, actor_id, action, target_id, detail FROM audit_log
+        WHERE actor_id = ? AND seq > ? AND at >= ? ORDER BY seq LIMIT ?
+        """
+
     public struct Entry: Equatable, Sendable {
         public var seq: Int64
         public var at: String
@@ -237,14 +246,24 @@ extension AuditLog {
         public var detail: String
     }
 
-    /// Entries in the order they were written, after `afterSeq`, by `actorID`, at or after `since`.
+    /// Entries in the order they were written, after `afterSeq`, by `actorID`, at or after `since`
+    /// (a service timestamp). Every row's seq is at least its time's milliseconds times
+    /// `seqPerMillisecond`, so the rows at or after `since` start at that seq: each shape is a
+    /// range of the primary key or of audit_log_actor, never a scan of the log. `at >= since`
+    /// still drops rows written while the clock stood behind an earlier one.
     public func list(actorID: String?, since: String?, afterSeq: Int64?, limit: Int) throws -> (entries: [Entry], more: Bool) {
-        var entries = try db.all("""
-            SELECT seq, at, actor_id, action, target_id, detail FROM audit_log
-            WHERE seq > ? AND (? IS NULL OR actor_id = ?) AND (? IS NULL OR at >= ?)
-            ORDER BY seq LIMIT ?
-            """, afterSeq ?? 0, actorID, actorID, since, since, limit + 1) { r in
+        var after = afterSeq ?? 0
+        if let since, let millis = Timestamp.parse(since) {
+            let (start, overflow) = millis.multipliedReportingOverflow(by: Self.seqPerMillisecond)
+            if !overflow { after = max(after, start - 1) }
+        }
+        let map = { (r: Row) in
             Entry(seq: r.int(0), at: r.text(1), actorID: r.optionalText(2), action: r.text(3), targetID: r.optionalText(4), detail: r.text(5))
+        }
+        var entries = if let actorID {
+            try db.all(Self.listByActor, actorID, after, since ?? "", limit + 1, map: map)
+        } else {
+            try db.all(Self.listAll, after, since ?? "", limit + 1, map: map)
         }
         let more = entries.count > limit
         if more { entries.removeLast() }

@@ -210,6 +210,37 @@ public enum StoreSchema {
             }
             try db.execute("PRAGMA schema_version = \(schemaVersion + 1); PRAGMA writable_schema = OFF")
         }),
+        // The audit log's seq becomes a key in time: at least the row's `at` in milliseconds
+        // times 1,024 (`AuditLog.seqPerMillisecond`), and still one more than the row before at
+        // the least, so it keeps the order rows were written in. `since` is then a range of the
+        // primary key, and audit_log_at (which no query could use: the list is in seq order) goes,
+        // with the B-tree insert it cost every write. Existing rows are renumbered in order:
+        // seq(n) = n + max over k <= n of (ms(k) * 1024 - k), the closed form of
+        // seq(n) = max(seq(n - 1) + 1, ms(n) * 1024), with seq 1 at the least. A row whose `at` is
+        // not a service timestamp counts as time 0.
+        Migration("audit log keyed by time", """
+            CREATE TABLE audit_log_by_time (
+                seq       INTEGER PRIMARY KEY,  -- rowid: max(previous seq + 1, at's milliseconds * 1024)
+                at        TEXT NOT NULL,
+                actor_id  TEXT,
+                action    TEXT NOT NULL,
+                target_id TEXT,
+                detail    TEXT NOT NULL DEFAULT '{}'
+            );
+            INSERT INTO audit_log_by_time (seq, at, actor_id, action, target_id, detail)
+                SELECT n + max(max(ms * 1024, 1) - n) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING), at, actor_id, action, target_id, detail
+                FROM (SELECT seq, at, actor_id, action, target_id, detail, row_number() OVER (ORDER BY seq) AS n,
+                             CASE WHEN at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'
+                                   AND julianday(substr(at, 1, 10)) IS NOT NULL
+                                  THEN CAST((julianday(substr(at, 1, 10)) - 2440587.5) * 86400000 AS INTEGER)
+                                       + substr(at, 12, 2) * 3600000 + substr(at, 15, 2) * 60000 + substr(at, 18, 2) * 1000 + substr(at, 21, 3)
+                                  ELSE 0 END AS ms
+                      FROM audit_log)
+                ORDER BY seq;
+            DROP TABLE audit_log;
+            ALTER TABLE audit_log_by_time RENAME TO audit_log;
+            CREATE INDEX audit_log_actor ON audit_log(actor_id, seq);
+            """),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

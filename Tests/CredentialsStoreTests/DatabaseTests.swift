@@ -2,6 +2,7 @@ import TestScratch
 import Foundation
 import Testing
 import CSQLite
+import CredentialsCore
 @testable import CredentialsStore
 
 struct DatabaseTests {
@@ -44,7 +45,7 @@ struct DatabaseTests {
             INSERT INTO credential_versions (credential_id, number, issue_date, approval_status, created_by, created_at)
                 VALUES ('cred_1', 1, '2026-01-01', 'pending', 'usr_a', 0);
             """)
-        let db = try Database(path: path)
+        let db = try Database(path: path, migrations: Array(StoreSchema.migrations.prefix(6)))
         #expect(try StoreSchema.version(of: db) == 6)
         #expect(try db.scalarInt("PRAGMA schema_version") ?? 0 > schemaVersionBefore)
         #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
@@ -64,6 +65,36 @@ struct DatabaseTests {
         // A new file ends with the same tables as a migrated one.
         let fresh = try Database(path: ":memory:")
         #expect(try fresh.all("SELECT sql FROM sqlite_schema WHERE name IN ('users', 'credential_versions')") { $0.text(0) } == tables)
+    }
+
+    @Test func version7RenumbersTheAuditLogInTimeAndKeepsItsOrder() throws {
+        // As written before: rowid order, one millisecond with three rows, a clock that went
+        // back, and a row whose time is not the service's.
+        let rows: [(seq: Int, at: String, actor: String?)] = [
+            (1, "2026-01-01T00:00:00.000Z", nil), (2, "2026-01-01T00:00:00.000Z", "usr_a"), (3, "2026-01-01T00:00:00.000Z", "usr_a"),
+            (4, "2026-01-01T00:00:05.250Z", "usr_b"), (9, "2025-12-31T23:00:00.000Z", "usr_a"), (10, "x", nil),
+            (11, "2026-01-01T00:00:05.250Z", "usr_a"), (12, "2026-03-01T12:34:56.789Z", "usr_b"),
+        ]
+        let (path, _) = try file(atVersion: 6, with: rows.map { r in
+            "INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (\(r.seq), '\(r.at)', \(r.actor.map { "'\($0)'" } ?? "NULL"), 'act\(r.seq)', NULL, '{}');"
+        }.joined())
+        let db = try Database(path: path)
+        #expect(try StoreSchema.version(of: db) == 7)
+        #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
+        let migrated = try db.all("SELECT seq, action, at FROM audit_log ORDER BY seq") { ($0.int(0), $0.text(1), $0.text(2)) }
+        #expect(migrated.map(\.1) == rows.map { "act\($0.seq)" })  // the order written
+        // The same seqs as the service writes: seq(n) = max(seq(n - 1) + 1, ms(n) * 1024).
+        let expected = rows.reduce(into: [Int64]()) { seqs, r in
+            seqs.append(max((seqs.last ?? 0) + 1, (Timestamp.parse(r.at) ?? 0) * AuditLog.seqPerMillisecond, 1))
+        }
+        #expect(migrated.map(\.0) == expected)
+        #expect(try db.all("SELECT name FROM sqlite_schema WHERE tbl_name = 'audit_log' AND type = 'index'") { $0.text(0) } == ["audit_log_actor"])
+        // A new row goes after them all, and a new file has the same table and index.
+        try db.write { try AuditLog(db).append(at: 0, actorID: nil, action: "new", targetID: nil) }
+        #expect(try db.scalarText("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1") == "new")
+        let fresh = try Database(path: ":memory:")
+        let schema = "SELECT sql FROM sqlite_schema WHERE tbl_name = 'audit_log' ORDER BY name"
+        #expect(try fresh.all(schema) { $0.text(0) } == db.all(schema) { $0.text(0) })
     }
 
     @Test func version5CarriesTheFieldByFieldTrailOverAsEvents() throws {

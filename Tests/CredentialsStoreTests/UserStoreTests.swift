@@ -88,4 +88,73 @@ struct UserStoreTests {
         }
         #expect(rows == [["1970-01-01T00:00:00.000Z", "-", "a", "t1", "{}"], ["1970-01-01T00:00:00.001Z", "u", "b", "-", #"{"k":1}"#]])
     }
+
+    /// The seq a row would get after `seqs`: a key in time that never goes back (schema 7).
+    static func nextSeq(after seqs: [Int64], at millis: Int64) -> Int64 { max((seqs.last ?? 0) + 1, millis * AuditLog.seqPerMillisecond) }
+
+    @Test func auditSeqFollowsTheClockAndNeverGoesBack() throws {
+        let db = try Database(path: ":memory:")
+        let audit = AuditLog(db)
+        let t0: Int64 = 1_767_225_600_000  // 2026-01-01
+        // Three in one millisecond, then 5 s later, then the clock an hour behind, then back.
+        let times: [Int64] = [t0, t0, t0, t0 + 5000, t0 - 3_600_000, t0 + 5000, t0 + 6000]
+        try db.write {
+            for (i, t) in times.enumerated() { try audit.append(at: t, actorID: i % 2 == 0 ? "u1" : "u2", action: "a\(i)", targetID: nil) }
+        }
+        let seqs = try db.all("SELECT seq FROM audit_log ORDER BY seq") { $0.int(0) }
+        #expect(seqs == times.reduce(into: [Int64]()) { $0.append(Self.nextSeq(after: $0, at: $1)) })
+        // `since` starts at its time's seq, and drops the row written while the clock was behind.
+        let since = Timestamp.format(millis: t0 + 5000)
+        #expect(try audit.list(actorID: nil, since: since, afterSeq: nil, limit: 10).entries.map(\.action) == ["a3", "a5", "a6"])
+        #expect(try audit.list(actorID: "u1", since: since, afterSeq: nil, limit: 10).entries.map(\.action) == ["a6"])
+        #expect(try audit.list(actorID: "u1", since: nil, afterSeq: nil, limit: 10).entries.map(\.action) == ["a0", "a2", "a4", "a6"])
+        // Paged one at a time, the same rows in the same order.
+        var paged: [String] = []
+        var after: Int64?
+        while true {
+            let page = try audit.list(actorID: nil, since: since, afterSeq: after, limit: 1)
+            paged += page.entries.map(\.action)
+            guard page.more, let last = page.entries.last else { break }
+            after = last.seq
+        }
+        #expect(paged == ["a3", "a5", "a6"])
+    }
+
+    @Test func moreRowsInAMillisecondThanItsSeqsStillFollowEachOther() throws {
+        let db = try Database(path: ":memory:")
+        let audit = AuditLog(db)
+        let t: Int64 = 1_767_225_600_000
+        try db.write {
+            for i in 0..<3000 { try audit.append(at: t, actorID: nil, action: "same \(i)", targetID: nil) }
+            try audit.append(at: t + 1, actorID: nil, action: "next", targetID: nil)
+        }
+        let seqs = try db.all("SELECT seq FROM audit_log ORDER BY seq") { $0.int(0) }
+        #expect(seqs == (0...3000).map { t * AuditLog.seqPerMillisecond + Int64($0) })
+        // Rows of the millisecond before that ran past its seqs are not "since" the next one.
+        let since = try audit.list(actorID: nil, since: Timestamp.format(millis: t + 1), afterSeq: nil, limit: 10)
+        #expect(since.entries.map(\.action) == ["next"] && !since.more)
+    }
+
+    /// The last seq is remembered within a transaction; a row this connection adds any other way
+    /// must make the next append read it again, not take its seq.
+    @Test func anAuditRowAddedAnotherWayIsNotOverwritten() throws {
+        let db = try Database(path: ":memory:")
+        let audit = AuditLog(db)
+        try db.write {
+            try audit.append(at: 0, actorID: nil, action: "first", targetID: nil)
+            let last = try #require(try db.scalarInt("SELECT max(seq) FROM audit_log"))
+            try db.run("INSERT INTO audit_log (seq, at, action) VALUES (?, 'x', 'beside')", last + 1)
+            try audit.append(at: 0, actorID: nil, action: "second", targetID: nil)
+        }
+        #expect(try db.all("SELECT action FROM audit_log ORDER BY seq") { $0.text(0) } == ["first", "beside", "second"])
+    }
+
+    @Test func everyAuditListShapeIsAKeyRange() throws {
+        let db = try Database(path: ":memory:")
+        let all = try db.all("EXPLAIN QUERY PLAN " + AuditLog.listAll, 0, "", 10) { $0.text(3) }
+        let byActor = try db.all("EXPLAIN QUERY PLAN " + AuditLog.listByActor, "u", 0, "", 10) { $0.text(3) }
+        #expect(all.contains { $0.hasPrefix("SEARCH audit_log USING INTEGER PRIMARY KEY") }, "\(all)")
+        #expect(byActor.contains { $0.hasPrefix("SEARCH audit_log USING INDEX audit_log_actor") }, "\(byActor)")
+        for plan in [all, byActor] { #expect(!plan.contains { $0.hasPrefix("SCAN") || $0.contains("TEMP B-TREE") }, "\(plan)") }
+    }
 }
