@@ -155,14 +155,18 @@ extension ObjectSchema {
             let parent = path()
             return parent.isEmpty ? name : "\(parent).\(name)"
         }
+        var found = 0
         for p in properties {
             if let v = o[p.name] {
+                found += 1
                 p.schema.check(v, path: sub(p.name), into: &errors)
             } else if p.required {
                 errors.append(FieldError(field: sub(p.name), message: "is required"))
             }
         }
-        if !additional {
+        // Every member matched a property (the usual case): none is unknown, and no name need be
+        // hashed to find out.
+        if !additional && found < o.count {
             for k in o.keys where !names.contains(k) {
                 errors.append(FieldError(field: sub(String(k.prefix(100))), message: "is not a known field"))
             }
