@@ -109,6 +109,10 @@ public struct JSONParser {
         var keySet: Set<String>? = nil
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { pos += 1; return .object(JSONObject()) }
+        // Room for a request's envelope or params at once: growing 1, 2, 4, 8 reallocated both
+        // arrays three times, 3% of a renewal.
+        keys.reserveCapacity(8)
+        values.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw syntax("expected a string key") }

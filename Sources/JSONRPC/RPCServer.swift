@@ -149,14 +149,20 @@ public final class RPCServer {
         }
     }
 
-    private static func prefix(id: String?) -> [UInt8] {
-        var out: [UInt8] = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
-        out.append(contentsOf: (id ?? "null").utf8)
+    /// The envelope up to the id, in an array with room for `body` more bytes: grown as it was
+    /// written, a credential's answer was copied three times on its way out.
+    private static func prefix(id: String?, body: Int = 256) -> [UInt8] {
+        var out: [UInt8] = []
+        let id = id ?? "null"
+        out.reserveCapacity(40 + id.utf8.count + body)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        out.append(contentsOf: id.utf8)
         return out
     }
 
     static func response(id: String?, result: JSON) -> [UInt8] {
-        var out = prefix(id: id)
+        var out: [UInt8]
+        if case .encoded(let bytes) = result { out = prefix(id: id, body: bytes.count) } else { out = prefix(id: id) }
         out.append(contentsOf: #","result":"#.utf8)
         JSONWriter.write(result, into: &out)
         out.append(UInt8(ascii: "}"))
