@@ -148,7 +148,7 @@ public struct CredentialStore {
     /// array of `{field, from, to}` the version's creation made (its activity entries), or nil.
     public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion, createdChanges: [UInt8]? = nil) throws {
         try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-                   id, userID, typeID, first.expirationDate?.description, first.approval.status.rawValue, first.createdAt, first.createdAt)
+                   id, userID, typeID, SQLValue.optional(first.expirationDate?.description), first.approval.status.rawValue, first.createdAt, first.createdAt)
         try insertVersionRow(credentialID: id, first, createdChanges: createdChanges)
     }
 
@@ -202,13 +202,13 @@ public struct CredentialStore {
             try db.run("UPDATE credentials SET version_count = ?, updated_at = ? WHERE id = ?", v.number, updatedAt, credentialID)
         case (true, false):
             try db.run("UPDATE credentials SET version_count = ?, updated_at = ?, latest_expiration = ? WHERE id = ?",
-                       v.number, updatedAt, expiration, credentialID)
+                       v.number, updatedAt, SQLValue.optional(expiration), credentialID)
         case (false, true):
             try db.run("UPDATE credentials SET version_count = ?, updated_at = ?, latest_approval = ? WHERE id = ?",
                        v.number, updatedAt, approval, credentialID)
         case (true, true):
             try db.run("UPDATE credentials SET version_count = ?, updated_at = ?, latest_expiration = ?, latest_approval = ? WHERE id = ?",
-                       v.number, updatedAt, expiration, approval, credentialID)
+                       v.number, updatedAt, SQLValue.optional(expiration), approval, credentialID)
         }
     }
 
@@ -219,9 +219,9 @@ public struct CredentialStore {
             INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status,
                                              reviewed_by, reviewed_at, review_reason, created_by, created_at, created_changes, created_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 0.5 FROM credential_events))
-            """, credentialID, v.number, v.issueDate.description, v.expirationDate?.description, v.documentNumber,
-                   v.approval.status.rawValue, v.approval.reviewedBy, v.approval.reviewedAt, v.approval.reason, v.createdBy, v.createdAt,
-                   createdChanges.map(SQLValue.utf8) ?? .null)
+            """, credentialID, v.number, v.issueDate.description, SQLValue.optional(v.expirationDate?.description), SQLValue.optional(v.documentNumber),
+                   v.approval.status.rawValue, SQLValue.optional(v.approval.reviewedBy), SQLValue.optional(v.approval.reviewedAt),
+                   SQLValue.optional(v.approval.reason), v.createdBy, v.createdAt, createdChanges.map(SQLValue.utf8) ?? .null)
     }
 
     /// Writes the dates, document number and approval of an existing version; the credential's

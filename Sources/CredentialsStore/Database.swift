@@ -16,6 +16,14 @@ public enum SQLValue: Equatable, Sendable {
     case utf8([UInt8])
 }
 
+extension SQLValue {
+    /// Optional text as a value: NULL when nil. Statements that run for every write pass their
+    /// optionals through this, not as `Optional`, whose generic conformance copies and destroys
+    /// each one through the runtime's value witnesses (about 700 instructions an argument).
+    public static func optional(_ text: String?) -> SQLValue { text.map(SQLValue.text) ?? .null }
+    public static func optional(_ n: Int64?) -> SQLValue { n.map(SQLValue.int) ?? .null }
+}
+
 public protocol SQLBindable {
     var sqlValue: SQLValue { get }
 }

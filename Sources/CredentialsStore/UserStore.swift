@@ -167,7 +167,7 @@ public struct AuditLog {
         let (timeSeq, overflow) = millis.multipliedReportingOverflow(by: Self.seqPerMillisecond)
         let seq = overflow ? last + 1 : max(last + 1, timeSeq)
         try db.run("INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                   seq, Timestamp.format(millis: millis), actorID, action, targetID, SQLValue.utf8(detail))
+                   seq, Timestamp.format(millis: millis), SQLValue.optional(actorID), action, SQLValue.optional(targetID), SQLValue.utf8(detail))
         db.auditTail = db.snapshotKey(.auditLog).map { ($0, seq) }
     }
 }
