@@ -204,11 +204,20 @@ enum CredentialMethods {
         return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
     }
 
+    /// Whether `actor` may change the credential `id`, owned by `ownerID` with its latest version
+    /// `latestApproval`: not_found when they may not even see it, forbidden when they may see it
+    /// but not change it.
+    static func checkChangeable(_ actor: User, id: String, ownerID: String, latestApproval: ApprovalStatus) throws {
+        guard CredentialAccess.canView(actor, ownerID: ownerID, latestApproval: latestApproval) else { throw notFound(id) }
+        try CredentialAccess.checkEdit(actor, ownerID: ownerID)
+    }
+
     /// The caller, and the credential of `credentialId` they may see and change, with its type.
     static func editable(_ service: Service, _ p: Params) throws -> (User, Credential, CredentialType) {
         let actor = try service.requireActor()
-        let c = try visible(service, p.required("credentialId"))
-        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        let id = try p.required("credentialId")
+        guard let c = try CredentialStore(service.db).find(id: id) else { throw notFound(id) }
+        try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: c.latest.approval.status)
         return (actor, c, try CredentialTypeMethods.find(service, c.typeID))
     }
 
@@ -220,10 +229,8 @@ enum CredentialMethods {
         // read: it holds the latest version's approval, which decides who may see it.
         let actor = try service.requireActor()
         let id = try p.required("credentialId")
-        guard let c = try CredentialStore(service.db).summary(id: id),
-              CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: ApprovalStatus(rawValue: c.latest.approval) ?? .pending)
-        else { throw notFound(id) }
-        try CredentialAccess.checkEdit(actor, ownerID: c.userID)
+        guard let c = try CredentialStore(service.db).summary(id: id) else { throw notFound(id) }
+        try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: ApprovalStatus(rawValue: c.latest.approval) ?? .pending)
         let type = try CredentialTypeMethods.find(service, c.typeID)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
