@@ -15,15 +15,32 @@ public enum UserRules {
         }
     }
 
-    /// `users.update`: nobody raises their own role or permissions; the last active admin stays an admin.
+    /// Changing another user (`users.update`, `users.resetPassword`, `users.deactivate`,
+    /// `users.reactivate`, revoking their tokens) needs every permission that user holds, before
+    /// and after the change: otherwise an admin with permissions deselected could reset the
+    /// password of an admin who has more and sign in as them, promote a support user who holds
+    /// more, or lock out the admins above them (contract §14). Acting on oneself is ruled by the
+    /// self-rules (`checkUpdate`) instead.
+    public static func checkManage(actor: User, target before: User, after: User? = nil) throws(DomainError) {
+        try requireAdmin(actor)
+        guard actor.id != before.id else { return }
+        let held = Permissions(mask: before.permissions.mask | (after?.permissions.mask ?? 0))
+        guard held.isSubset(of: actor.permissions) else {
+            let names = Permission.allCases.filter { held.has($0) && !actor.permissions.has($0) }.map(\.rawValue)
+            throw .forbidden("You can manage only users whose permissions you hold too; this one has \(names.joined(separator: ", "))")
+        }
+    }
+
+    /// `users.update`: nobody raises their own role or permissions; the last active admin stays
+    /// an admin; another user only within `checkManage`.
     public static func checkUpdate(actor: User, target: User, role: Role?, permissions: Permissions?,
                                    activeAdmins: Int) throws(DomainError) {
         try requireAdmin(actor)
-        if let permissions {
-            if actor.id == target.id && !permissions.isSubset(of: target.permissions) {
-                throw .forbidden("You cannot raise your own permissions")
-            }
-            try checkGrant(actor: actor, granting: permissions, over: target.permissions)
+        var after = target
+        if let permissions { after.permissions = permissions }
+        try checkManage(actor: actor, target: target, after: after)
+        if let permissions, actor.id == target.id && !permissions.isSubset(of: target.permissions) {
+            throw .forbidden("You cannot raise your own permissions")
         }
         if let role, role != target.role {
             if actor.id == target.id && role == .admin { throw .forbidden("You cannot raise your own role") }
@@ -35,7 +52,7 @@ public enum UserRules {
 
     /// `users.deactivate`: the last active admin cannot be deactivated.
     public static func checkDeactivate(actor: User, target: User, activeAdmins: Int) throws(DomainError) {
-        try requireAdmin(actor)
+        try checkManage(actor: actor, target: target)
         if target.isActiveAdmin && activeAdmins <= 1 {
             throw .conflict(reason: "last_admin", message: "The last active admin cannot be deactivated")
         }

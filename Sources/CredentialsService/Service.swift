@@ -109,20 +109,34 @@ public final class Service: RPCMethodHandler {
         do {
             // A file deleted or replaced under us would take writes into an unlinked inode: refuse.
             if name != "rpc.discover" { try db.checkFileIsStillOurs() }
-            // Who may call comes first: a signed-out caller learns nothing from its params' errors.
-            if method.access != .open {
-                let user = try signedInUser()
-                if method.access == .ready && user.mustChangePassword { throw DomainError.passwordChangeRequired }
-                actor = user
+            var attempt = 0
+            while true {
+                do {
+                    // Who may call comes first: a signed-out caller learns nothing from its params' errors.
+                    if method.access != .open {
+                        let user = try signedInUser()
+                        if method.access == .ready && user.mustChangePassword { throw DomainError.passwordChangeRequired }
+                        actor = user
+                    }
+                    let problems = method.paramsSchema.validate(params)
+                    if !problems.isEmpty { return .failure(.invalidParams(problems)) }
+                    return .success(try method.run(self, Params(params)))
+                } catch is CallerChanged where attempt < Service.maxCallerChanges {
+                    // The caller's row changed between the request's checks and its write: decide
+                    // again on the caller as committed now (see `write`).
+                    attempt += 1
+                    actor = nil
+                    settingsOfRequest = nil
+                }
             }
-            let problems = method.paramsSchema.validate(params)
-            if !problems.isEmpty { return .failure(.invalidParams(problems)) }
-            return .success(try method.run(self, Params(params)))
         } catch let e as DomainError {
             return .failure(e.rpcError)
         } catch let e as DatabaseError {
             log.log(.error, "\(name): storage error \(e.code) errno \(e.systemErrno) (\(e.fault.rawValue))")
             return .failure(RPCError(.internalError, e.fault.message, reason: e.fault.rawValue))
+        } catch is CallerChanged {
+            log.log(.warning, "\(name): the caller's account kept changing under the request; refused")
+            return .failure(RPCError(.internalError, StorageFault.busy.message, reason: StorageFault.busy.rawValue))
         } catch is GroupRolledBack {
             return .failure(.internalError())  // never sent: the group runs again one by one
         } catch is FileReplacedError {
@@ -153,6 +167,28 @@ extension Service {
         sessionUser = key.map { (key: $0, userID: s.userID, epoch: s.epoch, user: current.user) }
         return current.user
     }
+
+    /// Every write a handler makes goes through here, so that who may act is decided inside the
+    /// write's own transaction (contract §14): after `BEGIN IMMEDIATE` no other process can change
+    /// the caller's row until the commit, so the caller is read again there, and if it is not
+    /// exactly the user the request's checks were made for (deactivated, demoted, permissions
+    /// changed, password reset), nothing is written and the request is decided again from the
+    /// start on the caller as committed now. Checks made before the write (the cheap ones, and
+    /// those before a slow password hash) stay where they are: this makes them authoritative.
+    func write<T>(_ body: () throws -> T) throws -> T {
+        try db.write {
+            if let checked = actor {
+                let current = try signedInUser()  // ends the session if deactivated or reset meanwhile
+                if current != checked { throw CallerChanged() }
+            }
+            return try body()
+        }
+    }
+
+    /// How many times one request is decided again because its caller changed under it: each
+    /// time needs another process to commit a change to that user in the gap, so more is an attack
+    /// or a loop, answered `storage_busy`.
+    static let maxCallerChanges = 3
 
     /// The caller of a method whose access is not `.open`.
     func requireActor() throws -> User {
@@ -197,6 +233,9 @@ extension Service {
         try AuditLog(db).append(at: now, actorID: actorID, action: action, targetID: target, detail: JSONWriter.encode(detail))
     }
 }
+
+/// Thrown inside a write when the caller's row is no longer what the request was checked against.
+struct CallerChanged: Error {}
 
 extension ErrorCode {
     public static let unauthenticated = ErrorCode(rawValue: -32001)

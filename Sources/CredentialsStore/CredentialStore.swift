@@ -21,6 +21,23 @@ public enum Visibility: Equatable, Sendable {
     case everything
     /// Their own, plus other users' whose latest approval is one of these.
     case ownPlus(userID: String, approvals: [ApprovalStatus])
+
+    /// What `actor` may see of other users' credentials (`CredentialAccess.canView`).
+    public init(_ actor: User) {
+        var approvals: [ApprovalStatus] = []
+        if actor.permissions.has(.viewReports) { approvals.append(.approved) }
+        if actor.permissions.has(.viewApplications) { approvals += [.pending, .rejected] }
+        self = approvals.count == 3 ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
+    }
+
+    /// The condition on the `credentials` table aliased `c`, with its arguments; nil for everything.
+    func condition() -> (sql: String, args: [SQLBindable])? {
+        guard case .ownPlus(let me, let approvals) = self else { return nil }
+        if approvals.isEmpty { return ("c.user_id = ?", [me]) }
+        // Unary + keeps these off the indexes: a multi-index OR would have to sort every match.
+        return ("(+c.user_id = ? OR +c.latest_approval IN (\(approvals.map { _ in "?" }.joined(separator: ", "))))",
+                [me] + approvals.map(\.rawValue))
+    }
 }
 
 public struct CredentialFilter: Equatable, Sendable {
@@ -390,16 +407,9 @@ public struct CredentialStore {
         case .valid: conditions.append("(c.latest_expiration IS NULL OR c.latest_expiration > ?)"); args.append(windowEnd)
         case nil: break
         }
-        if case .ownPlus(let me, let approvals) = visibility {
-            if approvals.isEmpty {
-                conditions.append("c.user_id = ?")
-                args.append(me)
-            } else {
-                // Unary + keeps these off the indexes: a multi-index OR would have to sort every match.
-                conditions.append("(+c.user_id = ? OR +c.latest_approval IN (\(approvals.map { _ in "?" }.joined(separator: ", "))))")
-                args.append(me)
-                args += approvals.map(\.rawValue)
-            }
+        if let (sql, more) = visibility.condition() {
+            conditions.append(sql)
+            args += more
         }
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         switch order {

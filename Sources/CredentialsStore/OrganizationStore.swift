@@ -42,10 +42,13 @@ public struct OrganizationStore {
     }
 
     /// Latest versions of active users' credentials with reminders on, expiring on or before
-    /// `until`, in expiration order after `after`. Expired ones whose `expired` reminder was sent
-    /// are left out here, in SQL, so a long history of sent reminders is skipped by the index.
-    public func reminderCandidates(asOf: CalendarDate, until: CalendarDate, after: (expiration: String, id: String)?, limit: Int) throws -> [ReminderCandidate] {
+    /// `until`, in expiration order after `after`, of those `visibility` lets the caller see.
+    /// Expired ones whose `expired` reminder was sent are left out here, in SQL, so a long
+    /// history of sent reminders is skipped by the index.
+    public func reminderCandidates(asOf: CalendarDate, until: CalendarDate, after: (expiration: String, id: String)?, limit: Int,
+                                   visibility: Visibility = .everything) throws -> [ReminderCandidate] {
         var out: [ReminderCandidate] = []
+        let visible = visibility.condition()
         try db.query("""
             SELECT c.id, c.version_count, c.user_id, u.email, t.name, c.latest_expiration, coalesce(n.days_before, ?),
                    (SELECT group_concat(offset_key) FROM reminders_sent r WHERE r.credential_id = c.id AND r.version = c.version_count)
@@ -54,13 +57,13 @@ public struct OrganizationStore {
             JOIN credential_types t ON t.id = c.type_id
             LEFT JOIN notification_settings n ON n.user_id = c.user_id
             WHERE c.latest_expiration IS NOT NULL AND c.latest_expiration <= ? AND (c.latest_expiration, c.id) > (?, ?)
-              AND coalesce(n.enabled, 1) = 1
+              AND coalesce(n.enabled, 1) = 1 AND \(visible?.sql ?? "1")
               AND NOT (c.latest_expiration < ? AND EXISTS (SELECT 1 FROM reminders_sent r
                        WHERE r.credential_id = c.id AND r.version = c.version_count AND r.offset_key = 'expired'))
             ORDER BY c.latest_expiration, c.id
             LIMIT ?
             """, [Reminders.defaultDaysBefore.map(String.init).joined(separator: ","), until.description,
-                  after?.expiration ?? "", after?.id ?? "", asOf.description, limit]) { r in
+                  after?.expiration ?? "", after?.id ?? ""] + (visible?.args ?? []) + [asOf.description, limit]) { r in
             guard let exp = CalendarDate(r.text(5)) else { return }
             out.append(ReminderCandidate(credentialID: r.text(0), version: Int(r.int(1)), userID: r.text(2), email: r.text(3),
                                          typeName: r.text(4), expiration: exp, daysBefore: Self.offsets(r.text(6)),

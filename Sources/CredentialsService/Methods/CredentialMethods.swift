@@ -192,7 +192,7 @@ enum CredentialMethods {
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
         let id = service.deps.newID("cred")
-        let version: CredentialVersion = try service.db.write {
+        let version: CredentialVersion = try service.write {
             let v = try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
             try service.audit("credentials.add", target: id, actor: actor.id,
                               detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])
@@ -234,7 +234,7 @@ enum CredentialMethods {
         let type = try CredentialTypeMethods.find(service, c.typeID)
         let fields = try versionFields(p, type: type)
         let media = try NewMedia.decode(p["media"], field: "media", service: service)
-        let version: CredentialVersion = try service.db.write {
+        let version: CredentialVersion = try service.write {
             // What it replaces is read under the write lock, so two renewals cannot take the same
             // number: the summary the credential's row holds, which is its latest version's.
             guard let latest = readUnderLock ? c.latest : try CredentialStore(service.db).latest(credentialID: c.id) else { throw notFound(c.id) }
@@ -262,7 +262,7 @@ enum CredentialMethods {
         let added = try NewMedia.decode(p["addMedia"], field: "addMedia", service: service)
         let fieldsChanged = v.issueDate != before.issueDate || v.expirationDate != before.expirationDate || v.documentNumber != before.documentNumber
         if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
-        try service.db.write {
+        try service.write {
             let store = CredentialStore(service.db)
             // Checked under the write lock: writing `v` over a version another process renewed,
             // edited or reviewed since it was read would lose that change.
@@ -311,7 +311,7 @@ enum CredentialMethods {
         let before = read.approval
         var v = read
         v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: service.now, reason: reason)
-        try service.db.write {
+        try service.write {
             // As for an edit: a version changed since it was read is not written over.
             guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
             guard current == read else { throw versionChanged() }
@@ -335,10 +335,7 @@ enum CredentialMethods {
                                       approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
                                       expiry: p.string("expiryStatus").flatMap(ExpiryStatus.init(rawValue:)),
                                       asOf: clock.asOf, windowDays: clock.windowDays)
-        var approvals: [ApprovalStatus] = []
-        if actor.permissions.has(.viewReports) { approvals.append(.approved) }
-        if actor.permissions.has(.viewApplications) { approvals += [.pending, .rejected] }
-        let visibility: Visibility = approvals.count == 3 ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
+        let visibility = Visibility(actor)
         do {
             let (items, next) = try CredentialStore(service.db).list(filter, visibility: visibility, after: page.after, limit: page.limit)
             return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
@@ -359,7 +356,7 @@ enum CredentialMethods {
             throw DomainError.invalidField("mediaIds[\(i)]", "is not a file of version \(v.number)")
         }
         if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
-        try service.db.write {
+        try service.write {
             let store = CredentialStore(service.db)
             let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
             for id in ids {
@@ -386,7 +383,7 @@ enum CredentialMethods {
                 preview: ["versions": preview.versions, "mediaFiles": preview.mediaFiles, "mediaBytes": preview.mediaBytes,
                           "activityEntries": preview.activityEntries])
         }
-        try service.db.write {
+        try service.write {
             try CredentialStore(service.db).delete(credentialID: c.id)
             try service.audit("credentials.delete", target: c.id, actor: actor.id)
         }

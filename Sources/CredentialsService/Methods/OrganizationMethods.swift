@@ -69,7 +69,7 @@ enum OrganizationMethods {
     static func updateSettings(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         try UserRules.requireAdmin(actor)
-        let s: OrgSettings = try service.db.write {
+        let s: OrgSettings = try service.write {
             let store = OrganizationStore(service.db)
             let before = try store.settings()
             var s = before
@@ -109,7 +109,7 @@ enum OrganizationMethods {
     static func updateNotificationSettings(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         let userID = try reminderOwner(service, p)
-        let (enabled, days): (Bool, [Int]) = try service.db.write {
+        let (enabled, days): (Bool, [Int]) = try service.write {
             let store = OrganizationStore(service.db)
             let before = try store.notificationSettings(userID: userID)
             let enabled = p.bool("enabled") ?? before.enabled
@@ -129,7 +129,11 @@ enum OrganizationMethods {
     }
 
     static func due(_ service: Service, _ p: Params) throws -> JSON {
-        try UserRules.requireAdmin(try service.requireActor())
+        let actor = try service.requireActor()
+        try UserRules.requireAdmin(actor)
+        // Only credentials the caller may view (contract §14): a reminder names the holder, the
+        // type and the expiry, as credentials.get would.
+        let visibility = Visibility(actor)
         let clock = try CredentialMethods.expiryClock(service, p)
         let limit = p.int("limit") ?? 1000
         let store = OrganizationStore(service.db)
@@ -140,7 +144,7 @@ enum OrganizationMethods {
         // Most candidates give a reminder, so the first page is about `limit` long, the next ones 1000.
         var pageSize = min(1000, limit + 10)
         scan: while true {
-            let page = try store.reminderCandidates(asOf: clock.asOf, until: until, after: after, limit: pageSize)
+            let page = try store.reminderCandidates(asOf: clock.asOf, until: until, after: after, limit: pageSize, visibility: visibility)
             for c in page {
                 for (offset, dueOn) in Reminders.due(expiration: c.expiration, offsets: c.daysBefore, asOf: clock.asOf)
                 where !c.sent.contains(offset.key) {
@@ -175,12 +179,13 @@ enum OrganizationMethods {
             }
             parsed.append((parts[0], v, parts[2]))
         }
-        let marked: Int = try service.db.write {
+        let marked: Int = try service.write {
             let credentials = CredentialStore(service.db)
             let store = OrganizationStore(service.db)
             var marked = 0
             for (i, (credentialID, version, offset)) in parsed.enumerated() {
-                guard let c = try credentials.find(id: credentialID), version <= c.versionCount else {
+                guard let c = try credentials.find(id: credentialID), version <= c.versionCount,
+                      CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else {
                     throw DomainError.invalidField("ids[\(i)]", "names no credential version")
                 }
                 if try store.markSent(credentialID: credentialID, version: version, offset: offset, at: service.now, by: actor.id) { marked += 1 }

@@ -73,7 +73,7 @@ enum TeamMethods {
         try UserRules.requireAdmin(actor)
         let name = try CredentialFields.typeName(p.required("name"))
         let id = service.deps.newID("team")
-        try service.db.write {
+        try service.write {
             let teams = TeamStore(service.db)
             if try teams.nameTaken(name) { throw DomainError.conflict(reason: "name_taken", message: "Another team has this name") }
             try teams.insert(id: id, name: name, at: service.now)
@@ -88,7 +88,7 @@ enum TeamMethods {
         let team = try find(service, p.required("teamId"))
         let userID = try p.required("userId")
         _ = try UserMethods.find(service, userID)
-        try service.db.write {
+        try service.write {
             if try TeamStore(service.db).setMember(teamID: team.id, userID: userID, member, at: service.now) {
                 try service.audit(member ? "teams.addMember" : "teams.removeMember", target: team.id, actor: actor.id, detail: ["userId": .string(userID)])
             }
@@ -109,7 +109,7 @@ enum TeamMethods {
                 throw DomainError.conflict(reason: "type_archived", message: "The credential type \(t.name) is archived")
             }
         }
-        try service.db.write {
+        try service.write {
             try TeamStore(service.db).setRequiredTypes(teamID: team.id, typeIDs: typeIDs, at: service.now)
             try service.audit("teams.setRequiredTypes", target: team.id, actor: actor.id, detail: ["typeIds": .array(typeIDs.map(JSON.string))])
         }

@@ -25,7 +25,7 @@ enum UserMethods {
                    + Page.params,
                result: "page", Page.schema("UserPage", of: UserJSON.schema), run: list),
         Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.",
-               description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted.",
+               description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted. Another user can be changed only by an admin who holds every permission that user has, before and after the change.",
                access: .ready,
                params: [UserJSON.userID, .optional("firstName", UserJSON.name), .optional("lastName", UserJSON.name),
                         .optional("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema)],
@@ -33,17 +33,19 @@ enum UserMethods {
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")],
                run: update),
         Method("users.deactivate", summary: "Deactivates a user and ends their sessions everywhere. Admin only.",
+               description: "Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")]) { s, p in
             try setStatus(s, p, .deactivated)
         },
         Method("users.reactivate", summary: "Reactivates a user and clears any sign-in lock. Admin only.",
+               description: "Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]) { s, p in
             try setStatus(s, p, .active)
         },
         Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.",
-               description: "Ends the user's sessions everywhere and clears any sign-in lock.",
+               description: "Ends the user's sessions everywhere and clears any sign-in lock. Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
@@ -74,9 +76,10 @@ enum UserMethods {
         let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last,
                         role: Role(rawValue: try p.required("role"))!, permissions: permissions, status: .active,
                         mustChangePassword: true, createdAt: now, updatedAt: now)
-        try service.db.write {
+        try service.write {
             if try users.emailTaken(email.key) { throw emailTaken }
             try users.insert(UserRecord(user: user, passwordHash: hash))
+            try LoginThrottleStore(service.db).forget(emailKey: email.key)
             try service.audit("users.add", target: user.id, actor: actor.id,
                               detail: ["email": .string(user.email), "role": .string(user.role.rawValue),
                                        "permissions": UserJSON.permissions(user.permissions)])
@@ -107,7 +110,7 @@ enum UserMethods {
         let last = optionalName("lastName")
         if !issues.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: issues) }
         let now = service.now
-        let user: User = try service.db.write {
+        let user: User = try service.write {
             let users = UserStore(service.db)
             var r = try find(service, id)
             let before = r.user
@@ -147,9 +150,10 @@ enum UserMethods {
         try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         let now = service.now
-        let user: User = try service.db.write {
+        let user: User = try service.write {
             let users = UserStore(service.db)
             var r = try find(service, id)
+            try UserRules.checkManage(actor: actor, target: r.user)
             if r.user.status == status { return r.user }
             if status == .deactivated {
                 try UserRules.checkDeactivate(actor: actor, target: r.user, activeAdmins: try users.activeAdminCount())
@@ -172,12 +176,14 @@ enum UserMethods {
         try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         let password = try p.required("temporaryPassword")
-        _ = try find(service, id)
+        // Checked before the slow hash to refuse early, and again on the row as committed.
+        try UserRules.checkManage(actor: actor, target: find(service, id).user)
         try UserFields.checkPassword(password, field: "temporaryPassword")
         let hash = service.hasher.hash(password)
         let now = service.now
-        let user: User = try service.db.write {
+        let user: User = try service.write {
             var r = try find(service, id)
+            try UserRules.checkManage(actor: actor, target: r.user)
             r.passwordHash = hash
             r.user.mustChangePassword = true
             r.user.updatedAt = now
