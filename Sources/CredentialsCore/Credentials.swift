@@ -150,14 +150,16 @@ public enum CredentialFields {
     /// A document number, trimmed; empty means none.
     public static func documentNumber(_ raw: String?, field: String = "documentNumber") throws(DomainError) -> String? {
         guard let raw else { return nil }
+        // Checked before trimming: a tab or CR in front (`"\t=cmd"`) is refused, not trimmed away
+        // into something a spreadsheet would run.
+        if !(raw.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) || TextRules.all(raw, TextRules.allowedInName)) {
+            throw .invalidField(field, "must not contain control characters, bidi controls or invisible formatting characters")
+        }
         let v = raw.trimmingWhitespace()
         if v.isEmpty { return nil }
-        // Printable ASCII (the usual case) has no control characters and one character per byte.
-        if v.utf8.count <= maxDocumentNumberLength && v.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { return v }
+        // Printable ASCII (the usual case) has one character per byte.
+        if v.utf8.count <= maxDocumentNumberLength { return v }
         if v.count > maxDocumentNumberLength { throw .invalidField(field, "must be at most \(maxDocumentNumberLength) characters") }
-        if v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidField(field, "must not contain control characters")
-        }
         return v
     }
 
@@ -166,20 +168,32 @@ public enum CredentialFields {
         try UserFields.name(raw, field: field, max: maxTypeNameLength)
     }
 
-    /// A media file name: no folders, no control characters, 1 to 255 characters.
+    /// A media file name: no folders (a separator of any script), no control or format
+    /// characters (`a\u{202E}gpj.exe` would show as `aexe.jpg`), 1 to 255 characters.
     public static func fileName(_ raw: String, field: String) throws(DomainError) -> String {
+        if !TextRules.all(raw, TextRules.allowedInFileName) {
+            throw .invalidField(field, "must be a plain file name, without folders, control characters or invisible formatting characters")
+        }
         let name = raw.trimmingWhitespace()
         if name.isEmpty || name.count > maxFileNameLength {
             throw .invalidField(field, "must be 1 to \(maxFileNameLength) characters")
         }
-        if name.contains("/") || name.contains("\\") || name == "." || name == ".."
-            || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidField(field, "must be a plain file name, without folders or control characters")
-        }
+        if name == "." || name == ".." { throw .invalidField(field, "must be a plain file name, without folders") }
         return name
     }
 
+    /// A type's description: free text (`TextRules.allowedInText`), trimmed, at most 2,000 characters.
+    public static func description(_ raw: String, field: String = "description") throws(DomainError) -> String {
+        if !TextRules.all(raw, TextRules.allowedInText) {
+            throw .invalidField(field, "must not contain control characters other than tabs and line breaks, nor bidi controls")
+        }
+        return raw.trimmingWhitespace()
+    }
+
     public static func rejectionReason(_ raw: String) throws(DomainError) -> String {
+        if !TextRules.all(raw, TextRules.allowedInText) {
+            throw .invalidField("reason", "must not contain control characters other than tabs and line breaks, nor bidi controls")
+        }
         let r = raw.trimmingWhitespace()
         if r.isEmpty { throw .invalidField("reason", "must not be empty: say why the credential is rejected") }
         if r.count > maxReasonLength { throw .invalidField("reason", "must be at most \(maxReasonLength) characters") }

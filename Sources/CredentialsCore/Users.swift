@@ -78,25 +78,30 @@ public enum UserFields {
     public static let maxEmailLength = 254
     public static let maxPasswordLength = 256
 
-    /// The email as stored (trimmed) and its key for uniqueness (lowercased), or the problem.
+    /// The email as stored (trimmed of spaces, NFC) and its key for uniqueness (`TextRules.emailKey`),
+    /// or the problem. Control and invisible format characters are refused, not trimmed.
     public static func email(_ raw: String, field: String = "email") throws(DomainError) -> (email: String, key: String) {
-        let email = raw.trimmingWhitespace()
+        if !TextRules.all(raw, { !TextRules.isControl($0) && !TextRules.isFormat($0) }) {
+            throw .invalidField(field, "must not contain control or invisible formatting characters")
+        }
+        let email = TextRules.canonical(raw.trimmingWhitespace())
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard email.count <= maxEmailLength else { throw .invalidField(field, "must be at most \(maxEmailLength) characters") }
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+              TextRules.all(email, TextRules.allowedInEmail)
         else { throw .invalidField(field, "must be an email address such as name@example.com") }
-        return (email, email.lowercased())
+        return (email, TextRules.emailKey(email))
     }
 
-    /// A first or last name (or any short label), trimmed; 1 to `max` characters with no control characters.
+    /// A first or last name (or any short label), trimmed of spaces; 1 to `max` characters with no
+    /// control character, no bidi control, and no format character but the joiners (`TextRules`).
     public static func name(_ raw: String, field: String, max: Int = maxNameLength) throws(DomainError) -> String {
+        if !TextRules.all(raw, TextRules.allowedInName) {
+            throw .invalidField(field, "must not contain control characters, bidi controls or invisible formatting characters")
+        }
         let name = raw.trimmingWhitespace()
         if name.isEmpty { throw .invalidField(field, "must not be empty") }
         if name.count > max { throw .invalidField(field, "must be at most \(max) characters") }
-        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidField(field, "must not contain control characters")
-        }
         return name
     }
 

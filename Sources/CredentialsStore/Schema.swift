@@ -1,3 +1,5 @@
+import CredentialsCore
+
 /// One numbered step of the schema. Version N is `Schema.migrations[N - 1]`; the version a file is
 /// at lives in `PRAGMA user_version`.
 public struct Migration: Sendable {
@@ -241,6 +243,28 @@ public enum StoreSchema {
             ALTER TABLE audit_log_by_time RENAME TO audit_log;
             CREATE INDEX audit_log_actor ON audit_log(actor_id, seq);
             """),
+        // Contract §14: emails are compared after NFC normalization and full case folding
+        // (`TextRules.emailKey`), which SQL cannot compute, so existing keys are recomputed here. A
+        // user whose new key another user already holds (two accounts that only NFC or folding
+        // tells apart, made before this rule) keeps the old key: nothing is merged or lost, and
+        // that account signs in with the exact address it was made with. Failed sign-ins to an
+        // email with no account are counted in login_throttle, like an account's own, so lockout
+        // does not tell which emails exist.
+        Migration("emails compared by NFC and case folding; sign-in throttle for unknown emails", """
+            CREATE TABLE login_throttle (
+                email_key     TEXT NOT NULL PRIMARY KEY,
+                failed_logins INTEGER NOT NULL,
+                locked_until  INTEGER
+            ) WITHOUT ROWID;
+            """, run: { db in
+            let users = try db.all("SELECT id, email, email_key FROM users ORDER BY id") { ($0.text(0), $0.text(1), $0.text(2)) }
+            for (id, email, key) in users {
+                let folded = TextRules.emailKey(email)
+                // Compared as bytes: String's == is canonical equivalence, under which NFD equals NFC.
+                guard !folded.utf8.elementsEqual(key.utf8), try db.scalarInt("SELECT count(*) FROM users WHERE email_key = ?", folded) == 0 else { continue }
+                try db.run("UPDATE users SET email_key = ? WHERE id = ?", folded, id)
+            }
+        }),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

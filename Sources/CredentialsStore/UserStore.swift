@@ -85,7 +85,7 @@ public struct UserStore {
             INSERT INTO users (id, email, email_key, first_name, last_name, role, permissions, status, must_change_password,
                                password_hash, failed_logins, locked_until, session_epoch, search, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, u.id, u.email, u.email.lowercased(), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask,
+            """, u.id, u.email, TextRules.emailKey(u.email), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask,
                    u.status.rawValue, u.mustChangePassword, r.passwordHash, r.failedLogins, r.lockedUntil, r.sessionEpoch,
                    Self.searchText(u), u.createdAt, u.updatedAt)
     }
@@ -98,7 +98,7 @@ public struct UserStore {
                    must_change_password = ?, password_hash = ?, failed_logins = ?, locked_until = ?, session_epoch = ?,
                    search = ?, updated_at = ?
             WHERE id = ?
-            """, u.email, u.email.lowercased(), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask, u.status.rawValue,
+            """, u.email, TextRules.emailKey(u.email), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask, u.status.rawValue,
                    u.mustChangePassword, r.passwordHash, r.failedLogins, r.lockedUntil, r.sessionEpoch, Self.searchText(u),
                    u.updatedAt, u.id)
     }

@@ -104,9 +104,15 @@ struct UserRulesTests {
         #expect(throws: Never.self) {
             try UserRules.checkGrant(actor: limitedAdmin, granting: Permissions.applying([.shareReports: false], to: .all))
         }
-        // Keeping a permission the target already has is not granting it.
-        #expect(throws: Never.self) {
+        // A target who holds a permission the admin lacks cannot be changed by that admin at all
+        // (contract §14), even to take something else away; one who does not hold it can be.
+        #expect(throws: DomainError.self) {
             try UserRules.checkUpdate(actor: limitedAdmin, target: support, role: nil, permissions: Permissions.applying([.viewReports: false], to: .all), activeAdmins: 2)
+        }
+        let lesser = makeUser("s2", .support, Permissions.applying([.shareReports: false], to: .all))
+        #expect(throws: Never.self) {
+            try UserRules.checkUpdate(actor: limitedAdmin, target: lesser, role: nil,
+                                      permissions: Permissions.applying([.viewReports: false, .shareReports: false], to: .all), activeAdmins: 2)
         }
     }
 

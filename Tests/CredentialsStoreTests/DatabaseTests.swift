@@ -79,7 +79,7 @@ struct DatabaseTests {
             "INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (\(r.seq), '\(r.at)', \(r.actor.map { "'\($0)'" } ?? "NULL"), 'act\(r.seq)', NULL, '{}');"
         }.joined())
         let db = try Database(path: path)
-        #expect(try StoreSchema.version(of: db) == 7)
+        #expect(try StoreSchema.version(of: db) == StoreSchema.currentVersion)
         #expect(try db.scalarText("PRAGMA integrity_check") == "ok")
         let migrated = try db.all("SELECT seq, action, at FROM audit_log ORDER BY seq") { ($0.int(0), $0.text(1), $0.text(2)) }
         #expect(migrated.map(\.1) == rows.map { "act\($0.seq)" })  // the order written

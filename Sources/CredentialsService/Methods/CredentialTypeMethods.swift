@@ -42,8 +42,8 @@ enum CredentialTypeMethods {
         return t
     }
 
-    static func description(_ p: Params) -> String? {
-        p.string("description").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    static func description(_ p: Params) throws -> String? {
+        try p.string("description").map { d throws(DomainError) in try CredentialFields.description(d) }
     }
 
     static func create(_ service: Service, _ p: Params) throws -> JSON {
@@ -51,9 +51,9 @@ enum CredentialTypeMethods {
         try CredentialAccess.checkManageTypes(actor)
         let name = try CredentialFields.typeName(p.required("name"))
         let now = service.now
-        let t = CredentialType(id: service.deps.newID("ctype"), name: name, description: description(p) ?? "",
+        let t = CredentialType(id: service.deps.newID("ctype"), name: name, description: try description(p) ?? "",
                                requiresExpiration: p.bool("requiresExpiration") ?? false, archived: false, createdAt: now, updatedAt: now)
-        try service.db.write {
+        try service.write {
             let store = CredentialStore(service.db)
             if try store.typeNameTaken(name) { throw nameTaken }
             try store.insertType(t)
@@ -66,7 +66,7 @@ enum CredentialTypeMethods {
         let actor = try service.requireActor()
         try CredentialAccess.checkManageTypes(actor)
         let name = try p.string("name").map { try CredentialFields.typeName($0) }
-        let t: CredentialType = try service.db.write {
+        let t: CredentialType = try service.write {
             let store = CredentialStore(service.db)
             var t = try find(service, p.required("typeId"))
             let before = t
@@ -74,7 +74,7 @@ enum CredentialTypeMethods {
                 if try store.typeNameTaken(name, except: t.id) { throw nameTaken }
                 t.name = name
             }
-            if let d = description(p) { t.description = d }
+            if let d = try description(p) { t.description = d }
             if let r = p.bool("requiresExpiration") { t.requiresExpiration = r }
             if t == before { return t }
             t.updatedAt = service.now
@@ -94,7 +94,7 @@ enum CredentialTypeMethods {
     static func archive(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         try CredentialAccess.checkManageTypes(actor)
-        let t: CredentialType = try service.db.write {
+        let t: CredentialType = try service.write {
             var t = try find(service, p.required("typeId"))
             if t.archived { return t }
             if try TeamStore(service.db).typeRequired(t.id) {

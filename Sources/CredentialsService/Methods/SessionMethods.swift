@@ -24,7 +24,7 @@ enum SessionMethods {
         Method("session.logout", summary: "Signs this connection out (also when not signed in).", access: .open,
                result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { service, _ in
             if let s = service.session {
-                try service.db.write { try service.audit("session.logout", target: s.userID, actor: s.userID) }
+                try service.write { try service.audit("session.logout", target: s.userID, actor: s.userID) }
             }
             service.session = nil
             return ["signedOut": true]
@@ -51,10 +51,11 @@ enum SessionMethods {
         let now = service.now
         let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last, role: .admin,
                         permissions: .all, status: .active, mustChangePassword: false, createdAt: now, updatedAt: now)
-        try service.db.write {
+        try service.write {
             let users = UserStore(service.db)
             if try users.count() > 0 { throw alreadyInitialized }
             try users.insert(UserRecord(user: user, passwordHash: hash))
+            try LoginThrottleStore(service.db).forget(emailKey: email.key)
             try service.audit("setup.createAdmin", target: user.id, actor: nil, detail: ["email": .string(user.email)])
         }
         return UserJSON.encode(user)
@@ -71,13 +72,14 @@ enum SessionMethods {
         let emailKey = (try? UserFields.email(p.required("email")))?.key
         guard let key = emailKey, let found = try UserStore(service.db).find(emailKey: key) else {
             service.hasher.verifyNothing(password)  // the same cost as a wrong password
-            throw invalidCredentials
+            guard let key = emailKey else { throw invalidCredentials }  // no account can have it
+            throw try recordUnknownFailure(service, emailKey: key)
         }
         // Always one full verification, whatever the account's state, so timing tells nothing.
         let matches = service.hasher.verify(password, against: found.passwordHash)
         let upgraded = matches && service.hasher.needsUpgrade(found.passwordHash) ? service.hasher.hash(password) : nil
         let now = service.now
-        let outcome: Result<UserRecord, DomainError> = try service.db.write {
+        let outcome: Result<UserRecord, DomainError> = try service.write {
             let users = UserStore(service.db)
             guard var r = try users.find(id: found.user.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
@@ -107,6 +109,23 @@ enum SessionMethods {
         return next.locked ? lockedOut : invalidCredentials
     }
 
+    /// A wrong sign-in to an email with no account, counted and locked exactly as an account's
+    /// (contract §14): the same answers, in the same order, after the same work (one write).
+    static func recordUnknownFailure(_ service: Service, emailKey: String) throws -> DomainError {
+        let now = service.now
+        return try service.write {
+            let throttle = LoginThrottleStore(service.db)
+            let c = try throttle.counters(emailKey: emailKey)
+            if LoginThrottle.isLocked(until: c.lockedUntil, now: now) { return lockedOut }
+            let next = LoginThrottle.afterFailure(failures: c.failures, lockedUntil: c.lockedUntil, now: now)
+            try throttle.save(emailKey: emailKey, failures: next.failures, lockedUntil: next.lockedUntil)
+            // The email typed is not recorded: people type passwords into the email field.
+            try service.audit(next.locked ? "session.locked" : "session.loginFailed", target: nil, actor: nil,
+                              detail: ["unknownEmail": true])
+            return next.locked ? lockedOut : invalidCredentials
+        }
+    }
+
     static func changePassword(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         let current = try p.required("currentPassword")
@@ -119,7 +138,7 @@ enum SessionMethods {
         let matches = service.hasher.verify(current, against: found.passwordHash)
         let hash = matches ? service.hasher.hash(new) : ""
         let now = service.now
-        let outcome: Result<UserRecord, DomainError> = try service.db.write {
+        let outcome: Result<UserRecord, DomainError> = try service.write {
             let users = UserStore(service.db)
             guard var r = try users.find(id: actor.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }

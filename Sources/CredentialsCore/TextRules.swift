@@ -1,0 +1,72 @@
+import Foundation
+
+/// Which characters a field may hold (contract §14). Text from a client ends up in terminals,
+/// spreadsheets, e-mails and file systems; an invisible or reordering character there lets one
+/// thing pass for another (`a\u{202E}gpj.exe` shows as `aexe.jpg`, `jo\u{200B}e@x` is not `joe@x`).
+///
+/// - Emails: no control or format character at all (Unicode categories Cc, Cf), compared after
+///   NFC normalization and case folding (`emailKey`).
+/// - Names (people, types, teams): no control character, no bidi control; of the format
+///   characters only the joiners U+200C and U+200D, which some scripts and emoji need.
+/// - File names: as names, minus every format character, and no path separator of any script.
+/// - Free text (descriptions, reasons): as names, plus tab and line breaks.
+public enum TextRules {
+    public static func isControl(_ s: Unicode.Scalar) -> Bool { s.properties.generalCategory == .control }
+    public static func isFormat(_ s: Unicode.Scalar) -> Bool { s.properties.generalCategory == .format }
+
+    /// Embeddings, overrides and isolates, and the marks LRM, RLM and ALM.
+    public static func isBidiControl(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x202A...0x202E, 0x2066...0x2069, 0x200E, 0x200F, 0x061C: return true
+        default: return false
+        }
+    }
+
+    /// Slashes and backslashes of any script, which a file system or a reader may take as a folder.
+    public static func isPathSeparator(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x2F, 0x5C, 0x2044, 0x2215, 0x2216, 0x29F8, 0x29F9, 0xFE68, 0xFF0F, 0xFF3C: return true
+        default: return false
+        }
+    }
+
+    static func isJoiner(_ s: Unicode.Scalar) -> Bool { s.value == 0x200C || s.value == 0x200D }
+
+    public static func allowedInEmail(_ s: Unicode.Scalar) -> Bool {
+        !isControl(s) && !isFormat(s) && !s.properties.isWhitespace
+    }
+
+    public static func allowedInName(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return s.value >= 0x20 && s.value != 0x7F }  // the common case, decided fast
+        if isControl(s) || isBidiControl(s) { return false }
+        return !isFormat(s) || isJoiner(s)
+    }
+
+    public static func allowedInFileName(_ s: Unicode.Scalar) -> Bool {
+        !isControl(s) && !isFormat(s) && !isPathSeparator(s)
+    }
+
+    public static func allowedInText(_ s: Unicode.Scalar) -> Bool {
+        s == "\n" || s == "\r" || s == "\t" || allowedInName(s)
+    }
+
+    /// Whether every scalar of `text` passes `rule`; printable ASCII passes every rule but the
+    /// file name's separators, so it is decided from the bytes.
+    public static func all(_ text: String, _ rule: (Unicode.Scalar) -> Bool) -> Bool {
+        text.unicodeScalars.allSatisfy(rule)
+    }
+
+    /// The form an email is stored in: NFC, so one address typed two ways is stored one way.
+    public static func canonical(_ text: String) -> String {
+        text.utf8.allSatisfy({ $0 < 0x80 }) ? text : text.precomposedStringWithCanonicalMapping
+    }
+
+    /// The key emails are compared by: NFC, full Unicode case folding (`ß` and `ss`, `K` and the
+    /// Kelvin sign are one), then NFC again, since folding can leave a decomposed form.
+    public static func emailKey(_ email: String) -> String {
+        if email.utf8.allSatisfy({ $0 < 0x80 }) { return email.lowercased() }
+        return email.precomposedStringWithCanonicalMapping
+            .folding(options: [.caseInsensitive], locale: nil)
+            .precomposedStringWithCanonicalMapping
+    }
+}

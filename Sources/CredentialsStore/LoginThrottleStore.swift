@@ -1,0 +1,26 @@
+import CredentialsCore
+
+/// Failed sign-ins to emails that have no account (contract §14). They are counted and locked
+/// out exactly like an account's own (`LoginThrottle`), so the answers never tell whether an
+/// email exists. One row per email tried: each costs the one trying a full PBKDF2 derivation,
+/// which bounds how fast the table can grow; an account made for the email later starts clean.
+public struct LoginThrottleStore {
+    let db: Database
+    public init(_ db: Database) { self.db = db }
+
+    public func counters(emailKey: String) throws -> (failures: Int, lockedUntil: Int64?) {
+        try db.first("SELECT failed_logins, locked_until FROM login_throttle WHERE email_key = ?", emailKey) {
+            (Int($0.int(0)), $0.isNull(1) ? nil : $0.int(1))
+        } ?? (0, nil)
+    }
+
+    public func save(emailKey: String, failures: Int, lockedUntil: Int64?) throws {
+        try db.run("INSERT OR REPLACE INTO login_throttle (email_key, failed_logins, locked_until) VALUES (?, ?, ?)",
+                   emailKey, failures, SQLValue.optional(lockedUntil))
+    }
+
+    /// When an account takes the email: its own counters rule from then on.
+    public func forget(emailKey: String) throws {
+        try db.run("DELETE FROM login_throttle WHERE email_key = ?", emailKey)
+    }
+}
