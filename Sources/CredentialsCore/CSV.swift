@@ -103,14 +103,48 @@ public enum CSV {
         return records
     }
 
-    /// One record as CSV text, quoting only fields that need it; CRLF line end.
+    /// One record as CSV text, quoting only fields that need it, each cell formula-escaped
+    /// (`escapeFormula`); CRLF line end. Every CSV the service writes goes through here.
     public static func line(_ fields: [String]) -> String {
-        fields.map { f in
+        fields.map { cell in
+            let f = escapeFormula(cell)
             // Scalars, not Characters: "\r\n" is one Character and would hide both.
             let needsQuotes = f.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
                 || f.first == " " || f.last == " "
             return needsQuotes ? "\"" + f.replacingAll("\"", with: "\"\"") + "\"" : f
         } .joined(separator: ",") + "\r\n"
+    }
+}
+
+extension CSV {
+    /// The first characters that make a spreadsheet read a cell as a formula (`=1+1`,
+    /// `+cmd|' /C calc'!A0`, `@SUM(...)`, `-2+3`), and the tab and CR some of them skip first.
+    static func isFormulaTrigger(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: "=") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-") || b == UInt8(ascii: "@") || b == 0x09 || b == 0x0D
+    }
+
+    /// The number of leading apostrophes when a trigger follows them, else nil.
+    static func quotesBeforeTrigger(_ f: String) -> Int? {
+        var quotes = 0
+        for b in f.utf8 {
+            if b == UInt8(ascii: "'") { quotes += 1; continue }
+            return isFormulaTrigger(b) ? quotes : nil
+        }
+        return nil
+    }
+
+    /// A cell as written (contract §12): one leading `'` when, after any apostrophes it already
+    /// starts with, it would start with a formula trigger. So no spreadsheet runs it, and
+    /// `unescapeFormula` gives back exactly the value, also one that itself starts with `'=`.
+    public static func escapeFormula(_ f: String) -> String {
+        quotesBeforeTrigger(f) == nil ? f : "'" + f
+    }
+
+    /// A cell as read by the import: the inverse of `escapeFormula`, removing one leading `'`
+    /// from a cell whose apostrophes are followed by a formula trigger.
+    public static func unescapeFormula(_ f: String) -> String {
+        guard let quotes = quotesBeforeTrigger(f), quotes > 0 else { return f }
+        return String(f.dropFirst())
     }
 }
 

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// The import's doors (contract §12, §14): rows for other users need what credentials.add needs,
+/// formula cells never come back live, and failing rows cost what good rows cost.
+struct ImportDoorsTests {
+    /// Whether a spreadsheet would run the cell.
+    static func runsAsFormula(_ cell: String) -> Bool { cell.first.map { "=+-@\t\r".contains($0) } ?? false }
+
+    static let header = "email,credential_type,issue_date,expiration_date,document_number\r\n"
+
+    /// An admin with createReports but not orderIndividualChecks, beside a support user Sam.
+    func limitedImporter(_ permissionsOff: [String]) throws -> (root: TestClient, importer: TestClient, sam: String) {
+        let (root, _) = try bootstrap()
+        let sam = root.addUser("sam@example.com")
+        var off = JSONObject()
+        for p in permissionsOff { off[p] = false }
+        root.addUser("imp@example.com", role: "admin", permissions: .object(off))
+        _ = root.createType("First Aid")
+        let importer = TestClient(db: root.service.db)
+        importer.signInFirstTime("imp@example.com")
+        return (root, importer, sam)
+    }
+
+    @Test func rowsForAnotherUserNeedOrderIndividualChecks() throws {
+        let (root, importer, sam) = try limitedImporter(["orderIndividualChecks"])
+        #expect(importer.failure("credentials.add", ["userId": .string(sam), "typeId": root.ok("credentialTypes.list")["items"]![0]!["id"]!,
+                                                     "issueDate": "2026-01-01"])?.code == -32002)
+        let csv = Self.header + "sam@example.com,First Aid,2026-01-01,,A\r\nimp@example.com,First Aid,2026-01-01,,B\r\n"
+        let r = importer.ok("credentials.import", ["csv": .string(csv), "mode": "valid_rows", "approve": true])
+        #expect(r["created"] == 1)
+        #expect(r["errors"]?[0]?["line"] == 2 && r["errors"]?[0]?["reason"] == "forbidden" && r["errors"]?[0]?["column"] == "email")
+        #expect(root.ok("credentials.list", ["userId": .string(sam)])["items"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func approvingAnotherUsersRowsNeedsViewApplications() throws {
+        let (root, importer, sam) = try limitedImporter(["viewApplications"])
+        let csv = Self.header + "sam@example.com,First Aid,2026-01-01,,A\r\n"
+        let refused = importer.ok("credentials.import", ["csv": .string(csv), "approve": true])
+        #expect(refused["created"] == 0 && refused["errors"]?[0]?["reason"] == "forbidden")
+        // Without approve the same row is what credentials.add allows.
+        #expect(importer.ok("credentials.import", ["csv": .string(csv)])["created"] == 1)
+        #expect(root.ok("credentials.list", ["userId": .string(sam)])["items"]?[0]?["latestVersion"]?["approval"]?["status"] == "pending")
+    }
+
+    @Test func failedRowsComeBackEscapedAndReimportUnchanged() throws {
+        let (root, _) = try bootstrap()
+        root.addUser("sam@example.com")
+        _ = root.createType("First Aid")
+        let cells = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "@SUM(A1:A2)", "-2+3", "'=already quoted"]
+        var csv = Self.header
+        for c in cells { csv += CSV.line(["nobody@example.com", "First Aid", "2026-01-01", "", c]) }
+        let r = root.ok("credentials.import", ["csv": .string(csv), "dryRun": true])
+        let failed = try CSV.read(r["failedRowsCsv"]?.stringValue ?? "")
+        #expect(failed.count == cells.count + 1)
+        for (row, cell) in zip(failed.dropFirst(), cells) {
+            #expect(row.fields[4] == "'" + cell, "not escaped: \(row.fields[4])")
+            #expect(row.fields.allSatisfy { !Self.runsAsFormula($0) }, "a live formula: \(row.fields)")
+        }
+        // Fixed (the email) and uploaded again, the escaped cells are stored as they were meant.
+        let fixed = (r["failedRowsCsv"]?.stringValue ?? "").replacingOccurrences(of: "nobody@", with: "sam@")
+        #expect(root.ok("credentials.import", ["csv": .string(fixed)])["created"] == .int(cells.count))
+        let stored = root.ok("credentials.list")["items"]?.arrayValue?.compactMap { $0["latestVersion"]?["documentNumber"]?.stringValue }
+        #expect(Set(stored ?? []) == Set(cells))
+    }
+
+    @Test func aQuotedTabOrCRBeforeAFormulaIsRefusedNotTrimmed() throws {
+        let (root, _) = try bootstrap()
+        root.addUser("sam@example.com")
+        _ = root.createType("First Aid")
+        let csv = Self.header + "sam@example.com,First Aid,2026-01-01,,\"\t=cmd\"\r\nsam@example.com,First Aid,2026-01-01,,\"\r=cmd\"\r\n"
+        let r = root.ok("credentials.import", ["csv": .string(csv), "mode": "valid_rows"])
+        #expect(r["created"] == 0 && r["failed"] == 2)
+        #expect(r["errors"]?.arrayValue?.allSatisfy { $0["column"] == "document_number" } == true)
+        #expect(root.ok("credentials.list")["items"]?.arrayValue?.isEmpty == true)
+    }
+
+    /// Asserts the cost's shape, not a speed: failing rows were quadratic (8,000 of them cost
+    /// about 14 times 8,000 good ones); they must now stay within a small factor.
+    @Test func failingRowsCostAboutWhatGoodRowsCost() throws {
+        let (root, _) = try bootstrap()
+        root.addUser("sam@example.com")
+        _ = root.createType("First Aid")
+        let n = 8000
+        var good = Self.header, bad = Self.header
+        for i in 0..<n {
+            good += "sam@example.com,First Aid,2026-01-01,,D\(i)\r\n"
+            bad += "nobody\(i)@example.com,First Aid,2026-01-01,,D\(i)\r\n"
+        }
+        func seconds(_ csv: String) -> Double {
+            let start = Date()
+            let r = root.ok("credentials.import", ["csv": .string(csv), "dryRun": true])
+            #expect((r["created"]?.intValue ?? 0) + (r["failed"]?.intValue ?? 0) == n)
+            return Date().timeIntervalSince(start)
+        }
+        _ = seconds(good)  // warm-up
+        let goodTime = seconds(good), badTime = seconds(bad)
+        #expect(badTime < max(goodTime, 0.05) * 5, "good \(goodTime) s, failing \(badTime) s")
+    }
+}
