@@ -88,6 +88,7 @@ def environment():
     env = dict(os.environ)
     env["CREDENTIALS_RPC_FIXED_TIME"] = FIXED_TIME
     env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = "1000"
+    env["CREDENTIALS_RPC_INSECURE_TESTING"] = "1"
     return env
 
 

@@ -10,6 +10,15 @@ public struct CommandLineOptions: Equatable {
     public var fixedTimeMillis: Int64?
     /// `CREDENTIALS_RPC_PBKDF2_ITERATIONS`: lowers the hashing cost for tests; never below 1,000.
     public var passwordIterations = PasswordHasher.defaultIterations
+    /// The test-only settings in force, by variable name, for the warning logged at start.
+    public var insecureTestSettings: [String] = []
+
+    /// The variables that weaken the service, for tests only. Each is refused at start unless
+    /// `CREDENTIALS_RPC_INSECURE_TESTING=1` says on purpose that this process is a test: a weak
+    /// hash cost or a frozen clock (lockouts that never end) copied from a test script into a
+    /// production environment then stops the service with one clear line instead of running weak.
+    public static let insecureTestingVariable = "CREDENTIALS_RPC_INSECURE_TESTING"
+    static let testOnlyVariables = ["CREDENTIALS_RPC_FIXED_TIME", "CREDENTIALS_RPC_PBKDF2_ITERATIONS"]
 
     public enum Outcome: Equatable {
         case run(CommandLineOptions)
@@ -75,6 +84,11 @@ public struct CommandLineOptions: Equatable {
             }
             i += 1
         }
+        let testOnly = testOnlyVariables.filter { env[$0].map { !$0.isEmpty } ?? false }
+        if !testOnly.isEmpty && env[insecureTestingVariable] != "1" {
+            return .usage("\(testOnly.joined(separator: " and ")) weaken the service and are for tests only; set \(insecureTestingVariable)=1 as well to use them")
+        }
+        options.insecureTestSettings = testOnly
         if let fixed = env["CREDENTIALS_RPC_FIXED_TIME"], !fixed.isEmpty {
             guard let ms = Timestamp.parse(fixed) else {
                 return .usage("CREDENTIALS_RPC_FIXED_TIME must look like 2026-01-01T00:00:00.000Z")

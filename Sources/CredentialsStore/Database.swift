@@ -280,6 +280,7 @@ public final class Database {
     /// Opens (creating if missing) and migrates. Throws `OpenError` for a file it must refuse.
     public init(path: String, migrations: [Migration] = StoreSchema.migrations) throws {
         _ = Database.configured
+        try DatabaseFiles.prepare(path)
         var db: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -325,6 +326,9 @@ public final class Database {
         cache.removeAll()
         sqlite3_close_v2(handle)
     }
+
+    /// Whether the group or other users may read or write the file (one made by the service never is).
+    public var isReadableByOthers: Bool { DatabaseFiles.isReadableByOthers(path) }
 
     static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
         guard path != ":memory:", !path.isEmpty, !path.hasPrefix("file:") else { return nil }

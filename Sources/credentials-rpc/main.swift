@@ -32,13 +32,7 @@ case .run(let o):
 func serve(_ options: CommandLineOptions) -> Int32 {
     let database: Database
     do {
-        let path = options.databasePath
-        if path != ":memory:" && !path.hasPrefix("file:") {
-            let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true,
-                                                     attributes: [.posixPermissions: 0o700])
-        }
-        database = try Database(path: path)
+        database = try Database(path: options.databasePath)
     } catch {
         writeLine(2, "credentials-rpc: \(error)")
         return 2
@@ -49,6 +43,12 @@ func serve(_ options: CommandLineOptions) -> Int32 {
     config.passwordIterations = options.passwordIterations
     let logger = Logger(level: options.logLevel)
     let deps = options.fixedTimeMillis.map { Dependencies.fixed(at: $0) } ?? .live()
+    if !options.insecureTestSettings.isEmpty {
+        logger.log(.info, "test-only settings in force (\(options.insecureTestSettings.joined(separator: ", "))): never use this process for real data")
+    }
+    if database.isReadableByOthers {
+        logger.log(.warning, "the database file \(options.databasePath) can be read by other users; chmod 600 it unless a group shares it on purpose")
+    }
     let service = Service(db: database, deps: deps, config: config, log: logger)
     let server = RPCServer(handler: service)
     let stopFD = StopSignals.install()

@@ -28,7 +28,7 @@ struct CommandLineTests {
         for bad in [["--bogus"], ["--db"], ["--max-message-bytes", "0"], ["--max-message-bytes", "x"], ["--log-level", "loud"], ["extra"]] {
             guard case .usage = parse(bad) else { Issue.record("\(bad) accepted"); continue }
         }
-        guard case .usage = parse([], ["CREDENTIALS_RPC_FIXED_TIME": "yesterday"]) else { Issue.record("bad fixed time accepted"); return }
+        guard case .usage = parse([], ["CREDENTIALS_RPC_FIXED_TIME": "yesterday", "CREDENTIALS_RPC_INSECURE_TESTING": "1"]) else { Issue.record("bad fixed time accepted"); return }
     }
 
     @Test("the default database path", arguments: [

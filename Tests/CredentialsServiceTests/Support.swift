@@ -51,6 +51,7 @@ struct ProcessResult {
 func serviceEnvironment(_ extra: [String: String]) -> [String: String] {
     var env = ProcessInfo.processInfo.environment
     env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = "1000"
+    env["CREDENTIALS_RPC_INSECURE_TESTING"] = "1"
     for (k, v) in extra { env[k] = v }
     return env
 }

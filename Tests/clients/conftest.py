@@ -8,7 +8,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # Cheap password hashing: the tests sign in many times. Never used in production.
-SERVICE_ENV = {"CREDENTIALS_RPC_PBKDF2_ITERATIONS": "1000"}
+SERVICE_ENV = {"CREDENTIALS_RPC_PBKDF2_ITERATIONS": "1000", "CREDENTIALS_RPC_INSECURE_TESTING": "1"}
 
 
 @pytest.fixture(scope="session")
