@@ -70,7 +70,38 @@ struct FuzzTests {
         "", " ", .string(String(repeating: "x", count: 100_000)), "\u{0}", "\u{FFFF}", "\u{10FFFF}", "\u{202E}evil", "é\u{301}",
         "😀", "2026-02-30", "0000-00-00", "../../etc/passwd", "'; DROP TABLE users; --", "%PDF-", "usr_", "a@b.c",
         [], [:], [[[[[[]]]]]], ["k": ["k": ["k": []]]], .array(Array(repeating: 1, count: 2000)),
+        // The field rules of contract §14 and §12: invisible, reordering and control characters,
+        // separators of other scripts, both forms of one address, formula cells, forged cursors,
+        // dates at the ends of the range.
+        "jo\u{200B}e@example.com", "jo\u{AD}e@example.com", "jose\u{301}@example.com", "SAM@EXAMPLE.COM", "a\u{202E}gpj.exe",
+        "a\u{2215}b.pdf", "a\u{FF0F}b.pdf", "\u{1B}[2J", "bell\u{7}", "\u{FEFF}x", "Persian\u{200C}name", "=HYPERLINK(\"x\")",
+        "\t=cmd", "'=x", "@SUM(A1)", "YzE6Jyk7RFJPUA==", "YzE6", "Y", "9999-12-31", "1000-01-01", "0999-12-31", "9999-12-30",
+        .string("email,credential_type,issue_date,expiration_date,document_number\nsam@example.com,Licence,2026-01-01,2027-01-01,\"\t=cmd\"\n"),
     ]
+
+    /// Whether every text the store holds keeps the field rules, however it got there.
+    static func storedTextKeepsTheRules(_ db: Database) throws -> [String] {
+        var bad: [String] = []
+        func check(_ sql: String, _ rule: @escaping (Unicode.Scalar) -> Bool) throws {
+            try db.query(sql) { row in
+                let text = row.text(0)
+                if !text.unicodeScalars.allSatisfy(rule) { bad.append("\(sql): \(text.debugDescription)") }
+            }
+        }
+        try check("SELECT email FROM users", TextRules.allowedInEmail)
+        try check("SELECT first_name || last_name FROM users UNION ALL SELECT name FROM credential_types UNION ALL SELECT name FROM teams",
+                  TextRules.allowedInName)
+        try check("SELECT file_name FROM media", TextRules.allowedInFileName)
+        try check("SELECT description FROM credential_types UNION ALL SELECT coalesce(review_reason, '') FROM credential_versions",
+                  TextRules.allowedInText)
+        try check("SELECT coalesce(document_number, '') FROM credential_versions", TextRules.allowedInName)
+        // Keys are what NFC and case folding make of the stored address.
+        try db.query("SELECT email, email_key FROM users") { row in
+            if !TextRules.emailKey(row.text(0)).utf8.elementsEqual(row.text(1).utf8) { bad.append("email_key of \(row.text(0).debugDescription)") }
+            if !TextRules.canonical(row.text(0)).utf8.elementsEqual(row.text(0).utf8) { bad.append("email not NFC: \(row.text(0).debugDescription)") }
+        }
+        return bad
+    }
 
     /// One fuzzed input line from a valid request.
     static func mutate(_ request: JSON, _ rng: inout SplitMix64) -> [UInt8] {
@@ -148,7 +179,10 @@ struct FuzzTests {
         var world = try World()
         var answered = 0, refused = 0
         for i in 0..<iterations {
-            if i % 400 == 399 { world = try World() }  // a fresh organization now and then, so state drift does not narrow the search
+            if i % 400 == 399 {  // a fresh organization now and then, so state drift does not narrow the search
+                for problem in try Self.storedTextKeepsTheRules(world.client.service.db) { Issue.record("stored against the rules: \(problem)") }
+                world = try World()
+            }
             let request = world.corpus[Int(rng.next() % UInt64(world.corpus.count))]
             let line = Self.mutate(request, &rng)
             let db = world.client.service.db
