@@ -16,7 +16,12 @@ import Darwin
 /// Content-Length: headers end with an empty line (CRLF, or LF, line ends), names are
 /// case-insensitive, `Content-Length` is required and other headers are ignored. A body longer
 /// than `maxLineBytes` is `.oversize` and skipped by count; a header block without a valid length,
-/// or a message cut off by the end of input, is `.malformedFrame`.
+/// or a message cut off by the end of input, is `.malformedFrame`. A header block longer than
+/// `maxHeaderBytes` is one `.malformedFrame`, reported when it passes the limit; the rest of it is
+/// dropped as it arrives, up to its empty line, and so is its body when its first
+/// `maxHeaderBytes` gave a usable length. Line ends between messages are dropped as they come.
+/// In every case the buffer holds at most one header block of `maxHeaderBytes`, one body of
+/// `maxLineBytes`, and one read.
 public struct LineReader {
     public enum Event: Equatable {
         case line([UInt8])
@@ -55,7 +60,10 @@ public struct LineReader {
     public internal(set) var framing: Framing?
     /// Content-Length framing: body bytes of an oversize message still to be skipped.
     var skipRemaining = 0
-    /// Content-Length framing: the longest header block accepted.
+    /// Content-Length framing: the rest of a header block longer than `maxHeaderBytes`, being
+    /// dropped as it arrives.
+    var oversizeHeader: OversizeHeader?
+    /// Content-Length framing: the longest header block accepted, its empty line included.
     static let maxHeaderBytes = 8192
 
     /// Whether a read would return at once (input waiting, or its end): lets a group of
@@ -116,7 +124,7 @@ public struct LineReader {
         switch framing {
         case nil: return false
         case .lines: return findNewline() != nil || (eof && start < buffer.count)
-        case .contentLength: return skipRemaining == 0 && framedMessage().map { !$0.incomplete } ?? false
+        case .contentLength: return framedMessageReady()
         }
     }
 
