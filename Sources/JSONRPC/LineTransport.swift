@@ -10,12 +10,16 @@ public enum LineTransport {
     public static func run(server: RPCServer, input: Int32, output: Int32, stopFD: Int32, maxMessageBytes: Int) {
         var reader = LineReader(fd: input, stopFD: stopFD, maxLineBytes: maxMessageBytes)
         widenPipe(output)
+        // A stop must end the process even when the client has stopped reading and a write
+        // waits on it; the output is given its flags back at the end.
+        StopSignals.unblockOnStop(output)
+        defer { StopSignals.restoreOutput() }
         var out: [UInt8] = []
         serve(&reader, server: server) { messages, framing in
             // One write for the whole group: fewer system calls, and the reader gets it all at once.
             out.removeAll(keepingCapacity: true)
             for m in messages { frame(m, framing, into: &out) }
-            return FDWriter.writeAll(output, out)
+            return FDWriter.writeAll(output, out, stopFD: stopFD)
         }
     }
 
@@ -99,7 +103,9 @@ public enum LineTransport {
                 let deadline = monotonicNanoseconds() + maxGroupNanoseconds
                 responses = [respond(first, server, reader.maxLineBytes)]
                 var held = responses[0]?.count ?? 0
-                while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline && reader.hasBufferedLine() {
+                // A stop ends the group at the request in hand: it is committed and answered.
+                while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline
+                        && !StopSignals.stopRequested && reader.hasBufferedLine() {
                     let event = reader.next()
                     events.append(event)
                     responses.append(respond(event, server, reader.maxLineBytes))

@@ -64,4 +64,40 @@ struct TransportLimitsTests {
         #expect(out.next() == nil)  // nothing more: no error for the line ends
         #expect(s.waitForExit()?.status == 0)
     }
+
+    /// Sends `count` discovery calls (each answer is the whole OpenRPC document, about 60 KB) and
+    /// never reads them, waits for the service to block on its full stdout, sends SIGTERM, and
+    /// returns how the process ended and how long after the signal.
+    func stopWithAStalledReader(_ s: LiveService, count: Int = 200) -> (exit: (status: Int32, signaled: Bool)?, seconds: Double) {
+        let request = #"{"jsonrpc":"2.0","id":7,"method":"rpc.discover"}"# + "\n"
+        s.send(String(repeating: request, count: count))
+        usleep(500_000)  // the answers fill the pipe (1 MiB) long before this
+        let sent = Date()
+        kill(s.process.processIdentifier, SIGTERM)
+        let exit = s.waitForExit(seconds: 5)
+        return (exit, Date().timeIntervalSince(sent))
+    }
+
+    @Test func sigtermEndsTheProcessWhenTheReaderHasStoppedReading() throws {
+        let s = try LiveService(["--db", ":memory:"])
+        let (exit, seconds) = stopWithAStalledReader(s)
+        #expect(exit != nil, "still running 5 s after SIGTERM, blocked writing to a reader that stopped reading")
+        #expect(exit?.status == 0)
+        #expect(exit?.signaled == false)
+        #expect(seconds < 5)
+    }
+
+    @Test func aWriteAcknowledgedBeforeSuchAStopIsInTheDatabase() throws {
+        let path = tempDatabasePath()
+        let (s, typeID, _) = try signedInService(path)
+        #expect(typeID.hasPrefix("ctype_"))  // answered, so committed
+        let (exit, _) = stopWithAStalledReader(s)
+        #expect(exit?.status == 0)
+        let login = JSONWriter.string(["jsonrpc": "2.0", "id": 1, "method": "session.login", "params": ["email": "ada@example.com", "password": .string(adminPassword)]])
+        let list = #"{"jsonrpc":"2.0","id":2,"method":"credentialTypes.list"}"#
+        let r = try runService(["--db", path], input: Array((login + "\n" + list + "\n").utf8))
+        #expect(r.status == 0)
+        let types = r.lines.last.flatMap { try? JSONParser.parse($0).value }?["result"]?["items"]?.arrayValue ?? []
+        #expect(types.map { $0["id"]?.stringValue } == [typeID])
+    }
 }
