@@ -337,6 +337,25 @@ pong.finish()
 if pinned { pin(0, cpu: nil) }
 ratioRow("round trip p50 (users.get)", percentile(rtt, 0.5), "ms", ceiling: percentile(pongRTT, 0.5), atMost: 1.5)
 rows.append(Row(name: "round trip p99 (users.get)", value: percentile(rtt, 0.99), unit: "ms", ceiling: percentile(pongRTT, 0.99), target: "-", ok: nil))
+
+// Contract §14: an import's cost is linear in its rows, failed rows included. A dry run of rows
+// that all fail (unknown emails, so each is looked up and reported) against the same number of
+// good rows, best of three each.
+log("imports of failing and good rows...")
+let importRows = q ? 2000 : 20_000
+let importHeader = "email,credential_type,issue_date,expiration_date,document_number\n"
+let goodCSV = importHeader + (0..<importRows).map { "ada@example.com,Licence,2026-01-01,2027-01-01,IMP-\($0)\n" }.joined()
+let failingCSV = importHeader + (0..<importRows).map { "nobody\($0)@example.com,Licence,2026-01-01,2027-01-01,IMP-\($0)\n" }.joined()
+func importSeconds(_ csv: String) -> Double {
+    (0..<3).map { _ -> Double in
+        let t = now()
+        service.send(request(0, "credentials.import", ["csv": csv, "dryRun": true]))
+        _ = service.line()  // the answer read, not parsed: the failing one is larger to parse
+        return now() - t
+    }.min() ?? 0
+}
+let goodImport = importSeconds(goodCSV)
+ratioRow("import dry run, \(importRows) failing rows (vs as many good)", importSeconds(failingCSV), "s", ceiling: goodImport, atMost: 2)
 service.finish()
 
 log("start-up...")
