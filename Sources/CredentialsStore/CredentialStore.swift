@@ -383,7 +383,7 @@ public struct CredentialStore {
         if let t = f.typeID { conditions.append("c.type_id = ?"); args.append(t) }
         if let a = f.approval { conditions.append("c.latest_approval = ?"); args.append(a.rawValue) }
         let asOf = f.asOf.description
-        let windowEnd = f.asOf.adding(days: f.windowDays).description
+        let windowEnd = f.asOf.windowEnd(days: f.windowDays).description
         switch f.expiry {
         case .expired: conditions.append("c.latest_expiration < ?"); args.append(asOf)
         case .expiring: conditions.append("c.latest_expiration BETWEEN ? AND ?"); args += [asOf, windowEnd]

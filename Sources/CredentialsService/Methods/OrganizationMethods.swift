@@ -18,7 +18,7 @@ enum OrganizationMethods {
         Property("userId", .string()), Property("email", .string()), Property("typeName", .string()),
         Property("expirationDate", CredentialJSON.date), Property("kind", .oneOf(["upcoming", "expired"])),
         Property("daysBefore", .nullable(.integer(1...Reminders.maxDaysBefore)), "The offset; null for the expired reminder."),
-        Property("dueDate", CredentialJSON.date),
+        Property("dueDate", CredentialJSON.date, "expirationDate - daysBefore (up to 365 days before 1000-01-01), or the day after expiry for the expired reminder."),
     ]))
     static let auditEntrySchema: Schema = .named("AuditEntry", .object([
         Property("id", .string()), Property("at", UserJSON.timestamp), Property("actorId", .nullable(.string())),
@@ -133,7 +133,8 @@ enum OrganizationMethods {
         let clock = try CredentialMethods.expiryClock(service, p)
         let limit = p.int("limit") ?? 1000
         let store = OrganizationStore(service.db)
-        let until = clock.asOf.adding(days: try store.largestOffset())
+        // The last expiration any reminder can be due for by asOf (ending at 9999-12-31).
+        let until = clock.asOf.windowEnd(days: try store.largestOffset())
         var items: [(due: CalendarDate, json: JSON)] = []
         var after: (String, String)? = nil
         // Candidates come in expiration order; read them in pages until enough reminders are found.
