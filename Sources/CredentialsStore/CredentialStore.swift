@@ -332,6 +332,18 @@ public struct CredentialStore {
             case .valid, nil: return .id
             }
         }
+
+        /// The cursor key of a credential in this order: its id, or `asc|` or `desc|`, its
+        /// expiration and its id. The tag keeps one expiration order's key out of the other,
+        /// where it would silently start the list over. (Expiration orders only list credentials
+        /// with an expiration date.)
+        func key(id: String, expiration: CalendarDate?) -> String {
+            switch self {
+            case .id: return id
+            case .expirationAscending: return "asc|\(expiration?.description ?? "")|\(id)"
+            case .expirationDescending: return "desc|\(expiration?.description ?? "")|\(id)"
+            }
+        }
     }
 
     /// One page of credentials with the latest version of each, and the cursor key of the last one
@@ -340,7 +352,7 @@ public struct CredentialStore {
     /// Each shape is served by an index in its own order, so a page costs about `limit` rows
     /// whatever the table's size: a user's credentials through `credentials_user` (a user has few),
     /// `expiring` and `expired` through `credentials_expiration` in expiration order, the rest in id
-    /// order. Keys are `id` or `expiration|id`; a key from another order is `nil`-parsed: invalid.
+    /// order. Keys are `Order.key`'s; one of another order, or of any other shape, is a `CursorError`.
     public func list(_ f: CredentialFilter, visibility: Visibility, after key: String?, limit: Int) throws
         -> (credentials: [Credential], nextKey: String?)
     {
@@ -351,7 +363,7 @@ public struct CredentialStore {
         let more = out.count > limit
         if more { out.removeLast() }
         for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) }
-        let next = more ? out.last.map { c in order == .id ? c.id : "\(c.latest.expirationDate?.description ?? "")|\(c.id)" } : nil
+        let next = more ? out.last.map { order.key(id: $0.id, expiration: $0.latest.expirationDate) } : nil
         return (out, next)
     }
 
@@ -412,11 +424,15 @@ public struct CredentialStore {
         return (sql, args)
     }
 
+    /// The parts of a key `Order.key` makes for `order`, or nil for any other text: the id must
+    /// be one the service makes and the date a real one written as the store writes it.
     static func parseKey(_ key: String, _ order: Order) -> (expiration: String, id: String)? {
-        if order == .id { return key.contains("|") ? nil : ("", key) }
-        let parts = key.split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 2, CalendarDate(String(parts[0])) != nil else { return nil }
-        return (String(parts[0]), String(parts[1]))
+        if order == .id { return TimeOrderedIDs.isID(key, prefix: "cred") ? ("", key) : nil }
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 3, parts[0] == (order == .expirationAscending ? "asc" : "desc"),
+              let date = CalendarDate(parts[1]), date.description == parts[1], TimeOrderedIDs.isID(parts[2], prefix: "cred")
+        else { return nil }
+        return (parts[1], parts[2])
     }
 }
 

@@ -59,7 +59,8 @@ enum OrganizationMethods {
         Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.",
                access: .ready,
                params: [.optional("actorId", CredentialJSON.id), .optional("since", UserJSON.timestamp, "Entries at or after this instant.")] + Page.params,
-               result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: auditList),
+               result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")] + Page.errors,
+               run: auditList),
     ]
 
     static func json(_ s: OrgSettings) -> JSON {
@@ -194,12 +195,12 @@ enum OrganizationMethods {
 
     static func auditList(_ service: Service, _ p: Params) throws -> JSON {
         try UserRules.requireAdmin(try service.requireActor())
-        let page = try Page(p)
+        let page = try Page(p, key: .seq)
         if let since = p.string("since"), Timestamp.parse(since) == nil {
             throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")
         }
         let after = try page.after.map { key -> Int64 in
-            guard let n = Int64(key) else { throw DomainError.invalidField("cursor", "is not a cursor this list returned") }
+            guard let n = Int64(key) else { throw Page.invalidCursor }
             return n
         }
         let (entries, more) = try AuditLog(service.db).list(actorID: p.string("actorId"), since: p.string("since"), afterSeq: after, limit: page.limit)
