@@ -113,10 +113,11 @@ public enum ExpiryStatus: String, CaseIterable, Sendable {
 
     /// Valid through the expiration date: `expired` when it is before `asOf`, `expiring` when it
     /// falls within `windowDays` after `asOf`, else `valid`. No expiration date is `valid`.
+    /// Counted in days, so a window that runs past 9999-12-31 needs no date beyond it.
     public static func of(expiration: CalendarDate?, asOf: CalendarDate, windowDays: Int) -> ExpiryStatus {
         guard let expiration else { return .valid }
         if expiration < asOf { return .expired }
-        if expiration <= asOf.adding(days: windowDays) { return .expiring }
+        if expiration.daysSinceEpoch - asOf.daysSinceEpoch <= windowDays { return .expiring }
         return .valid
     }
 }
@@ -129,12 +130,16 @@ public enum CredentialFields {
     public static let maxFileNameLength = 255
     public static let maxReasonLength = 2000
 
+    /// A date given to the service: a real calendar date in the accepted range, 1000-01-01 to
+    /// 9999-12-31 (so every due date and window computed from it is exact; see `CalendarDate`).
     public static func date(_ text: String, field: String) throws(DomainError) -> CalendarDate {
-        guard let d = CalendarDate(text) else {
-            throw .invalid(reason: "invalid_date", fields: [FieldIssue(field, "must be a real calendar date written YYYY-MM-DD")])
+        guard let d = CalendarDate(text), d.isAccepted else {
+            throw .invalid(reason: "invalid_date", fields: [FieldIssue(field, dateRule)])
         }
         return d
     }
+
+    public static let dateRule = "must be a real calendar date written YYYY-MM-DD, from \(CalendarDate.earliestAccepted) to \(CalendarDate.latestAccepted)"
 
     /// The dates of a version: the expiration is required when the type says so, and never before the issue date.
     public static func checkDates(issue: CalendarDate, expiration: CalendarDate?, requiresExpiration: Bool,

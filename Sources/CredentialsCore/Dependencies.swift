@@ -71,6 +71,18 @@ public final class TimeOrderedIDs {
 
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
+    /// Whether `text` is an id `encode` can make with `prefix`: `prefix_` then 26 digits of the
+    /// alphabet, the first 0 to 7 (the top two of the 130 bits are zero). Paging cursors carry
+    /// ids, and one carrying anything else was not made by the service.
+    public static func isID(_ text: String, prefix: String) -> Bool {
+        let u = text.utf8, p = prefix.utf8
+        guard u.count == p.count + 27, u.starts(with: p) else { return false }
+        let rest = u.dropFirst(p.count)
+        guard rest.first == UInt8(ascii: "_"), let lead = rest.dropFirst().first, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(lead)
+        else { return false }
+        return rest.dropFirst().allSatisfy(alphabet.contains)
+    }
+
     public static func encode(millis: Int64, random: (hi: UInt16, lo: UInt64)) -> String {
         encode(prefix: "", millis: millis, random: random)
     }

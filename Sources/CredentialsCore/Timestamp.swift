@@ -112,6 +112,24 @@ public struct CalendarDate: Comparable, Hashable, Sendable, CustomStringConverti
 
     public func adding(days: Int) -> CalendarDate { CalendarDate(daysSinceEpoch: daysSinceEpoch + days) }
 
+    /// The first date the service accepts: every date computed from an accepted one (a due date,
+    /// up to 365 days before an expiration) then still has a four-digit year after 0000.
+    public static let earliestAccepted = CalendarDate(year: 1000, month: 1, day: 1)!
+    /// The last date the service accepts, the last with a four-digit year. A window after an
+    /// accepted date (up to 365 days) may run past it: see `windowEnd(days:)`.
+    public static let latestAccepted = CalendarDate(year: 9999, month: 12, day: 31)!
+
+    /// Whether the service accepts this date as input (issue and expiration dates, `asOf`, CSV).
+    public var isAccepted: Bool { self >= .earliestAccepted && self <= .latestAccepted }
+
+    /// The last day of the window of `days` days after this one, as a bound to compare stored
+    /// dates with. No date after 9999-12-31 is stored (no parser ever took a five-digit year), so
+    /// a window that runs past it ends there and still holds every stored date up to it, while
+    /// `adding(days:)` would make year 10000, whose text ("0000-...") sorts before every date.
+    public func windowEnd(days: Int) -> CalendarDate {
+        CalendarDate(daysSinceEpoch: min(daysSinceEpoch + days, CalendarDate.latestAccepted.daysSinceEpoch))
+    }
+
     /// Today in UTC by the given clock.
     public static func today(nowMillis: Int64) -> CalendarDate {
         CalendarDate(daysSinceEpoch: Int(nowMillis.quotientAndRemainderFloored(dividingBy: 86_400_000).0))

@@ -111,33 +111,62 @@ public struct UserStore {
     /// Above this many trigram matches a query is common, and scanning in id order finds a page sooner.
     static let indexedSearchLimit = 2000
 
-    /// One page of users in id order, after `afterID`; `limit + 1` rows are read to know if more follow.
+    /// One page of users in id order, after `afterID`; `limit + 1` matches are read to know if more follow.
     ///
     /// A query of three or more characters with few matches goes through the trigram index; a
-    /// shorter or very common one scans in id order, which stops as soon as the page is full. Either
-    /// way `instr` on the lowercased text makes the match exact.
+    /// shorter or very common one scans in id order, which stops as soon as the page is full.
+    /// `instr` on the lowercased joined text then narrows the rows to those whose text holds the
+    /// query, byte for byte; and since that text joins the fields with spaces, `matches` keeps
+    /// only rows where one field holds it ("ann van" is in "mary ann van der berg", but in no
+    /// field of Mary Ann van der Berg). Rows it drops are read past until the page is full.
     public func list(_ f: UserFilter, afterID: String?, limit: Int) throws -> (users: [User], more: Bool) {
         var sql = "SELECT \(Self.columns) FROM users WHERE id > ?"
-        var args: [SQLBindable] = [afterID ?? ""]
-        if let role = f.role { sql += " AND role = ?"; args.append(role.rawValue) }
-        if let status = f.status { sql += " AND status = ?"; args.append(status.rawValue) }
-        if let q = f.query?.lowercased(), !q.isEmpty {
+        var filters: [SQLBindable] = []
+        let q = f.query?.lowercased() ?? ""
+        if let role = f.role { sql += " AND role = ?"; filters.append(role.rawValue) }
+        if let status = f.status { sql += " AND status = ?"; filters.append(status.rawValue) }
+        if !q.isEmpty {
+            // FTS5 reads its query as a C string: from a NUL on it would see an unclosed phrase
+            // (a syntax error). No field holds a NUL, so instr alone answers such a query.
             let phrase = "\"" + q.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            if q.count >= 3, try db.scalarInt("SELECT count(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT ?)",
-                                               phrase, Self.indexedSearchLimit + 1) ?? 0 <= Self.indexedSearchLimit {
+            if q.count >= 3, !q.utf8.contains(0),
+               try db.scalarInt("SELECT count(*) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT ?)",
+                                phrase, Self.indexedSearchLimit + 1) ?? 0 <= Self.indexedSearchLimit {
                 sql += " AND rowid IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?)"
-                args.append(phrase)
+                filters.append(phrase)
             }
             sql += " AND instr(search, ?) > 0"
-            args.append(q)
+            filters.append(q)
         }
         sql += " ORDER BY id LIMIT ?"
-        args.append(limit + 1)
         var users: [User] = []
-        try db.query(sql, args) { users.append(Self.record($0).user) }
+        var after = afterID ?? ""
+        while true {
+            let wanted = limit + 1 - users.count
+            var read = 0
+            try db.query(sql, [after] + filters + [wanted]) { r in
+                read += 1
+                let u = Self.record(r).user
+                after = u.id
+                if q.isEmpty || Self.matches(u, q) { users.append(u) }
+            }
+            if users.count > limit || read < wanted { break }
+        }
         let more = users.count > limit
         if more { users.removeLast() }
         return (users, more)
+    }
+
+    /// Whether the first name, last name or email, lowercased, holds `lowercasedQuery`'s bytes in
+    /// a row: literal (code points, not graphemes, so a lone combining mark is found after its
+    /// letter), and with no character special.
+    static func matches(_ u: User, _ lowercasedQuery: String) -> Bool {
+        let needle = Array(lowercasedQuery.utf8)
+        return [u.firstName, u.lastName, u.email].contains { field in
+            let hay = Array(field.lowercased().utf8)
+            guard hay.count >= needle.count else { return false }
+            return (0...(hay.count - needle.count)).contains { hay[$0..<($0 + needle.count)].elementsEqual(needle) }
+        }
     }
 }
 

@@ -19,7 +19,7 @@ struct CredentialRulesTests {
     }
 
     @Test func datesMustBeRealAndInOrder() {
-        #expect(throws: DomainError.invalid(reason: "invalid_date", fields: [FieldIssue("issueDate", "must be a real calendar date written YYYY-MM-DD")])) {
+        #expect(throws: DomainError.invalid(reason: "invalid_date", fields: [FieldIssue("issueDate", "must be a real calendar date written YYYY-MM-DD, from 1000-01-01 to 9999-12-31")])) {
             try CredentialFields.date("2026-02-30", field: "issueDate")
         }
         #expect(throws: DomainError.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: d("2026-01-01"), requiresExpiration: false) }
@@ -28,6 +28,22 @@ struct CredentialRulesTests {
         }
         #expect(throws: Never.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: d("2026-01-02"), requiresExpiration: true) }
         #expect(throws: Never.self) { try CredentialFields.checkDates(issue: d("2026-01-02"), expiration: nil, requiresExpiration: false) }
+    }
+
+    /// Dates given are from 1000-01-01 to 9999-12-31; windows after them are counted in days, and
+    /// as bounds on stored dates end at 9999-12-31 rather than wrap to year "0000".
+    @Test func theAcceptedRangeAndWindowsAtItsTop() throws {
+        for ok in ["1000-01-01", "9999-12-31"] { #expect(try CredentialFields.date(ok, field: "asOf") == d(ok)) }
+        for refused in ["0999-12-31", "0001-01-01", "0000-01-01"] {
+            #expect(throws: DomainError.invalid(reason: "invalid_date", fields: [FieldIssue("asOf", CredentialFields.dateRule)]),
+                     "\(refused)") { try CredentialFields.date(refused, field: "asOf") }
+        }
+        #expect(d("9999-12-30").windowEnd(days: 30) == d("9999-12-31"))
+        #expect(d("9999-12-01").windowEnd(days: 30) == d("9999-12-31"))
+        #expect(d("9999-11-30").windowEnd(days: 30) == d("9999-12-30"))
+        #expect(d("2024-02-28").windowEnd(days: 1) == d("2024-02-29"))
+        #expect(ExpiryStatus.of(expiration: d("9999-12-31"), asOf: d("9999-12-30"), windowDays: 365) == .expiring)
+        #expect(ExpiryStatus.of(expiration: d("9999-12-31"), asOf: d("9998-12-30"), windowDays: 365) == .valid)
     }
 
     @Test func textFields() throws {

@@ -112,7 +112,7 @@ struct CredentialStoreTests {
     func listQueriesUseIndexes(index: Int) throws {
         let (name, filter, visibility, expectedIndex) = Self.shapes[index]
         let (db, _) = try setUp()
-        for after in [nil, Order.of(filter) == .id ? "cred_x" : "2026-01-01|cred_x"] as [String?] {
+        for after in [nil, Order.of(filter).key(id: Self.someID, expiration: CalendarDate("2026-01-01"))] as [String?] {
             let (sql, args) = try CredentialStore.listQuery(filter, visibility: visibility, after: after, limit: 100)
             var plan: [String] = []
             try db.query("EXPLAIN QUERY PLAN " + sql, args) { plan.append($0.text(3)) }
@@ -132,12 +132,28 @@ struct CredentialStoreTests {
         #expect(!plan.contains { $0.contains("TEMP B-TREE") || $0.hasPrefix("SCAN") }, "\(plan)")
     }
 
-    @Test func cursorsOfAnotherOrderAreRefused() throws {
+    static let someID = "cred_01KDVDNA000000000000000001"
+
+    @Test func cursorsOfAnotherOrderOrShapeAreRefused() throws {
         let id = CredentialFilter(asOf: Self.asOf, windowDays: 30)
         let expiring = CredentialFilter(expiry: .expiring, asOf: Self.asOf, windowDays: 30)
-        #expect(throws: CursorError.self) { try CredentialStore.listQuery(id, visibility: .everything, after: "2026-01-01|cred_1", limit: 1) }
-        #expect(throws: CursorError.self) { try CredentialStore.listQuery(expiring, visibility: .everything, after: "cred_1", limit: 1) }
-        #expect(throws: CursorError.self) { try CredentialStore.listQuery(expiring, visibility: .everything, after: "2026-02-30|cred_1", limit: 1) }
+        let expired = CredentialFilter(expiry: .expired, asOf: Self.asOf, windowDays: 30)
+        let date = CalendarDate("2026-01-01")
+        for (filter, key) in [
+            (id, "asc|2026-01-01|\(Self.someID)"), (id, "cred_1"), (id, "usr_01KDVDNA000000000000000001"), (id, ""),
+            (expiring, Self.someID), (expiring, "asc|2026-02-30|\(Self.someID)"), (expiring, "asc|2026-1-01|\(Self.someID)"),
+            (expiring, "asc|2026-01-01|cred_1"), (expiring, "asc|2026-01-01|\(Self.someID)|"),
+            (expiring, Order.expirationDescending.key(id: Self.someID, expiration: date)),
+            (expired, Order.expirationAscending.key(id: Self.someID, expiration: date)),
+            // The untagged form, which each expiration order used to take from the other.
+            (expiring, "2026-01-01|\(Self.someID)"), (expired, "2026-01-01|\(Self.someID)"),
+        ] {
+            #expect(throws: CursorError.self, "\(key)") { try CredentialStore.listQuery(filter, visibility: .everything, after: key, limit: 1) }
+        }
+        for filter in [id, expiring, expired] {
+            let key = Order.of(filter).key(id: Self.someID, expiration: date)
+            #expect(throws: Never.self) { try CredentialStore.listQuery(filter, visibility: .everything, after: key, limit: 1) }
+        }
     }
 }
 

@@ -97,7 +97,10 @@ enum CredentialJSON {
 
     // MARK: Schemas
 
-    static let date = Schema.string(format: "date", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description: "A calendar date, YYYY-MM-DD")
+    /// Dates taken are 1000-01-01 to 9999-12-31 (`CredentialFields.date`); the pattern stays four
+    /// digits of any value, since a due date may fall before 1000 and older files hold earlier dates.
+    static let date = Schema.string(format: "date", pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                    description: "A calendar date, YYYY-MM-DD; dates given must be from 1000-01-01 to 9999-12-31 (else invalid_date)")
     static let id = Schema.string(minLength: 1, maxLength: 100)
     static let approvalStatus = Schema.oneOf(ApprovalStatus.allCases.map(\.rawValue))
     static let expiryStatus = Schema.oneOf(ExpiryStatus.allCases.map(\.rawValue))

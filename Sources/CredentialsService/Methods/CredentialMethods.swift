@@ -56,7 +56,7 @@ enum CredentialMethods {
                params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
                         .optional("expiryStatus", CredentialJSON.expiryStatus), .optional("approvalStatus", CredentialJSON.approvalStatus),
                         CredentialJSON.asOf] + Page.params,
-               result: "page", Page.schema("CredentialPage", of: credential), run: list),
+               result: "page", Page.schema("CredentialPage", of: credential), errors: Page.errors, run: list),
         Method("credentials.history", summary: "Every version of a credential, newest first.", access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "history", CredentialJSON.items("CredentialHistory", CredentialJSON.versionSchema),
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
@@ -329,7 +329,7 @@ enum CredentialMethods {
 
     static func list(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        let page = try Page(p)
+        let page = try Page(p, key: .checkedByList)
         let clock = try expiryClock(service, p)
         let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"),
                                       approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
@@ -340,7 +340,7 @@ enum CredentialMethods {
             let (items, next) = try CredentialStore(service.db).list(filter, visibility: visibility, after: page.after, limit: page.limit)
             return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
         } catch is CursorError {
-            throw DomainError.invalidField("cursor", "is not a cursor this list returned (with these filters)")
+            throw Page.invalidCursor
         }
     }
 

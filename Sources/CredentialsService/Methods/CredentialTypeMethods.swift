@@ -27,8 +27,8 @@ enum CredentialTypeMethods {
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "type_in_use")], run: archive),
         Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.",
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
-               result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema)) { service, p in
-            let page = try Page(p)
+               result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema), errors: Page.errors) { service, p in
+            let page = try Page(p, key: .id(prefix: "ctype"))
             let (types, more) = try CredentialStore(service.db).listTypes(includeArchived: p.bool("includeArchived") ?? false,
                                                                           afterID: page.after, limit: page.limit)
             return Page.result(types.map(CredentialJSON.type), lastKey: types.last?.id, more: more)

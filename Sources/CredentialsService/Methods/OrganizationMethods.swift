@@ -18,7 +18,7 @@ enum OrganizationMethods {
         Property("userId", .string()), Property("email", .string()), Property("typeName", .string()),
         Property("expirationDate", CredentialJSON.date), Property("kind", .oneOf(["upcoming", "expired"])),
         Property("daysBefore", .nullable(.integer(1...Reminders.maxDaysBefore)), "The offset; null for the expired reminder."),
-        Property("dueDate", CredentialJSON.date),
+        Property("dueDate", CredentialJSON.date, "expirationDate - daysBefore (up to 365 days before 1000-01-01), or the day after expiry for the expired reminder."),
     ]))
     static let auditEntrySchema: Schema = .named("AuditEntry", .object([
         Property("id", .string()), Property("at", UserJSON.timestamp), Property("actorId", .nullable(.string())),
@@ -59,7 +59,8 @@ enum OrganizationMethods {
         Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.",
                access: .ready,
                params: [.optional("actorId", CredentialJSON.id), .optional("since", UserJSON.timestamp, "Entries at or after this instant.")] + Page.params,
-               result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: auditList),
+               result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")] + Page.errors,
+               run: auditList),
     ]
 
     static func json(_ s: OrgSettings) -> JSON {
@@ -137,7 +138,8 @@ enum OrganizationMethods {
         let clock = try CredentialMethods.expiryClock(service, p)
         let limit = p.int("limit") ?? 1000
         let store = OrganizationStore(service.db)
-        let until = clock.asOf.adding(days: try store.largestOffset())
+        // The last expiration any reminder can be due for by asOf (ending at 9999-12-31).
+        let until = clock.asOf.windowEnd(days: try store.largestOffset())
         var items: [(due: CalendarDate, json: JSON)] = []
         var after: (String, String)? = nil
         // Candidates come in expiration order; read them in pages until enough reminders are found.
@@ -198,12 +200,12 @@ enum OrganizationMethods {
 
     static func auditList(_ service: Service, _ p: Params) throws -> JSON {
         try UserRules.requireAdmin(try service.requireActor())
-        let page = try Page(p)
+        let page = try Page(p, key: .seq)
         if let since = p.string("since"), Timestamp.parse(since) == nil {
             throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")
         }
         let after = try page.after.map { key -> Int64 in
-            guard let n = Int64(key) else { throw DomainError.invalidField("cursor", "is not a cursor this list returned") }
+            guard let n = Int64(key) else { throw Page.invalidCursor }
             return n
         }
         let (entries, more) = try AuditLog(service.db).list(actorID: p.string("actorId"), since: p.string("since"), afterSeq: after, limit: page.limit)

@@ -37,8 +37,8 @@ enum TeamMethods {
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
         Method("teams.list", summary: "Teams in creation order.", access: .ready, params: Page.params,
-               result: "page", Page.schema("TeamPage", of: teamSchema)) { service, p in
-            let page = try Page(p)
+               result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { service, p in
+            let page = try Page(p, key: .id(prefix: "team"))
             let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
             return Page.result(teams.map(json), lastKey: teams.last?.id, more: more)
         },

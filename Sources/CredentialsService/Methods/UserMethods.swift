@@ -23,7 +23,7 @@ enum UserMethods {
                params: [.optional("role", UserJSON.role), .optional("status", UserJSON.status),
                         .optional("query", .string(maxLength: 200), "Case-insensitive substring of the first name, last name or email.")]
                    + Page.params,
-               result: "page", Page.schema("UserPage", of: UserJSON.schema), run: list),
+               result: "page", Page.schema("UserPage", of: UserJSON.schema), errors: Page.errors, run: list),
         Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.",
                description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted. Another user can be changed only by an admin who holds every permission that user has, before and after the change.",
                access: .ready,
@@ -90,7 +90,7 @@ enum UserMethods {
     static let emailTaken = DomainError.conflict(reason: "email_taken", message: "Another user has this email")
 
     static func list(_ service: Service, _ p: Params) throws -> JSON {
-        let page = try Page(p)
+        let page = try Page(p, key: .id(prefix: "usr"))
         let filter = UserFilter(role: p.string("role").flatMap(Role.init(rawValue:)),
                                 status: p.string("status").flatMap(UserStatus.init(rawValue:)), query: p.string("query"))
         let (users, more) = try UserStore(service.db).list(filter, afterID: page.after, limit: page.limit)
