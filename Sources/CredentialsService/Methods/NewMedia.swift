@@ -1,5 +1,4 @@
 import CredentialsCore
-import Foundation
 import JSONRPC
 
 /// A media file from params: checked, hashed and given an id, ready to store.
@@ -29,11 +28,11 @@ struct NewMedia {
                 reason = "media_too_large"
                 continue
             }
-            guard let decoded = Data(base64Encoded: data), !decoded.isEmpty else {
-                issues.append(FieldIssue("\(path).dataBase64", "is not valid base64 (RFC 4648, without line breaks)"))
+            let bytes: [UInt8]
+            do { bytes = try Base64.decode(data) } catch {
+                issues.append(FieldIssue("\(path).dataBase64", error.message))
                 continue
             }
-            let bytes = [UInt8](decoded)
             if bytes.count > limit {
                 issues.append(FieldIssue("\(path).dataBase64", "is larger than \(limit) bytes"))
                 reason = "media_too_large"

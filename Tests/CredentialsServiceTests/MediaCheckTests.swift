@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import CredentialsService
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// How media params are refused on the wire: the reason, the field named, and nothing stored.
+struct MediaCheckTests {
+    /// A signed-in admin with a credential type, and a function that adds a credential with a
+    /// valid PDF first and `m` second, returning the error (nil when it was added).
+    func attempt() throws -> (TestClient, (JSON) -> JSON?) {
+        let (admin, me) = try bootstrap()
+        let t = admin.createType("ID")
+        return (admin, { m in
+            admin.call("credentials.add", ["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01",
+                                           "media": [Fixtures.media("ok.pdf", "application/pdf", Fixtures.pdf), m]])["error"]
+        })
+    }
+
+    func storedMedia(_ admin: TestClient) throws -> Int64 { try admin.service.db.scalarInt("SELECT count(*) FROM media") ?? -1 }
+
+    /// Contract: base64 is RFC 4648 §4. Forms Foundation's decoder also takes are refused.
+    @Test func dataBase64IsStrictBase64() throws {
+        let (admin, attempt) = try attempt()
+        // A file whose encoding ends in "==", so that it has trailing bits to set.
+        var pdf = Fixtures.pdf
+        while pdf.count % 3 != 1 { pdf.append(0x0A) }
+        let good = Data(pdf).base64EncodedString()
+        #expect(good.hasSuffix("=="))
+        #expect(attempt(Fixtures.media("a.pdf", "application/pdf", pdf)) == nil)
+        // The last character before "==" with its lowest bit set: a bit after the last byte.
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var bits = Array(good.utf8)
+        bits[bits.count - 3] = alphabet[(alphabet.firstIndex(of: bits[bits.count - 3]) ?? 0) | 1]
+        let variants = [good + "====", good + "=", String(decoding: bits, as: UTF8.self), String(good.dropLast(2)),
+                        good.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "+", with: "-") + "A===",
+                        String(good.prefix(8)) + "\n" + String(good.dropFirst(8)), " " + good]
+        let before = try storedMedia(admin)
+        for data in variants {
+            let e = attempt(["fileName": "a.pdf", "contentType": "application/pdf", "dataBase64": .string(data)])
+            #expect(e?["code"] == -32602, "\(data.suffix(12).debugDescription)")
+            #expect(e?["data"]?["reason"] == "invalid_params")
+            #expect(e?["data"]?["fields"]?.arrayValue?.count == 1)
+            #expect(e?["data"]?["fields"]?[0]?["field"] == "media[1].dataBase64")
+            #expect(e?["data"]?["fields"]?[0]?["message"]?.stringValue?.contains("RFC 4648") == true)
+        }
+        #expect(try storedMedia(admin) == before)
+    }
+}
