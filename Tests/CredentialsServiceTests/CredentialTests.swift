@@ -117,7 +117,7 @@ struct CredentialTests {
             (Fixtures.media("x.gif", "image/png", Array("GIF89a....".utf8)), "unsupported_media", "media[1].dataBase64"),
             (["fileName": "x.pdf", "contentType": "application/pdf", "dataBase64": "%%%not base64%%%"], "invalid_params", "media[1].dataBase64"),
             (["fileName": "x.pdf", "contentType": "application/pdf", "dataBase64": "JVBERi0x\nLjQK"], "invalid_params", "media[1].dataBase64"),
-            (["fileName": "x.pdf", "contentType": "text/plain", "dataBase64": "JVBERi0xLjQK"], "invalid_params", "media[1].contentType"),
+            (["fileName": "x.pdf", "contentType": "text/plain", "dataBase64": "JVBERi0xLjQK"], "unsupported_media", "media[1].contentType"),
             (["fileName": "../x.pdf", "contentType": "application/pdf", "dataBase64": "JVBERi0xLjQK"], "invalid_params", "media[1].fileName"),
             (["fileName": "x.pdf", "contentType": "application/pdf"], "invalid_params", "media[1].dataBase64"),
         ]

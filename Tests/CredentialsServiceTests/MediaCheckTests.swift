@@ -47,4 +47,23 @@ struct MediaCheckTests {
         }
         #expect(try storedMedia(admin) == before)
     }
+
+    /// Contract: a content type other than the four is `-32602 unsupported_media`, whatever else
+    /// is wrong in the same request; the other fields' errors are still listed.
+    @Test func aContentTypeOutsideTheFourIsUnsupportedMedia() throws {
+        let (admin, attempt) = try attempt()
+        let pdf = Data(Fixtures.pdf).base64EncodedString()
+        for type in ["text/html", "image/gif", "image/svg+xml", "application/PDF", "image/jpg", ""] {
+            let e = attempt(["fileName": "x.pdf", "contentType": .string(type), "dataBase64": .string(pdf)])
+            #expect(e?["code"] == -32602)
+            #expect(e?["data"]?["reason"] == "unsupported_media", "\(type)")
+            #expect(e?["data"]?["fields"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["media[1].contentType"])
+        }
+        let mixed = attempt(["fileName": "", "contentType": "text/html", "dataBase64": .string(pdf)])
+        #expect(mixed?["data"]?["reason"] == "unsupported_media")
+        #expect(mixed?["data"]?["fields"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["media[1].fileName", "media[1].contentType"])
+        // A content type that is not a string is malformed params, as before.
+        #expect(attempt(["fileName": "x.pdf", "contentType": 7, "dataBase64": .string(pdf)])?["data"]?["reason"] == "invalid_params")
+        #expect(try storedMedia(admin) == 0)
+    }
 }

@@ -141,7 +141,8 @@ enum CredentialJSON {
     /// A new media file in params.
     static let newMediaSchema: Schema = .named("NewMedia", .object([
         Property("fileName", .string(minLength: 1, maxLength: CredentialFields.maxFileNameLength)),
-        Property("contentType", .oneOf(MediaKind.allCases.map(\.rawValue)), "Must match the file's bytes."),
+        Property("contentType", .oneOf(MediaKind.allCases.map(\.rawValue), reason: "unsupported_media"),
+                 "Must match the file's bytes. Any other type is -32602 unsupported_media."),
         Property("dataBase64", .string(minLength: 1), "The file, base64 (RFC 4648, no line breaks)."),
     ]))
     static let maxMediaPerRequest = 20
