@@ -4,6 +4,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
+import MediaSamples
 
 /// How media params are refused on the wire: the reason, the field named, and nothing stored.
 struct MediaCheckTests {
@@ -46,6 +47,52 @@ struct MediaCheckTests {
             #expect(e?["data"]?["fields"]?[0]?["message"]?.stringValue?.contains("RFC 4648") == true)
         }
         #expect(try storedMedia(admin) == before)
+    }
+
+    /// The attacker's files: each declared as the type its first bytes claim, each refused as
+    /// unsupported_media on its dataBase64, and none stored.
+    @Test func filesThatAreOnlyASignatureAreRefused() throws {
+        let (admin, attempt) = try attempt()
+        let html = Array("<html><script>alert(document.cookie)</script></html>".utf8)
+        let cases: [(String, String, [UInt8])] = [
+            ("x.pdf", "application/pdf", Array("%PDF-1.4\n".utf8) + html),
+            ("x.png", "image/png", MediaSamples.pngSignature + Array("<svg onload=\"alert(1)\"/>".utf8)),
+            ("x.jpg", "image/jpeg", [0xFF, 0xD8, 0xFF]),
+            ("x.jpg", "image/jpeg", MediaSamples.jpeg() + html),
+            ("x.png", "image/png", MediaSamples.png() + html),
+            ("x.png", "image/png", MediaSamples.pngSignature + MediaSamples.ihdr() + MediaSamples.pngChunk("IDAT", [1], crc: 7) + MediaSamples.pngChunk("IEND", [])),
+            ("x.heic", "image/heic", MediaSamples.ftyp() + MediaSamples.box("mdat", html)),
+            ("x.heic", "image/heic", MediaSamples.ftyp() + MediaSamples.meta() + MediaSamples.be32(1) + Array("mdat".utf8) + MediaSamples.be64(.max)),
+        ]
+        for (name, type, bytes) in cases {
+            let e = attempt(Fixtures.media(name, type, bytes))
+            #expect(e?["code"] == -32602)
+            #expect(e?["data"]?["reason"] == "unsupported_media", "\(name) \(bytes.prefix(12))")
+            #expect(e?["data"]?["fields"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["media[1].dataBase64"])
+            #expect(e?["data"]?["fields"]?[0]?["message"]?.stringValue?.hasPrefix("is not a well-formed") == true)
+        }
+        #expect(try storedMedia(admin) == 0)
+    }
+
+    /// A name's extension must fit what the bytes are: a PDF named x.html would open as a web
+    /// page. A name without an extension, or in another case, is fine.
+    @Test func theFileNameMustFitTheType() throws {
+        let (admin, attempt) = try attempt()
+        for (name, type, bytes) in [("x.html", "application/pdf", Fixtures.pdf), ("x.svg", "image/png", Fixtures.png),
+                                    ("photo.png", "image/jpeg", Fixtures.jpeg), ("x.", "image/heic", Fixtures.heic),
+                                    ("card.pdf.html", "application/pdf", Fixtures.pdf)] {
+            let e = attempt(Fixtures.media(name, type, bytes))
+            #expect(e?["code"] == -32602)
+            #expect(e?["data"]?["reason"] == "unsupported_media", "\(name)")
+            #expect(e?["data"]?["fields"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["media[1].fileName"])
+        }
+        #expect(try storedMedia(admin) == 0)
+        for (name, type, bytes) in [("scan", "application/pdf", Fixtures.pdf), ("CARD.PDF", "application/pdf", Fixtures.pdf),
+                                    ("x.Png", "image/png", Fixtures.png), ("IMG_1.JPEG", "image/jpeg", Fixtures.jpeg),
+                                    ("a.jfif", "image/jpeg", Fixtures.jpeg), ("IMG_2.HEIF", "image/heic", Fixtures.heic)] {
+            #expect(attempt(Fixtures.media(name, type, bytes)) == nil, "\(name)")
+        }
+        #expect(try storedMedia(admin) == 12)
     }
 
     /// Contract: a content type other than the four is `-32602 unsupported_media`, whatever else

@@ -48,6 +48,15 @@ struct NewMedia {
                 reason = "unsupported_media"
                 continue
             }
+            // The whole file, not only its first bytes; and a name that says what it is.
+            let structure = MediaFormat.problem(bytes, as: kind)
+            let naming = kind.fileNameProblem(fileName)
+            if let structure { issues.append(FieldIssue("\(path).dataBase64", structure)) }
+            if let naming { issues.append(FieldIssue("\(path).fileName", naming)) }
+            if structure != nil || naming != nil {
+                reason = "unsupported_media"
+                continue
+            }
             out.append(NewMedia(file: MediaFile(id: service.deps.newID("med"), fileName: fileName, contentType: kind.rawValue,
                                                 byteCount: bytes.count, sha256: Digest.sha256Hex(bytes)), bytes: bytes))
         }
