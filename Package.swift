@@ -30,12 +30,14 @@ let package = Package(
 
         // Scratch directories for tests, cleaned up between runs.
         .target(name: "TestScratch", path: "Tests/TestScratch"),
+        // Small real media files, and the pieces of hostile ones, for the tests.
+        .target(name: "MediaSamples", path: "Tests/MediaSamples"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC"]),
+        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC", "MediaSamples"]),
         .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore", "TestScratch"]),
         .testTarget(
             name: "CredentialsServiceTests",
-            dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc", "TestScratch"]
+            dependencies: ["CredentialsService", "JSONRPC", "CredentialsStore", "credentials-rpc", "TestScratch", "MediaSamples"]
         ),
     ]
 )

@@ -69,12 +69,24 @@ class Service {
   }
 }
 
-// A one-page PDF: the service checks the type from the bytes, not from the name.
-const TINY_PDF = Buffer.from(
-  '%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n' +
-  '2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n' +
-  '3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>> endobj\n' +
-  'trailer <</Root 1 0 R>>\n%%EOF\n');
+// A one-page PDF. The service checks the file from its bytes, not its name: a PDF needs its
+// header, a cross-reference table at the offset `startxref` gives, and `%%EOF` at the end.
+function tinyPDF() {
+  const objects = ['<</Type /Catalog /Pages 2 0 R>>', '<</Type /Pages /Kids [3 0 R] /Count 1>>',
+    '<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>>'];
+  let pdf = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const offset = pdf.length;
+    pdf += `${i + 1} 0 obj ${body} endobj\n`;
+    return offset;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  pdf += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
+  pdf += `trailer <</Size ${objects.length + 1} /Root 1 0 R>>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, 'latin1');
+}
+const TINY_PDF = tinyPDF();
 
 async function expectError(promise, reason) {
   try {

@@ -67,11 +67,18 @@ class Service:
 
 
 def tiny_pdf():
-    """A one-page PDF: the service checks the type from the bytes, not from the name."""
-    return (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
-            b"2 0 obj <</Type /Pages /Kids [3 0 R] /Count 1>> endobj\n"
-            b"3 0 obj <</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>> endobj\n"
-            b"trailer <</Root 1 0 R>>\n%%EOF\n")
+    """A one-page PDF. The service checks the file from its bytes, not its name: a PDF needs its
+    header, a cross-reference table at the offset `startxref` gives, and `%%EOF` at the end."""
+    objects = [b"<</Type /Catalog /Pages 2 0 R>>", b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+               b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 200 200]>>"]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj %s endobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return pdf + b"trailer <</Size %d /Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
 
 
 def run(executable, db):

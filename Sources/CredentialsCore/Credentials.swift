@@ -206,23 +206,21 @@ public enum CredentialFields {
     }
 }
 
-/// Media types accepted, recognised from their first bytes, never from the declared name or type.
+/// Media types accepted, recognised from their first bytes, never from the declared name or type;
+/// then checked whole by `MediaFormat.problem` (MediaFormats.swift).
 public enum MediaKind: String, CaseIterable, Sendable {
     case jpeg = "image/jpeg"
     case png = "image/png"
     case heic = "image/heic"
     case pdf = "application/pdf"
 
-    /// The kind the bytes are, or nil when they are none of these.
+    /// The kind the bytes say they are, or nil when they are none of these.
     public static func detect(_ b: [UInt8]) -> MediaKind? {
         if b.count >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF { return .jpeg }
-        if b.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
+        if b.starts(with: PNGFormat.signatureBytes) { return .png }
         if b.starts(with: Array("%PDF-".utf8)) { return .pdf }
-        // ISO base media file: a box size, then "ftyp" and a HEIF brand.
-        if b.count >= 12 && Array(b[4..<8]) == Array("ftyp".utf8) {
-            let brand = String(decoding: b[8..<12], as: UTF8.self)
-            if ["heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"].contains(brand) { return .heic }
-        }
+        // ISO base media file: a box size, then "ftyp" naming a HEIF brand, major or compatible.
+        if b.withUnsafeBufferPointer(HEIFFormat.declaresHEIFBrand) { return .heic }
         return nil
     }
 }

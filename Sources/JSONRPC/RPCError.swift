@@ -14,9 +14,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable {
 public struct FieldError: Equatable, Sendable {
     public var field: String
     public var message: String
-    public init(field: String, message: String) {
+    /// The error's `data.reason` when this failure is one the contract names (see
+    /// `Schema.StringRules.reason`); nil for plain `invalid_params`. Not sent per field.
+    public var reason: String?
+    public init(field: String, message: String, reason: String? = nil) {
         self.field = field
         self.message = message
+        self.reason = reason
     }
 
     public var json: JSON { ["field": .string(field), "message": .string(message)] }
@@ -57,8 +61,11 @@ public struct RPCError: Error, Equatable, Sendable {
         RPCError(.methodNotFound, "Method not found: \(method.prefix(200))", reason: "method_not_found")
     }
 
-    public static func invalidParams(_ fields: [FieldError], reason: String = "invalid_params") -> RPCError {
+    /// `reason` when given; else the first field's own reason, so that one named failure among
+    /// plain ones still says what it is; else `invalid_params`.
+    public static func invalidParams(_ fields: [FieldError], reason: String? = nil) -> RPCError {
         let detail = fields.first.map { ": \($0.field): \($0.message)" } ?? ""
+        let reason = reason ?? fields.lazy.compactMap(\.reason).first ?? "invalid_params"
         return RPCError(.invalidParams, "Invalid params\(detail)", reason: reason, fields: fields)
     }
 

@@ -22,6 +22,10 @@ public indirect enum Schema: Sendable {
         public var pattern: String?
         public var allowed: [String]?
         public var description: String?
+        /// The error reason a value outside `allowed` gives instead of `invalid_params`, for an
+        /// enum whose other values the contract names as a case of its own (a media type the
+        /// service does not take is `unsupported_media`, not a malformed request).
+        public var reason: String?
     }
 
     // Builders, so declarations read like the schema they render.
@@ -29,8 +33,8 @@ public indirect enum Schema: Sendable {
                               pattern: String? = nil, description: String? = nil) -> Schema {
         .string(StringRules(minLength: minLength, maxLength: maxLength, format: format, pattern: pattern, description: description))
     }
-    public static func oneOf(_ values: [String], description: String? = nil) -> Schema {
-        .string(StringRules(allowed: values, description: description))
+    public static func oneOf(_ values: [String], description: String? = nil, reason: String? = nil) -> Schema {
+        .string(StringRules(allowed: values, description: description, reason: reason))
     }
     public static func integer(_ range: ClosedRange<Int>) -> Schema {
         .integer(minimum: range.lowerBound, maximum: range.upperBound)
@@ -79,8 +83,8 @@ public struct ObjectSchema: Sendable {
 // MARK: - Validation
 
 extension Schema {
-    private func fail(_ path: String, _ message: String, into errors: inout [FieldError]) {
-        errors.append(FieldError(field: path.isEmpty ? "params" : path, message: message))
+    private func fail(_ path: String, _ message: String, reason: String? = nil, into errors: inout [FieldError]) {
+        errors.append(FieldError(field: path.isEmpty ? "params" : path, message: message, reason: reason))
     }
 
     /// `path` is built only when a check fails: every request's params pass through here.
@@ -111,7 +115,7 @@ extension Schema {
             }
             if let allowed = rules.allowed {
                 if !allowed.contains(s) {
-                    fail(path(), "must be one of: \(allowed.joined(separator: ", "))", into: &errors)
+                    fail(path(), "must be one of: \(allowed.joined(separator: ", "))", reason: rules.reason, into: &errors)
                 }
                 return
             }

@@ -63,9 +63,12 @@ struct CredentialRulesTests {
         ([0xFF, 0xD8, 0xFF, 0xE0, 0, 0], "image/jpeg"),
         ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0], "image/png"),
         (Array("%PDF-1.7\n".utf8), "application/pdf"),
-        ([0, 0, 0, 0x18] + Array("ftypheic".utf8) + [0, 0, 0, 0], "image/heic"),
-        ([0, 0, 0, 0x18] + Array("ftypmif1".utf8), "image/heic"),
-        ([0, 0, 0, 0x18] + Array("ftypmp42".utf8), nil),   // an MP4 video
+        ([0, 0, 0, 0x10] + Array("ftypheic".utf8) + [0, 0, 0, 0], "image/heic"),
+        ([0, 0, 0, 0x14] + Array("ftypmif1".utf8) + [0, 0, 0, 0] + Array("heic".utf8), "image/heic"),
+        ([0, 0, 0, 0x14] + Array("ftypisom".utf8) + [0, 0, 0, 0] + Array("msf1".utf8), "image/heic"),  // a compatible brand
+        ([0, 0, 0, 0x14] + Array("ftypmp42".utf8) + [0, 0, 0, 0] + Array("isom".utf8), nil),   // an MP4 video
+        ([0, 0, 0, 0x18] + Array("ftypheic".utf8), nil),   // an ftyp box longer than the file
+        ([0, 0, 0, 0x10] + Array("ftypmp42".utf8) + Array("heic".utf8), nil),  // "heic" as the minor version, not a brand
         (Array("GIF89a".utf8), nil),
         (Array("PK\u{3}\u{4}".utf8), nil),                  // a zip
         ([0xFF, 0xD8], nil),

@@ -3,6 +3,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
+import MediaSamples
 
 /// Several processes on one file (contract section 9): four services write and read the same
 /// database at once; nothing is lost, nothing answers "locked" or "busy", ids never collide, and
@@ -53,7 +54,7 @@ struct ConcurrencyTests {
                 case 0, 1:
                     lines.append(JSONWriter.string(["jsonrpc": "2.0", "id": .string("w\(i)"), "method": "credentials.add", "params": [
                         "userId": .string(userIDs[p]), "typeId": .string(typeID), "issueDate": "2026-01-01", "documentNumber": .string("P\(p)-\(i)"),
-                        "media": [Fixtures.media("x.pdf", "application/pdf", Array("%PDF-1.4 \(p)-\(i)".utf8))]]]))
+                        "media": [Fixtures.media("x.pdf", "application/pdf", MediaSamples.pdf(comment: Array("\(p)-\(i)".utf8)))]]]))
                 case 2:
                     lines.append(JSONWriter.string(["jsonrpc": "2.0", "id": .string("r\(i)"), "method": "credentials.list",
                                                     "params": ["userId": .string(other), "limit": 50]]))

@@ -3,6 +3,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
+import MediaSamples
 
 /// A seeded random source, so a failing crash or fuzz run can be replayed exactly.
 struct SplitMix64: RandomNumberGenerator {
@@ -86,7 +87,7 @@ struct CrashTests {
             for i in 0..<60 {
                 let id = "\(cycle)-\(i)"
                 let marker = "\(cycle)-\(i)-\(rng.next())"
-                let pdf = Array("%PDF-1.4\n\(marker)\n".utf8) + [UInt8](repeating: UInt8(i), count: Int(rng.next() % 30_000))
+                let pdf = MediaSamples.pdf(comment: Array(marker.utf8), padding: [UInt8](repeating: UInt8(i), count: Int(rng.next() % 30_000)))
                 switch Int(rng.next() % 6) {
                 case 0:
                     request(id, "users.add", ["email": .string("u\(marker)@example.com"), "firstName": "U", "lastName": .string(marker),

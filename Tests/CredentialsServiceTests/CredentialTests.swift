@@ -4,18 +4,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
-
-/// Small real files of each accepted kind.
-enum Fixtures {
-    static let pdf: [UInt8] = Array("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 7, count: 40)
-    static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + (0..<300).map { UInt8($0 % 256) }
-    static let heic: [UInt8] = [0, 0, 0, 0x18] + Array("ftypheic".utf8) + [UInt8](repeating: 1, count: 20)
-
-    static func media(_ name: String, _ type: String, _ bytes: [UInt8]) -> JSON {
-        ["fileName": .string(name), "contentType": .string(type), "dataBase64": .string(Data(bytes).base64EncodedString())]
-    }
-}
+import MediaSamples
 
 extension TestClient {
     func createType(_ name: String, requiresExpiration: Bool = false) -> String {
@@ -117,7 +106,7 @@ struct CredentialTests {
             (Fixtures.media("x.gif", "image/png", Array("GIF89a....".utf8)), "unsupported_media", "media[1].dataBase64"),
             (["fileName": "x.pdf", "contentType": "application/pdf", "dataBase64": "%%%not base64%%%"], "invalid_params", "media[1].dataBase64"),
             (["fileName": "x.pdf", "contentType": "application/pdf", "dataBase64": "JVBERi0x\nLjQK"], "invalid_params", "media[1].dataBase64"),
-            (["fileName": "x.pdf", "contentType": "text/plain", "dataBase64": "JVBERi0xLjQK"], "invalid_params", "media[1].contentType"),
+            (["fileName": "x.pdf", "contentType": "text/plain", "dataBase64": "JVBERi0xLjQK"], "unsupported_media", "media[1].contentType"),
             (["fileName": "../x.pdf", "contentType": "application/pdf", "dataBase64": "JVBERi0xLjQK"], "invalid_params", "media[1].fileName"),
             (["fileName": "x.pdf", "contentType": "application/pdf"], "invalid_params", "media[1].dataBase64"),
         ]
@@ -138,12 +127,12 @@ struct CredentialTests {
         _ = client.ok("setup.createAdmin", ["email": "ada@example.com", "firstName": "Ada", "lastName": "A", "password": .string(adminPassword)])
         let me = client.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])["user"]?["id"] ?? .null
         let t = client.createType("ID")
-        let big = Fixtures.pdf + [UInt8](repeating: 0x20, count: 1000)
+        let big = MediaSamples.pdf(size: 1001)
         let e = client.call("credentials.add", ["userId": me, "typeId": .string(t), "issueDate": "2026-01-01",
                                                 "media": [Fixtures.media("big.pdf", "application/pdf", big)]])["error"]
         #expect(e?["data"]?["reason"] == "media_too_large")
         #expect(e?["data"]?["fields"]?[0]?["field"] == "media[0].dataBase64")
-        let exact = Fixtures.pdf + [UInt8](repeating: 0x20, count: 1000 - Fixtures.pdf.count)
+        let exact = MediaSamples.pdf(size: 1000)
         #expect(client.call("credentials.add", ["userId": me, "typeId": .string(t), "issueDate": "2026-01-01",
                                                 "media": [Fixtures.media("ok.pdf", "application/pdf", exact)]])["result"] != nil)
     }
@@ -346,7 +335,7 @@ struct CredentialTests {
         let t = admin.createType("Passport")
         let marker = "MEDIA-SECRET-\(UUID().uuidString)"
         let document = "DOC-SECRET-\(UUID().uuidString.prefix(12))"
-        let pdf = Array("%PDF-1.4\n\(marker)\n%%EOF\n".utf8) + [UInt8](repeating: 0x41, count: 20_000)
+        let pdf = MediaSamples.pdf(size: 20_000, comment: Array(marker.utf8), filler: [0x41])
         let c = admin.addCredential(user: me, type: t, document: document, media: [Fixtures.media("p.pdf", "application/pdf", pdf)])
         let id = c["id"]!
         admin.ok("credentials.addVersion", ["credentialId": id, "issueDate": "2026-02-01", "documentNumber": .string(document + "-2"),

@@ -4,6 +4,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
+import MediaSamples
 
 /// Runs a command, returning its exit status.
 @discardableResult
@@ -39,7 +40,7 @@ extension LiveService {
 
     func addCredential(_ user: String, _ type: String, bytes: Int = 100) -> JSON? {
         call("credentials.add", ["userId": .string(user), "typeId": .string(type), "issueDate": "2026-01-01",
-                                 "media": [Fixtures.media("f.pdf", "application/pdf", Array("%PDF-1.4\n".utf8) + [UInt8](repeating: 0x41, count: bytes))]])
+                                 "media": [Fixtures.media("f.pdf", "application/pdf", MediaSamples.pdf(padding: [UInt8](repeating: 0x41, count: bytes)))]])
     }
 }
 

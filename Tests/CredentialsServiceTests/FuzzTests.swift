@@ -4,6 +4,7 @@ import Testing
 import CredentialsCore
 import CredentialsStore
 import JSONRPC
+import MediaSamples
 
 /// Seeded fuzzing of the whole request path (contract section 9): no input, however malformed,
 /// crashes the process, gets an answer that is not a valid JSON-RPC line, or changes data when it
@@ -16,6 +17,8 @@ struct FuzzTests {
     struct World {
         let client: TestClient
         let corpus: [JSON]
+        /// The user, type and credential the corpus aims at.
+        let userID: String, typeID: String, credentialID: JSON
 
         init() throws {
             let (admin, me) = try bootstrap()
@@ -61,6 +64,7 @@ struct FuzzTests {
                 ["jsonrpc": "2.0", "id": 1, "method": .string(m.name), "params": params[m.name] ?? [:]]
             }
             client = admin
+            (userID, typeID, credentialID) = (sam, type, cid)
         }
     }
 
@@ -214,6 +218,82 @@ struct FuzzTests {
         #expect(answered > iterations / 2)
         #expect(refused > iterations / 10)
         FileHandle.standardError.write(Data("fuzz run: \(iterations) inputs, \(answered) answered, \(refused) refused with nothing changed\n".utf8))
+    }
+
+    /// Media that must be refused, each with the reason and the field (after `media[i].`) that
+    /// must say so: a file cut short, with bytes after its end, only its signature, a PNG with a
+    /// flipped bit; lenient base64; a name that does not fit; a type outside the four.
+    static func hostileMedia(_ rng: inout SplitMix64) -> (media: JSON, reason: String, field: String) {
+        let samples: [(String, String, [UInt8])] = [("a.pdf", "application/pdf", Fixtures.pdf), ("a.png", "image/png", Fixtures.png),
+                                                    ("a.jpg", "image/jpeg", Fixtures.jpeg), ("a.heic", "image/heic", Fixtures.heic)]
+        let (name, type, file) = samples[Int(rng.next() % 4)]
+        let junk = Array("<script>alert(1)</script>".utf8) + (0..<Int(rng.next() % 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var bytes = file
+        switch rng.next() % 7 {
+        case 0:  // cut short, above the last 12 bytes (a HEIC without its mdat, a PDF without its last LF, are whole)
+            bytes = Array(file.prefix(1 + Int(rng.next() % UInt64(file.count - 13))))
+        case 1: bytes = file + junk
+        case 2: bytes = Array(file.prefix(8)) + junk
+        case 3:
+            bytes = Fixtures.png
+            let bit = Int(rng.next() % UInt64(bytes.count * 8))
+            bytes[bit / 8] ^= 1 << UInt8(bit % 8)
+            return (Fixtures.media("a.png", "image/png", bytes), "unsupported_media", "dataBase64")
+        case 4:
+            var text = Data(file).base64EncodedString()
+            switch rng.next() % 3 {
+            case 0 where text.hasSuffix("="):  // a bit set after the last byte
+                var u = Array(text.utf8)
+                let last = u.lastIndex { $0 != UInt8(ascii: "=") }!
+                let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+                u[last] = alphabet[alphabet.firstIndex(of: u[last])! | 1]
+                text = String(decoding: u, as: UTF8.self)
+            case 1:  // a line break or space somewhere
+                let at = text.index(text.startIndex, offsetBy: Int(rng.next() % UInt64(text.count)))
+                text.insert(rng.next() % 2 == 0 ? "\n" : " ", at: at)
+            default: text += "===="
+            }
+            return (["fileName": .string(name), "contentType": .string(type), "dataBase64": .string(text)], "invalid_params", "dataBase64")
+        case 5:
+            let other = ["x.html", "x.svg", "x.js", "x.exe", "x.", "x.pdf.html"][Int(rng.next() % 6)]
+            return (Fixtures.media(other, type, file), "unsupported_media", "fileName")
+        default:
+            let other = ["text/html", "image/svg+xml", "image/gif", "application/octet-stream", "image/jpg"][Int(rng.next() % 5)]
+            return (Fixtures.media(name, other, file), "unsupported_media", "contentType")
+        }
+        return (Fixtures.media(name, type, bytes), "unsupported_media", "dataBase64")
+    }
+
+    /// Hostile media among valid files, in every method that takes media: each refused with the
+    /// reason and field it deserves, and nothing stored.
+    @Test func hostileMediaIsRefusedAndNothingStored() throws {
+        let iterations = environmentInt("CREDENTIALS_RPC_FUZZ_ITERATIONS", default: 6000) / 10
+        var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_FUZZ_SEED", default: 20261122)) &+ 3)
+        let world = try World()
+        let db = world.client.service.db
+        let stored = try db.scalarInt("SELECT count(*) FROM media")
+        for _ in 0..<iterations {
+            let (bad, reason, field) = Self.hostileMedia(&rng)
+            var media = (0..<Int(rng.next() % 3)).map { _ in Fixtures.media("ok.png", "image/png", Fixtures.png) }
+            let index = Int(rng.next() % UInt64(media.count + 1))
+            media.insert(bad, at: index)
+            let (method, params): (String, JSON) = switch rng.next() % 3 {
+            case 0: ("credentials.add", ["userId": .string(world.userID), "typeId": .string(world.typeID), "issueDate": "2026-01-01",
+                                         "expirationDate": "2027-01-01", "media": .array(media)])
+            case 1: ("credentials.addVersion", ["credentialId": world.credentialID, "issueDate": "2026-01-01", "expirationDate": "2027-01-01",
+                                                "media": .array(media)])
+            default: ("credentials.editLatestVersion", ["credentialId": world.credentialID, "addMedia": .array(media)])
+            }
+            let before = db.totalChanges
+            let e = world.client.call(method, params)["error"]
+            let key = method == "credentials.editLatestVersion" ? "addMedia" : "media"
+            #expect(e?["code"] == -32602)
+            #expect(e?["data"]?["reason"] == .string(reason), "\(method) \(JSONWriter.string(bad).prefix(300))")
+            #expect(e?["data"]?["fields"]?.arrayValue?.compactMap { $0["field"]?.stringValue } == ["\(key)[\(index)].\(field)"],
+                    "\(JSONWriter.string(bad).prefix(300))")
+            #expect(db.totalChanges == before)
+        }
+        #expect(try db.scalarInt("SELECT count(*) FROM media") == stored)
     }
 
     /// The same inputs through the real executable: it stays up, every line it writes is a valid

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CredentialsCore
 import JSONRPC
+import MediaSamples
 
 /// Memory stays bounded whatever a client sends or fails to read (contract section 9).
 /// Figures are peak resident memory (VmHWM) of a debug build; the bounds leave room for it.
@@ -36,7 +37,7 @@ struct ResourceTests {
     @Test func theLargestMediaFileGoesInAndOut() throws {
         let path = tempDatabasePath()
         let (s, type, admin) = try signedInService(path)
-        let bytes = Array("%PDF-1.4\n".utf8) + [UInt8](repeating: 0x42, count: (10 << 20) - 9)
+        let bytes = MediaSamples.pdf(size: 10 << 20, filler: [0x42])
         let added = try #require(s.addCredentialRaw(admin, type, bytes))
         let media = try #require(added["result"]?["latestVersion"]?["media"]?[0])
         #expect(media["byteCount"] == .int(10 << 20))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import CredentialsCore
 import JSONRPC
+import MediaSamples
 
 /// Process-level: a whole session through the real executable, then a restart on the same file.
 struct SecretsAndRestartTests {
@@ -112,9 +113,8 @@ struct CredentialProcessTests {
 
     @Test func aLargePhotoRoundTripsAcrossARestart() throws {
         let path = tempDatabasePath()
-        var photo: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE1]
         var rng = SystemRandomNumberGenerator()
-        photo += (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let photo = MediaSamples.jpeg(size: 2 << 20, filler: (0..<(2 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let login: JSON = ["email": "ada@example.com", "password": .string(adminPassword)]
         var input = line(1, "setup.createAdmin", ["email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": .string(adminPassword)])
         input += line(2, "session.login", login)

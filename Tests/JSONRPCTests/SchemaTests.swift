@@ -11,6 +11,7 @@ struct SchemaTests {
     ])
 
     func fields(_ json: JSON) -> [String] { params.validate(json.objectValue!).map(\.field) }
+    func validate(_ schema: ObjectSchema, _ json: JSON) -> [FieldError] { schema.validate(json.objectValue!) }
 
     @Test func acceptsValidParams() {
         #expect(fields(["email": "a@b", "limit": 5, "role": "admin", "media": [["fileName": "x"]], "flag": false]).isEmpty)
@@ -37,6 +38,28 @@ struct SchemaTests {
     ] as [(JSON, [String])])
     func namesFailingFields(json: JSON, expected: [String]) {
         #expect(fields(json) == expected)
+    }
+
+    /// An enum may name the reason its refusal gives; the error takes it even when plain
+    /// failures come first, and only when that enum failed.
+    @Test func anEnumFailureCarriesItsOwnReason() {
+        let schema = ObjectSchema([
+            Property("name", .string(minLength: 1)),
+            Property("type", .oneOf(["image/png", "application/pdf"], reason: "unsupported_media")),
+        ])
+        let named = validate(schema, ["name": "", "type": "text/html"])
+        #expect(named.map { $0.field } == ["name", "type"])
+        #expect(named.map { $0.reason } == [nil, "unsupported_media"])
+        #expect(RPCError.invalidParams(named).reason == "unsupported_media")
+        #expect(RPCError.invalidParams(named).data["fields"] == [["field": "name", "message": "must not be empty"],
+                                                               ["field": "type", "message": "must be one of: image/png, application/pdf"]])
+        #expect(RPCError.invalidParams(named, reason: "other").reason == "other")
+        let plain = validate(schema, ["name": "", "type": "image/png"])
+        #expect(RPCError.invalidParams(plain).reason == "invalid_params")
+        // The same enum without a reason is plain invalid_params.
+        #expect(RPCError.invalidParams(validate(params, ["email": "a", "role": "root"])).reason == "invalid_params")
+        // A value of the wrong kind is malformed, not an unsupported value.
+        #expect(RPCError.invalidParams(validate(schema, ["name": "a", "type": 5])).reason == "invalid_params")
     }
 
     @Test func rendersJSONSchemaWithComponents() {

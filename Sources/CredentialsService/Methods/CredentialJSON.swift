@@ -143,9 +143,12 @@ enum CredentialJSON {
 
     /// A new media file in params.
     static let newMediaSchema: Schema = .named("NewMedia", .object([
-        Property("fileName", .string(minLength: 1, maxLength: CredentialFields.maxFileNameLength)),
-        Property("contentType", .oneOf(MediaKind.allCases.map(\.rawValue)), "Must match the file's bytes."),
-        Property("dataBase64", .string(minLength: 1), "The file, base64 (RFC 4648, no line breaks)."),
+        Property("fileName", .string(minLength: 1, maxLength: CredentialFields.maxFileNameLength),
+                 "A plain name. Its extension, if any, must fit the type: .pdf, .png, .jpg/.jpeg/.jpe/.jfif, .heic/.heif (else unsupported_media)."),
+        Property("contentType", .oneOf(MediaKind.allCases.map(\.rawValue), reason: "unsupported_media"),
+                 "Must match the file's bytes. Any other type is -32602 unsupported_media."),
+        Property("dataBase64", .string(minLength: 1),
+                 "The whole file, base64 as RFC 4648 section 4 writes it: standard alphabet, = padding, no whitespace. Checked whole: a file that does not parse is unsupported_media."),
     ]))
     static let maxMediaPerRequest = 20
     static let newMediaList = Schema.array(newMediaSchema, minItems: 0, maxItems: maxMediaPerRequest)
