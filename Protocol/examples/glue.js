@@ -5,8 +5,9 @@
 //
 // Spawns the service (default: `credentials-rpc` on PATH), bootstraps an admin, adds a user, adds a
 // credential with a PDF, renews it, reads its history and deletes it with confirmation, printing
-// each step. The database is $CREDENTIALS_RPC_DB, or a temporary file removed at the end. Exits
-// non-zero as soon as a step fails.
+// each step. The database is $CREDENTIALS_RPC_DB, or a temporary file removed at the end. With
+// $CREDENTIALS_RPC_TOKEN set (an API token from tokens.create), the service signs in with it and
+// the script uses no password. Exits non-zero as soon as a step fails.
 'use strict';
 
 const { spawn } = require('node:child_process');
@@ -119,15 +120,22 @@ async function run(executable, db) {
 }
 
 async function steps(service) {
-  try {
-    await service.call('setup.createAdmin', ADMIN);
-    console.log(`bootstrapped admin ${ADMIN.email}`);
-  } catch (e) {
-    if (e.reason !== 'already_initialized') throw e;
-    console.log('the database already has users: signing in as the existing admin');
+  if (process.env.CREDENTIALS_RPC_TOKEN) {
+    // The way for scripts: an API token (tokens.create) in the environment. The service, which
+    // inherits it, signs in before reading the first request; no password here.
+    const me = (await service.call('session.whoami')).user;
+    console.log(`signed in with CREDENTIALS_RPC_TOKEN as ${me.email} (${me.role})`);
+  } else {
+    try {
+      await service.call('setup.createAdmin', ADMIN);
+      console.log(`bootstrapped admin ${ADMIN.email}`);
+    } catch (e) {
+      if (e.reason !== 'already_initialized') throw e;
+      console.log('the database already has users: signing in as the existing admin');
+    }
+    const me = (await service.call('session.login', { email: ADMIN.email, password: ADMIN.password })).user;
+    console.log(`signed in as ${me.email} (${me.role})`);
   }
-  const me = (await service.call('session.login', { email: ADMIN.email, password: ADMIN.password })).user;
-  console.log(`signed in as ${me.email} (${me.role})`);
 
   const stamp = `${Date.now()}${process.pid}`;
   const user = await service.call('users.add', {

@@ -1,3 +1,4 @@
+import CCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,10 +10,25 @@ public struct Dependencies {
     public var nowMillis: () -> Int64
     /// A new opaque id with a short prefix naming its kind (`usr`, `cred`, ...).
     public var newID: (_ prefix: String) -> String
+    /// `count` bytes for a secret (an API token's): OpenSSL's CSPRNG.
+    public var secretBytes: (_ count: Int) -> [UInt8]
 
-    public init(nowMillis: @escaping () -> Int64, newID: @escaping (_ prefix: String) -> String) {
+    public init(nowMillis: @escaping () -> Int64, newID: @escaping (_ prefix: String) -> String,
+                secretBytes: @escaping (_ count: Int) -> [UInt8] = Dependencies.cryptoRandomBytes) {
         self.nowMillis = nowMillis
         self.newID = newID
+        self.secretBytes = secretBytes
+    }
+
+    /// Bytes from OpenSSL's CSPRNG (`RAND_bytes`), or, should it ever fail, the OS's own secure
+    /// generator (getrandom), which is what OpenSSL seeds from.
+    public static func cryptoRandomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        if RAND_bytes(&bytes, Int32(count)) != 1 {
+            var rng = SystemRandomNumberGenerator()
+            for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        }
+        return bytes
     }
 
     /// The real clock and time-ordered random ids.
@@ -22,12 +38,17 @@ public struct Dependencies {
         return Dependencies(nowMillis: clock, newID: { ids.next(prefix: $0, millis: clock()) })
     }
 
-    /// A fixed clock and sequential ids, for conformance vectors and tests only.
+    /// A fixed clock, sequential ids and secrets made from a counter, for conformance vectors and
+    /// tests only: the same session gives the same answers, token secrets included.
     public static func fixed(at millis: Int64) -> Dependencies {
         var counter: UInt64 = 0
+        var secrets: UInt8 = 0
         return Dependencies(nowMillis: { millis }, newID: { prefix in
             counter += 1
             return TimeOrderedIDs.encode(prefix: prefix, millis: millis, random: (0, counter))
+        }, secretBytes: { count in
+            secrets &+= 1
+            return (0..<count).map { UInt8(truncatingIfNeeded: $0) &+ secrets }
         })
     }
 }

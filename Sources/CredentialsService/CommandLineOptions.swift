@@ -42,6 +42,10 @@ public struct CommandLineOptions: Equatable {
           --max-media-bytes N    largest media file, decoded (default 10485760)
           --log-level LEVEL      stderr verbosity (default warning)
 
+        CREDENTIALS_RPC_TOKEN: an API token's secret (tokens.create); the process signs in with
+        it before its first request. A refused one is reported on stderr; the process then serves
+        signed out.
+
         Exit status: 0 at end of input or on SIGTERM/SIGINT; 2 for a usage error or a database
         that cannot be opened.
 

@@ -12,10 +12,13 @@ public struct ServiceConfig: Sendable {
 }
 
 /// Who this process is signed in as. The epoch is the user's `session_epoch` at sign-in: when
-/// another process deactivates the user or resets the password, the epoch moves and this session ends.
+/// another process deactivates the user or resets the password, the epoch moves and this session
+/// ends. A session signed in with an API token names the token instead: it lasts while the token
+/// is not revoked or expired and its owner is an active admin, whatever happens to the password.
 struct SessionState {
     var userID: String
     var epoch: Int64
+    var tokenID: String? = nil
 }
 
 /// The service: the method table, sessions and the store, behind the transport's `RPCMethodHandler`.
@@ -50,7 +53,7 @@ public final class Service: RPCMethodHandler {
     }
 
     /// Every method, in the order of the OpenRPC document.
-    public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all
+    public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all + TokenMethods.all
         + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + OrganizationMethods.all + TeamMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
@@ -115,7 +118,10 @@ public final class Service: RPCMethodHandler {
                     // Who may call comes first: a signed-out caller learns nothing from its params' errors.
                     if method.access != .open {
                         let user = try signedInUser()
-                        if method.access == .ready && user.mustChangePassword { throw DomainError.passwordChangeRequired }
+                        // A token session is not held at the temporary password (contract §10).
+                        if method.access == .ready && user.mustChangePassword && session?.tokenID == nil {
+                            throw DomainError.passwordChangeRequired
+                        }
                         actor = user
                     }
                     let problems = method.paramsSchema.validate(params)
@@ -156,6 +162,7 @@ extension Service {
         guard let s = session else {
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
         }
+        if let tokenID = s.tokenID { return try tokenSessionUser(s, tokenID) }
         // Inside a group's write transaction the user read for an earlier request of the group is
         // still current unless this connection changed a user since (see Database.snapshotKey).
         let key = db.snapshotKey(.users)
@@ -166,6 +173,18 @@ extension Service {
         }
         sessionUser = key.map { (key: $0, userID: s.userID, epoch: s.epoch, user: current.user) }
         return current.user
+    }
+
+    /// The owner of a token session, read fresh with the token: revoking the token, its expiry,
+    /// or its owner no longer being an active admin ends the session (in any process) at its next
+    /// call. Not cached across a group: two indexed reads, and only for token sessions.
+    private func tokenSessionUser(_ s: SessionState, _ tokenID: String) throws -> User {
+        guard let owner = try UserStore(db).session(id: s.userID)?.user, let token = try TokenStore(db).find(id: tokenID),
+              TokenRules.refusal(token, owner: owner, now: now) == nil else {
+            session = nil
+            throw DomainError.unauthenticated(reason: "unauthenticated", message: "The token session has ended: sign in again")
+        }
+        return owner
     }
 
     /// Every write a handler makes goes through here, so that who may act is decided inside the

@@ -265,6 +265,30 @@ public enum StoreSchema {
                 try db.run("UPDATE users SET email_key = ? WHERE id = ?", folded, id)
             }
         }),
+        // API tokens (contract §10): only the SHA-256 digest of a secret is kept, unique, so
+        // signing in is one index lookup. Expiry reminders are marked per token and offset.
+        Migration("API tokens", """
+            CREATE TABLE api_tokens (
+                id           TEXT NOT NULL PRIMARY KEY,
+                user_id      TEXT NOT NULL REFERENCES users(id),
+                name         TEXT NOT NULL,
+                hint         TEXT NOT NULL,
+                digest       BLOB NOT NULL UNIQUE,
+                created_at   INTEGER NOT NULL,
+                expires_at   INTEGER NOT NULL,
+                last_used_at INTEGER,
+                revoked_at   INTEGER
+            );
+            CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
+            CREATE INDEX api_tokens_expiry ON api_tokens(expires_at, id) WHERE revoked_at IS NULL;
+            CREATE TABLE token_reminders_sent (
+                token_id   TEXT NOT NULL REFERENCES api_tokens(id),
+                offset_key TEXT NOT NULL,
+                sent_at    INTEGER NOT NULL,
+                sent_by    TEXT,
+                PRIMARY KEY (token_id, offset_key)
+            ) WITHOUT ROWID;
+            """),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

@@ -24,7 +24,7 @@ struct CursorTests {
     /// Each paged method, with the params of one of its orders.
     static let lists: [(name: String, method: String, params: JSONObject)] = [
         ("users", "users.list", JSONObject()), ("types", "credentialTypes.list", JSONObject()), ("teams", "teams.list", JSONObject()),
-        ("audit", "audit.list", JSONObject()), ("credentials", "credentials.list", JSONObject()),
+        ("audit", "audit.list", JSONObject()), ("credentials", "credentials.list", JSONObject()), ("tokens", "tokens.list", JSONObject()),
         ("expiring", "credentials.list", JSONObject(["expiryStatus": "expiring", "asOf": "2026-01-01"])),
         ("expired", "credentials.list", JSONObject(["expiryStatus": "expired", "asOf": "2026-01-01"])),
     ]
@@ -36,6 +36,7 @@ struct CursorTests {
             admin.addUser("u\(i)@example.com")
             let type = admin.createType("T\(i)")
             admin.ok("teams.create", ["name": .string("Team \(i)")])
+            admin.ok("tokens.create", ["name": .string("Token \(i)")])
             for exp in ["2025-06-01", "2026-01-10", "2026-01-20"] { admin.addCredential(user: me, type: type, issue: "2025-01-01", expiration: exp) }
         }
         return admin

@@ -28,6 +28,7 @@ struct FuzzTests {
             let cid = c["id"] ?? .null
             let mid = c["latestVersion"]?["media"]?[0]?["id"] ?? .null
             let team = admin.ok("teams.create", ["name": "Crew"])["id"] ?? .null
+            let token = admin.ok("tokens.create", ["name": "fuzz"])["token"]?["id"] ?? .null
             let (u, t) = (JSON.string(sam), JSON.string(type))
             let params: [String: JSON] = [
                 "setup.createAdmin": ["email": "x@example.com", "firstName": "X", "lastName": "Y", "password": "Admin#9999"],
@@ -59,6 +60,8 @@ struct FuzzTests {
                 "teams.removeMember": ["teamId": team, "userId": u], "teams.setRequiredTypes": ["teamId": team, "typeIds": [t]],
                 "compliance.check": ["userId": u, "asOf": "2026-06-01"], "compliance.report": ["teamId": team],
                 "audit.list": ["actorId": .string(me), "since": "2026-01-01T00:00:00.000Z", "limit": 5],
+                "tokens.create": ["name": "ci", "expiresInDays": 30], "tokens.list": ["userId": u, "limit": 5],
+                "tokens.revoke": ["tokenId": token],
             ]
             corpus = Service.methods.map { m in
                 ["jsonrpc": "2.0", "id": 1, "method": .string(m.name), "params": params[m.name] ?? [:]]
@@ -79,7 +82,7 @@ struct FuzzTests {
         // dates at the ends of the range.
         "jo\u{200B}e@example.com", "jo\u{AD}e@example.com", "jose\u{301}@example.com", "SAM@EXAMPLE.COM", "a\u{202E}gpj.exe",
         "a\u{2215}b.pdf", "a\u{FF0F}b.pdf", "\u{1B}[2J", "bell\u{7}", "\u{FEFF}x", "Persian\u{200C}name", "=HYPERLINK(\"x\")",
-        "\t=cmd", "'=x", "@SUM(A1)", "YzE6Jyk7RFJPUA==", "YzE6", "Y", "9999-12-31", "1000-01-01", "0999-12-31", "9999-12-30",
+        "\t=cmd", "'=x", "@SUM(A1)", "crpc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "crpc_", "YzE6Jyk7RFJPUA==", "YzE6", "Y", "9999-12-31", "1000-01-01", "0999-12-31", "9999-12-30",
         .string("email,credential_type,issue_date,expiration_date,document_number\nsam@example.com,Licence,2026-01-01,2027-01-01,\"\t=cmd\"\n"),
     ]
 

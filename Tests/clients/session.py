@@ -110,6 +110,11 @@ def run(call):
     ok("settings.update", expiringWindowDays=45)
     ok("notifications.getSettings", userId=sam["id"])
     ok("notifications.updateSettings", userId=sam["id"], daysBefore=[60, 14])
+    # An API token (its 7-day reminder is due on 2026-12-15 when made in early December), and
+    # the rest of the session signed in with it.
+    token = ok("tokens.create", name="nightly", expiresInDays=20)
+    ok("tokens.list")
+    ok("session.login", token=token["secret"])
     due = ok("notifications.due", asOf="2026-12-15")
     ok("notifications.markSent", ids=[r["id"] for r in due["items"]][:1])
     ok("audit.list", limit=5)
@@ -126,5 +131,6 @@ def run(call):
     preview = refused("credentials.delete", "confirmation_required", credentialId=c["id"])
     assert preview.data["preview"]["versions"] == 2
     ok("credentials.delete", credentialId=c["id"], confirm=True)
+    ok("tokens.revoke", tokenId=token["token"]["id"])
     ok("session.logout")
     return done

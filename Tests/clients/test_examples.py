@@ -1,6 +1,7 @@
 """The glue scripts of Protocol/examples run against the built service, print each step, clean up
 their temporary database, honour CREDENTIALS_RPC_DB, and fail loudly when the service is missing."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -58,3 +59,28 @@ def test_the_glue_script_finds_the_service_on_PATH_or_fails(language, executable
     missing = run(language, [str(tmp_path / "no-such-service")], tmp_path)
     assert missing.returncode != 0
     assert missing.stderr.startswith("failed:")
+
+
+def make_token(executable, db):
+    """An API token for the admin the glue script bootstrapped, made over the service's own stdio."""
+    lines = [{"jsonrpc": "2.0", "id": 1, "method": "session.login", "params": {"email": "ada@example.com", "password": "Admin#1234"}},
+             {"jsonrpc": "2.0", "id": 2, "method": "tokens.create", "params": {"name": "glue"}}]
+    out = subprocess.run([executable, "--db", str(db)], input="".join(json.dumps(l) + "\n" for l in lines),
+                         capture_output=True, text=True, env=dict(os.environ, **SERVICE_ENV), timeout=60)
+    return json.loads(out.stdout.splitlines()[1])["result"]["secret"]
+
+
+@pytest.mark.parametrize("language", SCRIPTS)
+def test_the_glue_script_signs_in_with_CREDENTIALS_RPC_TOKEN(language, executable, tmp_path):
+    db = tmp_path / "kept.sqlite3"
+    assert run(language, [executable], tmp_path, CREDENTIALS_RPC_DB=str(db)).returncode == 0
+    secret = make_token(executable, db)
+    with_token = run(language, [executable], tmp_path, CREDENTIALS_RPC_DB=str(db), CREDENTIALS_RPC_TOKEN=secret)
+    assert with_token.returncode == 0, with_token.stderr
+    assert "signed in with CREDENTIALS_RPC_TOKEN as ada@example.com (admin)" in with_token.stdout
+    assert with_token.stdout.rstrip().endswith("done")
+    assert secret not in with_token.stdout + with_token.stderr
+    wrong = "crpc_" + "Q" * 43
+    refused = run(language, [executable], tmp_path, CREDENTIALS_RPC_DB=str(db), CREDENTIALS_RPC_TOKEN=wrong)
+    assert refused.returncode != 0
+    assert "invalid_token" in refused.stderr and wrong not in refused.stderr + refused.stdout

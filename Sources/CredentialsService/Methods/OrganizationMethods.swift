@@ -12,11 +12,17 @@ enum OrganizationMethods {
         Property("userId", .string()), Property("enabled", .boolean),
         Property("daysBefore", .array(.integer(1...Reminders.maxDaysBefore)), "Reminder offsets in days before expiry, largest first."),
     ]))
+    /// One record for both kinds of reminder, told apart by `kind`: a credential's carries
+    /// `credentialId`, `version`, `typeName` and `expirationDate`; an API token's (`token_expiring`)
+    /// carries `tokenId`, `tokenName` and `expiresAt` (TokenReminders).
     static let reminderSchema: Schema = .named("Reminder", .object([
         Property("id", .string(), "Opaque; pass to notifications.markSent."),
-        Property("credentialId", .string()), Property("version", .integer(minimum: 1, maximum: nil)),
-        Property("userId", .string()), Property("email", .string()), Property("typeName", .string()),
-        Property("expirationDate", CredentialJSON.date), Property("kind", .oneOf(["upcoming", "expired"])),
+        Property("kind", .oneOf(["upcoming", "expired", "token_expiring"]), "upcoming and expired: a credential's; token_expiring: an API token's."),
+        Property("credentialId", .string(), required: false), Property("version", .integer(minimum: 1, maximum: nil), required: false),
+        Property("typeName", .string(), required: false), Property("expirationDate", CredentialJSON.date, required: false),
+        Property("tokenId", .string(), required: false), Property("tokenName", .string(), required: false),
+        Property("expiresAt", UserJSON.timestamp, required: false, "When the token stops working."),
+        Property("userId", .string()), Property("email", .string()),
         Property("daysBefore", .nullable(.integer(1...Reminders.maxDaysBefore)), "The offset; null for the expired reminder."),
         Property("dueDate", CredentialJSON.date, "expirationDate - daysBefore (up to 365 days before 1000-01-01), or the day after expiry for the expired reminder."),
     ]))
@@ -165,6 +171,7 @@ enum OrganizationMethods {
             after = (last.expiration.description, last.credentialID)
             pageSize = 1000
         }
+        items += try TokenReminders.due(service, asOf: clock.asOf)
         let ordered = items.enumerated().sorted { ($0.element.due, $0.offset) < ($1.element.due, $1.offset) }.prefix(limit)
         return ["items": .array(ordered.map(\.element.json))]
     }
@@ -174,7 +181,12 @@ enum OrganizationMethods {
         try UserRules.requireAdmin(actor)
         let ids = p["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var parsed: [(String, Int, String)] = []
+        var tokenIDs: [(index: Int, id: (tokenID: String, days: Int))] = []
         for (i, id) in ids.enumerated() {
+            if let t = TokenReminders.parse(id) {
+                tokenIDs.append((i, t))
+                continue
+            }
             let parts = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 3, let v = Int(parts[1]), v >= 1, Reminders.Offset(key: parts[2]) != nil else {
                 throw DomainError.invalidField("ids[\(i)]", "is not a reminder id from notifications.due")
@@ -192,6 +204,7 @@ enum OrganizationMethods {
                 }
                 if try store.markSent(credentialID: credentialID, version: version, offset: offset, at: service.now, by: actor.id) { marked += 1 }
             }
+            for t in tokenIDs where try TokenReminders.markSent(service, t.id, index: t.index, by: actor.id) { marked += 1 }
             try service.audit("notifications.markSent", target: nil, actor: actor.id, detail: ["marked": .int(marked), "ids": .array(ids.map(JSON.string))])
             return marked
         }

@@ -13,13 +13,15 @@ enum SessionMethods {
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.conflict, "already_initialized")],
                run: createAdmin),
-        Method("session.login", summary: "Signs this connection in.",
-               description: "Unknown email and wrong password give the same invalid_credentials and take the same time. Five failures in a row lock the account for 15 minutes (locked_out).",
+        Method("session.login", summary: "Signs this connection in, with email and password or with an API token.",
+               description: "Either email and password, or token (from tokens.create), not both. Unknown email and wrong password give the same invalid_credentials and take the same time. Five failures in a row lock the account for 15 minutes (locked_out). A token that is unknown, revoked or whose owner is no longer an active admin is invalid_token; an expired one token_expired. A token session acts with its owner's current permissions and is not held at password_change_required.",
                access: .open,
-               params: [Property("email", .string(maxLength: 1000)), Property("password", .string(maxLength: 1000))],
+               params: [.optional("email", .string(maxLength: 1000), "With password."), .optional("password", .string(maxLength: 1000)),
+                        .optional("token", .string(maxLength: 1000), "An API token's secret (crpc_...), instead of email and password.")],
                result: "session", UserJSON.sessionSchema,
                errors: [ErrorDoc(.unauthenticated, "invalid_credentials"), ErrorDoc(.unauthenticated, "locked_out"),
-                        ErrorDoc(.unauthenticated, "account_deactivated")],
+                        ErrorDoc(.unauthenticated, "account_deactivated"), ErrorDoc(.unauthenticated, "invalid_token"),
+                        ErrorDoc(.unauthenticated, "token_expired")],
                run: login),
         Method("session.logout", summary: "Signs this connection out (also when not signed in).", access: .open,
                result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { service, _ in
@@ -31,7 +33,7 @@ enum SessionMethods {
         },
         Method("session.whoami", summary: "The signed-in user.", access: .signedIn,
                result: "session", UserJSON.sessionSchema) { service, _ in
-            UserJSON.session(try service.requireActor())
+            UserJSON.session(try service.requireActor(), held: service.session?.tokenID == nil)
         },
         Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.",
                description: "Refuses the current password as the new one. Ends the user's sessions in other processes.",
@@ -68,6 +70,15 @@ enum SessionMethods {
         reason: "locked_out", message: "Too many failed sign-ins: the account is locked for \(LoginThrottle.lockMillis / 60_000) minutes")
 
     static func login(_ service: Service, _ p: Params) throws -> JSON {
+        if let token = p.string("token") {
+            if p.has("email") || p.has("password") {
+                throw DomainError.invalidField("token", "sign in with a token or with email and password, not both")
+            }
+            return UserJSON.session(try signIn(service, token: token), held: false)
+        }
+        var missing: [FieldIssue] = []
+        for field in ["email", "password"] where !p.has(field) { missing.append(FieldIssue(field, "is required (or give token instead)")) }
+        if !missing.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: missing) }
         let password = try p.required("password")
         let emailKey = (try? UserFields.email(p.required("email")))?.key
         guard let key = emailKey, let found = try UserStore(service.db).find(emailKey: key) else {
@@ -99,6 +110,28 @@ enum SessionMethods {
         let record = try outcome.get()
         service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
         return UserJSON.session(record.user)
+    }
+
+    /// Signs the connection in with an API token's secret, or throws `invalid_token` /
+    /// `token_expired` and leaves it as it was. The digest is computed and looked up for any
+    /// string, well-formed or not, so the time taken says nothing about how close it came.
+    static func signIn(_ service: Service, token secret: String) throws -> User {
+        let digest = TokenSecret.digest(secret)
+        let now = service.now
+        let outcome: Result<(User, APIToken), DomainError> = try service.write {
+            let tokens = TokenStore(service.db)
+            guard let found = try tokens.find(digest: digest), TokenSecret.isWellFormed(secret),
+                  TokenSecret.digestsEqual(found.digest, digest) else { return .failure(TokenRules.invalidToken) }
+            let owner = try UserStore(service.db).find(id: found.token.userID)?.user
+            if let refusal = TokenRules.refusal(found.token, owner: owner, now: now) { return .failure(refusal) }
+            guard let owner else { return .failure(TokenRules.invalidToken) }
+            try tokens.markUsed(id: found.token.id, at: now)
+            try service.audit("session.login", target: owner.id, actor: owner.id, detail: ["tokenId": .string(found.token.id)])
+            return .success((owner, found.token))
+        }
+        let (owner, token) = try outcome.get()
+        service.session = SessionState(userID: owner.id, epoch: 0, tokenID: token.id)
+        return owner
     }
 
     /// Counts one more wrong password (inside the caller's write) and says what to answer.
@@ -181,3 +214,21 @@ func collect<T>(_ issues: inout [FieldIssue], _ body: () throws(DomainError) -> 
     }
 }
 
+
+extension Service {
+    /// Signs the process in with `CREDENTIALS_RPC_TOKEN` before its first request. Nil when
+    /// signed in; else the reason (`invalid_token`, `token_expired`, a storage fault), never the
+    /// secret: the caller says it on stderr and serves signed out.
+    public func signIn(token secret: String) -> String? {
+        do {
+            _ = try SessionMethods.signIn(self, token: secret)
+            return nil
+        } catch let e as DomainError {
+            return e.rpcError.reason
+        } catch let e as DatabaseError {
+            return e.fault.rawValue
+        } catch {
+            return "internal_error"
+        }
+    }
+}

@@ -25,8 +25,9 @@ enum UserJSON {
     }
 
     /// `{user, mustChangePassword}`: what sign-in, whoami and changePassword answer.
-    static func session(_ u: User) -> JSON {
-        ["user": encode(u), "mustChangePassword": .bool(u.mustChangePassword)]
+    /// `mustChangePassword` says whether this session is held at it: a token session never is.
+    static func session(_ u: User, held: Bool = true) -> JSON {
+        ["user": encode(u), "mustChangePassword": .bool(held && u.mustChangePassword)]
     }
 
     /// Permission choices from params: only the permissions named, each true or false.

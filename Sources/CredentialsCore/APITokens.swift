@@ -1,0 +1,134 @@
+import CCrypto
+
+/// An API token's secret (contract §10): `crpc_` and 43 URL-safe characters, the base64url of 32
+/// bytes from OpenSSL's CSPRNG. The fixed prefix lets secret scanners be taught the pattern
+/// (`crpc_[A-Za-z0-9_-]{43}`). Only its SHA-256 digest is stored.
+public enum TokenSecret {
+    public static let prefix = "crpc_"
+    public static let randomByteCount = 32
+    /// base64url of 32 bytes, without padding.
+    public static let encodedLength = 43
+    public static var length: Int { prefix.utf8.count + encodedLength }
+
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// The secret for 32 random bytes.
+    public static func make(from bytes: [UInt8]) -> String {
+        precondition(bytes.count == randomByteCount, "a token secret is made from \(randomByteCount) bytes")
+        var out = Array(prefix.utf8)
+        var i = 0
+        while i + 3 <= bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            for shift in [18, 12, 6, 0] { out.append(alphabet[Int(n >> UInt32(shift) & 63)]) }
+            i += 3
+        }
+        // 32 = 3 * 10 + 2: the last two bytes make three characters.
+        let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+        for shift in [18, 12, 6] { out.append(alphabet[Int(n >> UInt32(shift) & 63)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `text` has the shape of a secret the service makes. Says nothing of whether it is one.
+    public static func isWellFormed(_ text: String) -> Bool {
+        let bytes = text.utf8
+        guard bytes.count == length, bytes.starts(with: prefix.utf8) else { return false }
+        return bytes.dropFirst(prefix.utf8.count).allSatisfy { b in
+            (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
+        }
+    }
+
+    /// SHA-256 of the secret's bytes: what is stored and looked up. Any string has one, so a
+    /// malformed or wrong secret costs the same digest and lookup as a right one, and how many of
+    /// its characters match a real secret changes nothing a caller can time.
+    public static func digest(_ text: String) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+        return out
+    }
+
+    /// Whether two digests are equal, in constant time.
+    public static func digestsEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0
+    }
+
+    /// The last four characters, shown in lists so a person can tell tokens apart.
+    public static func hint(_ secret: String) -> String { String(secret.suffix(4)) }
+}
+
+/// An API token as methods return it (never its secret or digest).
+public struct APIToken: Equatable, Sendable {
+    public enum Status: String, Sendable { case active, expired, revoked }
+
+    public var id: String
+    public var userID: String
+    public var name: String
+    public var hint: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    public var lastUsedAt: Int64?
+    public var revokedAt: Int64?
+
+    public init(id: String, userID: String, name: String, hint: String, createdAt: Int64, expiresAt: Int64,
+                lastUsedAt: Int64? = nil, revokedAt: Int64? = nil) {
+        self.id = id
+        self.userID = userID
+        self.name = name
+        self.hint = hint
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Revoked is final; otherwise expired from `expiresAt` on.
+    public func status(at now: Int64) -> Status {
+        if revokedAt != nil { return .revoked }
+        return now >= expiresAt ? .expired : .active
+    }
+}
+
+/// Who may hold and use API tokens (contract §10): admins reach the API with keys; support users
+/// cannot (Certn).
+public enum TokenRules {
+    public static let maxNameLength = 100
+    public static let expiryDays = 1...3650
+    public static let defaultExpiryDays = 365
+    static let dayMillis: Int64 = 86_400_000
+
+    public static func expiry(createdAt: Int64, days: Int) -> Int64 { createdAt + Int64(days) * dayMillis }
+
+    /// Only an active admin makes tokens.
+    public static func checkCreate(_ actor: User) throws(DomainError) {
+        guard actor.isActiveAdmin else { throw .forbidden("Only active admins have API tokens: support users cannot reach the API") }
+    }
+
+    public static let invalidToken = DomainError.unauthenticated(
+        reason: "invalid_token", message: "The token is unknown or revoked, or its owner is not an active admin")
+    public static let tokenExpired = DomainError.unauthenticated(reason: "token_expired", message: "The token has expired: make a new one")
+
+    /// Why `token` may not sign in (or go on acting) now, or nil. A revoked token, or one whose
+    /// owner is gone, deactivated or a support user (suspended until they are an active admin
+    /// again), is `invalid_token`; an expired one `token_expired`.
+    public static func refusal(_ token: APIToken, owner: User?, now: Int64) -> DomainError? {
+        guard token.revokedAt == nil, let owner, owner.isActiveAdmin else { return invalidToken }
+        return token.status(at: now) == .expired ? tokenExpired : nil
+    }
+
+    /// Certn's key reminders: 30, 7 and 1 days before expiry.
+    public static let reminderOffsets = [30, 7, 1]
+
+    /// The reminders due for `token` at `asOf`: each offset whose day (the expiry's UTC date minus
+    /// the offset) has come while the token still works, and that came after the token was made:
+    /// a token made to last three days is not told it has 30 or 7 left.
+    public static func dueReminders(_ token: APIToken, asOf: CalendarDate) -> [(daysBefore: Int, dueDate: CalendarDate)] {
+        let expiresOn = CalendarDate.today(nowMillis: token.expiresAt)
+        let madeOn = CalendarDate.today(nowMillis: token.createdAt)
+        let lastWorkingDay = CalendarDate.today(nowMillis: token.expiresAt - 1)
+        guard token.revokedAt == nil, asOf <= lastWorkingDay else { return [] }
+        return reminderOffsets.compactMap { d in
+            let due = expiresOn.adding(days: -d)
+            return due <= asOf && due > madeOn ? (d, due) : nil
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// Expiry reminders for API tokens (contract §10, as Certn does for its keys): an active admin's
+/// token expiring within 30, 7 or 1 days is due once per offset in `notifications.due`, marked
+/// with `notifications.markSent` like a credential's. Every admin sees them, as every admin may
+/// list any user's tokens. An item says it is a token (`kind: "token_expiring"`), whose, and when
+/// it expires; never the secret.
+enum TokenReminders {
+    /// `<tokenId>:token:<days>`: a credential's reminder id has a version number in the middle.
+    static func id(_ tokenID: String, _ days: Int) -> String { "\(tokenID):token:\(days)" }
+
+    /// The token and offset a reminder id names, or nil when it is not a token's.
+    static func parse(_ id: String) -> (tokenID: String, days: Int)? {
+        let parts = id.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1] == "token", let d = Int(parts[2]), TokenRules.reminderOffsets.contains(d),
+              String(d) == parts[2] else { return nil }
+        return (String(parts[0]), d)
+    }
+
+    /// The token reminders due at `asOf` and not yet marked sent, each with its due date.
+    static func due(_ service: Service, asOf: CalendarDate) throws -> [(due: CalendarDate, json: JSON)] {
+        let largest = TokenRules.reminderOffsets.max() ?? 0
+        // Tokens expiring after asOf's day begins and before the last offset's window closes.
+        let from = Int64(asOf.daysSinceEpoch) * 86_400_000
+        let until = Int64(asOf.daysSinceEpoch + largest + 1) * 86_400_000
+        var out: [(due: CalendarDate, json: JSON)] = []
+        for c in try TokenStore(service.db).reminderCandidates(expiringBefore: until, after: from) {
+            for (days, dueDate) in TokenRules.dueReminders(c.token, asOf: asOf) where !c.sent.contains(String(days)) {
+                out.append((dueDate, [
+                    "id": .string(id(c.token.id, days)), "kind": "token_expiring", "tokenId": .string(c.token.id),
+                    "tokenName": .string(c.token.name), "userId": .string(c.token.userID), "email": .string(c.email),
+                    "expiresAt": .string(Timestamp.format(millis: c.token.expiresAt)), "daysBefore": .int(days),
+                    "dueDate": .string(dueDate.description),
+                ]))
+            }
+        }
+        return out
+    }
+
+    /// Marks one token reminder sent (inside the caller's write); false when it already was.
+    /// A token that does not exist is refused as any id that names nothing is.
+    static func markSent(_ service: Service, _ id: (tokenID: String, days: Int), index: Int, by actorID: String) throws -> Bool {
+        guard try TokenStore(service.db).find(id: id.tokenID) != nil else {
+            throw DomainError.invalidField("ids[\(index)]", "names no token")
+        }
+        return try TokenStore(service.db).markSent(tokenID: id.tokenID, offset: String(id.days), at: service.now, by: actorID)
+    }
+}
