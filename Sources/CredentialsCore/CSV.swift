@@ -61,7 +61,9 @@ public enum CSV {
                         closed = true
                         break
                     }
-                    if c == 0x0A { line += 1 }
+                    // A line break inside quotes is a physical line too: LF, CRLF, or a lone CR as
+                    // outside them.
+                    if c == 0x0A || (c == 0x0D && !(i + 1 < bytes.count && bytes[i + 1] == 0x0A)) { line += 1 }
                     field.append(c)
                     i += 1
                 }
@@ -138,6 +140,16 @@ extension CSV {
     /// `unescapeFormula` gives back exactly the value, also one that itself starts with `'=`.
     public static func escapeFormula(_ f: String) -> String {
         quotesBeforeTrigger(f) == nil ? f : "'" + f
+    }
+
+    /// The cell without the spaces (U+0020 only) around it: a tab or a CR is part of the cell, and
+    /// refused where a field may not hold it.
+    public static func trimmingSpaces(_ f: String) -> String {
+        let u = f.utf8
+        guard u.first == 0x20 || u.last == 0x20 else { return f }
+        let start = u.firstIndex { $0 != 0x20 } ?? u.endIndex
+        let end = u.lastIndex { $0 != 0x20 }.map { u.index(after: $0) } ?? start
+        return start < end ? String(f[start..<end]) : ""
     }
 
     /// A cell as read by the import: the inverse of `escapeFormula`, removing one leading `'`

@@ -10,6 +10,10 @@ public struct PasswordHasher: Sendable {
     public static let defaultIterations = 600_000
     /// The floor for `CREDENTIALS_RPC_PBKDF2_ITERATIONS` (tests only lower the cost, never below this).
     public static let minimumIterations = 1_000
+    /// The most a hash may ask for: libcrypto takes the count as a C int, and a stored hash
+    /// asking for more (a damaged or planted row) must fail to verify, not stop the process.
+    public static let maximumIterations = 100_000_000
+    public static var iterationRange: ClosedRange<Int> { minimumIterations...maximumIterations }
     static let scheme = "pbkdf2-sha256"
     static let saltBytes = 16
     static let hashBytes = 32
@@ -19,7 +23,7 @@ public struct PasswordHasher: Sendable {
     public var counter: DerivationCounter?
 
     public init(iterations: Int = PasswordHasher.defaultIterations) {
-        self.iterations = max(iterations, PasswordHasher.minimumIterations)
+        self.iterations = min(max(iterations, PasswordHasher.minimumIterations), PasswordHasher.maximumIterations)
     }
 
     /// A new hash with a fresh 16-byte salt from the OS's secure random source.
@@ -60,7 +64,7 @@ public struct PasswordHasher: Sendable {
 
     static func parse(_ stored: String) -> (iterations: Int, salt: [UInt8], hash: [UInt8])? {
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == scheme, let iterations = Int(parts[1]), iterations >= 1,
+        guard parts.count == 4, parts[0] == scheme, let iterations = Int(parts[1]), (1...maximumIterations).contains(iterations),
               let salt = Data(base64Encoded: String(parts[2])), let hash = Data(base64Encoded: String(parts[3])),
               !salt.isEmpty, !hash.isEmpty else { return nil }
         return (iterations, Array(salt), Array(hash))

@@ -4,11 +4,15 @@ import Foundation
 /// spreadsheets, e-mails and file systems; an invisible or reordering character there lets one
 /// thing pass for another (`a\u{202E}gpj.exe` shows as `aexe.jpg`, `jo\u{200B}e@x` is not `joe@x`).
 ///
-/// - Emails: no control or format character at all (Unicode categories Cc, Cf), compared after
-///   NFC normalization and case folding (`emailKey`).
-/// - Names (people, types, teams): no control character, no bidi control; of the format
-///   characters only the joiners U+200C and U+200D, which some scripts and emoji need.
-/// - File names: as names, minus every format character, and no path separator of any script.
+/// Every field refuses what cannot be seen or has no meaning yet: controls (Cc), default-ignorable
+/// code points (format characters, variation selectors, Hangul fillers, CGJ: things that make two
+/// strings that look the same differ), private-use and unassigned code points, noncharacters.
+/// - Emails: all of that, whitespace, line separators, and the ASCII specials `"(),:;<>[\]`;
+///   compared after NFC normalization and case folding (`emailKey`).
+/// - Names (people, types, teams, tokens): all of that, bidi controls and line separators, but
+///   the joiners U+200C and U+200D, which some scripts and emoji need, are kept; a name does not
+///   start with a combining mark.
+/// - File names: as names, minus the joiners, and no path separator of any script.
 /// - Free text (descriptions, reasons): as names, plus tab and line breaks.
 public enum TextRules {
     public static func isControl(_ s: Unicode.Scalar) -> Bool { s.properties.generalCategory == .control }
@@ -32,18 +36,41 @@ public enum TextRules {
 
     static func isJoiner(_ s: Unicode.Scalar) -> Bool { s.value == 0x200C || s.value == 0x200D }
 
+    /// What no field takes: controls, default-ignorables (but the joiners, decided by each rule),
+    /// private use, unassigned code points and noncharacters.
+    static func isInvisibleOrMeaningless(_ s: Unicode.Scalar) -> Bool {
+        let p = s.properties
+        switch p.generalCategory {
+        case .control, .format, .privateUse, .unassigned, .surrogate, .lineSeparator, .paragraphSeparator: return true
+        default: return p.isDefaultIgnorableCodePoint || p.isNoncharacterCodePoint
+        }
+    }
+
+    static let emailSpecials: Set<UInt32> = Set("\"(),:;<>[\\]".unicodeScalars.map(\.value))
+
     public static func allowedInEmail(_ s: Unicode.Scalar) -> Bool {
-        !isControl(s) && !isFormat(s) && !s.properties.isWhitespace
+        if s.value < 0x80 { return s.value > 0x20 && s.value != 0x7F && !emailSpecials.contains(s.value) }
+        return !isInvisibleOrMeaningless(s) && !s.properties.isWhitespace
     }
 
     public static func allowedInName(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return s.value >= 0x20 && s.value != 0x7F }  // the common case, decided fast
-        if isControl(s) || isBidiControl(s) { return false }
-        return !isFormat(s) || isJoiner(s)
+        if isJoiner(s) { return true }
+        return !isInvisibleOrMeaningless(s) && !isBidiControl(s)
     }
 
     public static func allowedInFileName(_ s: Unicode.Scalar) -> Bool {
-        !isControl(s) && !isFormat(s) && !isPathSeparator(s)
+        !isJoiner(s) && allowedInName(s) && !isPathSeparator(s)
+    }
+
+    /// A name's first character is not a combining mark, which would attach to whatever is
+    /// printed before it.
+    public static func startsWithCombiningMark(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first else { return false }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return false
+        }
     }
 
     public static func allowedInText(_ s: Unicode.Scalar) -> Bool {

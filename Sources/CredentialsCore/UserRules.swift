@@ -50,6 +50,20 @@ public enum UserRules {
         }
     }
 
+    /// No change to a user leaves the organization without an active admin holding a permission
+    /// that some active admin held before: since an admin grants only what they hold, nobody
+    /// could ever grant it again (deactivating or demoting the one full admin beside limited
+    /// ones would lose it for good). `othersHold`: what the other active admins hold together.
+    public static func checkKeepsEveryPermission(before: User, after: User, othersHold: Permissions) throws(DomainError) {
+        let had = before.isActiveAdmin ? before.permissions.mask : 0
+        let has = after.isActiveAdmin ? after.permissions.mask : 0
+        let lost = Permissions(mask: had & ~has & ~othersHold.mask)
+        guard lost == .none else {
+            let names = Permission.allCases.filter { lost.has($0) }.map(\.rawValue)
+            throw .conflict(reason: "last_admin", message: "No other active admin holds \(names.joined(separator: ", ")): it could never be granted again")
+        }
+    }
+
     /// `users.deactivate`: the last active admin cannot be deactivated.
     public static func checkDeactivate(actor: User, target: User, activeAdmins: Int) throws(DomainError) {
         try checkManage(actor: actor, target: target)

@@ -81,8 +81,8 @@ public enum UserFields {
     /// The email as stored (trimmed of spaces, NFC) and its key for uniqueness (`TextRules.emailKey`),
     /// or the problem. Control and invisible format characters are refused, not trimmed.
     public static func email(_ raw: String, field: String = "email") throws(DomainError) -> (email: String, key: String) {
-        if !TextRules.all(raw, { !TextRules.isControl($0) && !TextRules.isFormat($0) }) {
-            throw .invalidField(field, "must not contain control or invisible formatting characters")
+        if !TextRules.all(raw, { $0 == " " || TextRules.allowedInEmail($0) }) {
+            throw .invalidField(field, "must not contain control, invisible or unassigned characters, nor any of \"(),:;<>[\\]")
         }
         let email = TextRules.canonical(raw.trimmingWhitespace())
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -102,6 +102,7 @@ public enum UserFields {
         let name = raw.trimmingWhitespace()
         if name.isEmpty { throw .invalidField(field, "must not be empty") }
         if name.count > max { throw .invalidField(field, "must be at most \(max) characters") }
+        if TextRules.startsWithCombiningMark(name) { throw .invalidField(field, "must not start with a combining mark") }
         return name
     }
 

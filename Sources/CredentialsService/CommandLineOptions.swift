@@ -100,8 +100,8 @@ public struct CommandLineOptions: Equatable {
             options.fixedTimeMillis = ms
         }
         if let text = env["CREDENTIALS_RPC_PBKDF2_ITERATIONS"], !text.isEmpty {
-            guard let n = Int(text), n >= PasswordHasher.minimumIterations else {
-                return .usage("CREDENTIALS_RPC_PBKDF2_ITERATIONS must be a whole number, at least \(PasswordHasher.minimumIterations)")
+            guard let n = Int(text), PasswordHasher.iterationRange.contains(n) else {
+                return .usage("CREDENTIALS_RPC_PBKDF2_ITERATIONS must be a whole number from \(PasswordHasher.minimumIterations) to \(PasswordHasher.maximumIterations)")
             }
             options.passwordIterations = n
         }

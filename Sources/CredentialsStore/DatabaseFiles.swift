@@ -22,13 +22,26 @@ enum DatabaseFiles {
     static func prepare(_ path: String) throws {
         guard isPlainPath(path) else { return }
         try makeFolders(above: path)
-        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // O_EXCL makes the file only where none is; a symlink to a file not made yet is followed
+        // (SQLite would follow it to create the file), so its target is made 0600 too.
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 && errno == EEXIST && isDanglingSymlink(path) {
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        }
         if fd >= 0 {
-            _ = fchmod(fd, 0o600)
+            var st = stat()
+            // Only a file made just now (empty and ours) has its mode set: one that was there is left as it is.
+            if fstat(fd, &st) == 0 && st.st_size == 0 && st.st_uid == getuid() { _ = fchmod(fd, 0o600) }
             close(fd)
         } else if errno != EEXIST {
             throw OpenError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
+    }
+
+    private static func isDanglingSymlink(_ path: String) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFLNK else { return false }
+        return stat(path, &st) != 0 && errno == ENOENT
     }
 
     private static func makeFolders(above path: String) throws {

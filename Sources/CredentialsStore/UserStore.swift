@@ -58,6 +58,13 @@ public struct UserStore {
 
     public func count() throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM users") ?? 0) }
 
+    /// Every permission some active admin other than `id` holds.
+    public func permissionsOfOtherActiveAdmins(than id: String) throws -> Permissions {
+        var mask = 0
+        try db.query("SELECT permissions FROM users WHERE role = 'admin' AND status = 'active' AND id != ?", [id]) { mask |= Int($0.int(0)) }
+        return Permissions(mask: mask)
+    }
+
     public func activeAdminCount() throws -> Int {
         Int(try db.scalarInt("SELECT count(*) FROM users WHERE role = 'admin' AND status = 'active'") ?? 0)
     }

@@ -41,6 +41,33 @@ struct FileSafetyTests {
         #expect(p.terminationStatus == 0)
     }
 
+    @Test func aSymlinkToAFileNotMadeYetGetsAnOwnerOnlyTarget() throws {
+        let dir = Scratch.directory("links").path
+        let target = dir + "/target.sqlite3", link = dir + "/link.sqlite3"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let old = umask(0o022)
+        defer { umask(old) }
+        let db = try Database(path: link)
+        try db.write { try db.execute("CREATE TABLE t (x)") }
+        #expect(Self.mode(target) == 0o600)
+        #expect(Self.mode(target + "-wal") == 0o600)
+        #expect(!db.isReadableByOthers)
+    }
+
+    @Test("an iteration count out of range is refused at start", arguments: ["999", "100000001", "2147483648", "4294967297", "-1"])
+    func iterationsOutOfRange(value: String) {
+        guard case .usage = CommandLineOptions.parse([], environment: ["CREDENTIALS_RPC_PBKDF2_ITERATIONS": value,
+                                                                       "CREDENTIALS_RPC_INSECURE_TESTING": "1"]) else {
+            Issue.record("\(value) accepted")
+            return
+        }
+    }
+
+    @Test func aStoredHashAskingForTooManyIterationsFailsToVerifyAndStopsNothing() {
+        let hasher = PasswordHasher(iterations: 1000)
+        #expect(!hasher.verify("x", against: "pbkdf2-sha256$4294967297$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+    }
+
     @Test func anExistingFileKeepsItsModeAndIsReportedWhenOthersCanReadIt() throws {
         let path = tempDatabasePath()
         #expect(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]))

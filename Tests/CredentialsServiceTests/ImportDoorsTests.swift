@@ -79,6 +79,29 @@ struct ImportDoorsTests {
         #expect(root.ok("credentials.list")["items"]?.arrayValue?.isEmpty == true)
     }
 
+    @Test func aRowWithTheWrongFieldCountComesBackWholeAndStillFails() throws {
+        let (root, _) = try bootstrap()
+        _ = root.createType("Lic")
+        let csv = Self.header + "ada@example.com,Lic,2026-01-01,,AB,123\r\nada@example.com,Lic,2026-01-01\r\n"
+        let r = root.ok("credentials.import", ["csv": .string(csv), "dryRun": true])
+        let failed = try CSV.read(r["failedRowsCsv"]?.stringValue ?? "")
+        #expect(failed[1].fields.prefix(6) == ["ada@example.com", "Lic", "2026-01-01", "", "AB", "123"])
+        #expect(failed[2].fields.prefix(3) == ["ada@example.com", "Lic", "2026-01-01"] && failed[2].fields.count == 4)
+        let again = root.ok("credentials.import", ["csv": r["failedRowsCsv"]!, "dryRun": true])
+        #expect(again["created"] == 0 && again["failed"] == 2)
+    }
+
+    @Test func aLoneCRInsideQuotesIsALineAndSpacesAroundAnEscapeAreNotPartOfIt() throws {
+        let (root, _) = try bootstrap()
+        _ = root.createType("Lic")
+        let csv = Self.header + "ada@example.com,Lic,2026-01-01,,\"x\ry\"\r\nnobody@example.com,Lic,2026-01-01,,\r\n"
+            + "ada@example.com,Lic,2026-01-01,, '=1\r\n"
+        let r = root.ok("credentials.import", ["csv": .string(csv), "mode": "valid_rows"])
+        #expect(r["errors"]?.arrayValue?.map { $0["line"] } == [2, 4], "\(JSONWriter.string(r["errors"] ?? .null))")
+        let stored = root.ok("credentials.list")["items"]?.arrayValue?.compactMap { $0["latestVersion"]?["documentNumber"]?.stringValue }
+        #expect(stored == ["=1"])
+    }
+
     /// Asserts the cost's shape, not a speed: failing rows were quadratic (8,000 of them cost
     /// about 14 times 8,000 good ones); they must now stay within a small factor.
     @Test func failingRowsCostAboutWhatGoodRowsCost() throws {

@@ -98,6 +98,40 @@ struct ManagingUsersTests {
     }
 }
 
+/// The organization never loses a permission for good: since an admin grants only what they
+/// hold, removing the last active admin who holds one would make it impossible to grant again.
+struct LastHolderOfAPermissionTests {
+    @Test func theLastActiveAdminHoldingAPermissionStays() throws {
+        let (root, rootID) = try bootstrap()
+        let limitedID = root.addUser("lim@example.com", role: "admin", permissions: ["createEditPackages": false])
+        let last = ErrorSummary(code: -32004, reason: "last_admin")
+        #expect(root.failure("users.deactivate", ["userId": .string(rootID)]) == last)
+        #expect(root.failure("users.update", ["userId": .string(rootID), "role": "support"]) == last)
+        #expect(root.failure("users.update", ["userId": .string(rootID), "permissions": ["createEditPackages": false]]) == last)
+        // Another holder makes each of them possible.
+        root.ok("users.update", ["userId": .string(limitedID), "permissions": ["createEditPackages": true]])
+        #expect(root.failure("users.update", ["userId": .string(rootID), "permissions": ["createEditPackages": false]]) == nil)
+        // Now the other admin is the last holder: it cannot drop it either (and root, without it,
+        // may no longer manage that admin at all).
+        let limited = TestClient(db: root.service.db)
+        limited.signInFirstTime("lim@example.com")
+        #expect(limited.failure("users.update", ["userId": .string(limitedID), "permissions": ["createEditPackages": false]]) == last)
+        #expect(root.failure("users.update", ["userId": .string(limitedID), "permissions": ["createEditPackages": false]])
+                == ErrorSummary(code: -32002, reason: "forbidden"))
+    }
+
+    @Test func changingAnotherUsersReminderSettingsNeedsTheirPermissions() throws {
+        let (root, rootID) = try bootstrap()
+        root.addUser("lim@example.com", role: "admin", permissions: ["viewReports": false])
+        let limited = TestClient(db: root.service.db)
+        limited.signInFirstTime("lim@example.com")
+        #expect(limited.failure("notifications.updateSettings", ["userId": .string(rootID), "enabled": false])
+                == ErrorSummary(code: -32002, reason: "forbidden"))
+        #expect(root.ok("notifications.getSettings")["enabled"] == true)
+        #expect(limited.failure("notifications.getSettings", ["userId": .string(rootID)]) == nil)  // reading stays open to admins
+    }
+}
+
 /// Authorization decided inside the write's transaction, on the caller as committed (contract §14):
 /// another connection changes the caller after the request's checks and before its write.
 struct CallerChangedMidRequestTests {
@@ -227,6 +261,15 @@ struct LockoutOfUnknownEmailsTests {
         #expect(unknown.suffix(3).allSatisfy { $0 == ErrorSummary(code: -32001, reason: "locked_out") })
         // Both forms of one unknown address count together, like a known one's.
         #expect(answers("NOBODY@example.com").allSatisfy { $0?.reason == "locked_out" })
+    }
+
+    @Test func aMalformedEmailIsCountedToo() throws {
+        let (root, _) = try bootstrap()
+        for typed in ["not an email", "jo\u{200B}e@example.com", String(repeating: "x", count: 300)] {
+            let c = TestClient(db: root.service.db)
+            let answers = (0..<6).map { _ in c.failure("session.login", ["email": .string(typed), "password": "Wrong#1234"])?.reason }
+            #expect(answers == Array(repeating: "invalid_credentials", count: 4) + ["locked_out", "locked_out"], "\(typed.prefix(20))")
+        }
     }
 
     @Test func anAccountMadeForALockedEmailStartsClean() throws {

@@ -73,7 +73,9 @@ enum ImportMethods {
                 return .failure(RowErrors(list: problems))
             }
             let columns = self.columns
-            func value(_ name: String) -> String { columns[name].map { CSV.unescapeFormula(row.fields[$0]) } ?? "" }
+            // Spaces around a cell are not part of it; a formula escape is read after them, so
+            // `" '=1"` and `"'=1"` are one value.
+            func value(_ name: String) -> String { columns[name].map { CSV.unescapeFormula(CSV.trimmingSpaces(row.fields[$0])) } ?? "" }
             // The user: active, by email.
             var userID: String? = nil
             if let key = try? UserFields.email(value("email")).key {
@@ -198,7 +200,11 @@ enum ImportMethods {
         var out = CSV.line(keep.map { header[$0] } + [errorColumn])
         for line in rows.keys.sorted() {
             let fields = rows[line]!
-            out += CSV.line(keep.map { $0 < fields.count ? fields[$0] : "" } + [why[line, default: []].joined(separator: "; ")])
+            let reasons = why[line, default: []].joined(separator: "; ")
+            // A row whose field count is wrong is written as it came, all of its fields and no
+            // more: cut or padded to fit, it would upload again without the error it has.
+            let cells = fields.count == header.count ? keep.map { fields[$0] } : fields
+            out += CSV.line(cells + [reasons])
         }
         return out
     }

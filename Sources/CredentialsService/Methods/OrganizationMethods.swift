@@ -102,21 +102,26 @@ enum OrganizationMethods {
         ["userId": .string(userID), "enabled": .bool(enabled), "daysBefore": .array(days.sorted(by: >).map { .int($0) })]
     }
 
-    /// Whose reminder settings: one's own, or anyone's for an admin.
-    static func reminderOwner(_ service: Service, _ p: Params) throws -> String {
+    /// Whose reminder settings: one's own, or anyone's for an admin; changing another user's
+    /// needs what managing that user needs (contract §14).
+    static func reminderOwner(_ service: Service, _ p: Params, changing: Bool = false) throws -> String {
         let actor = try service.requireActor()
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
-            _ = try UserMethods.find(service, userID)
+            let target = try UserMethods.find(service, userID).user
+            if changing { try UserRules.checkManage(actor: actor, target: target) }
         }
         return userID
     }
 
     static func updateNotificationSettings(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        let userID = try reminderOwner(service, p)
+        let userID = try reminderOwner(service, p, changing: true)
         let (enabled, days): (Bool, [Int]) = try service.write {
+            if userID != actor.id, let target = try UserStore(service.db).find(id: userID)?.user {
+                try UserRules.checkManage(actor: actor, target: target)  // again, on the row as committed
+            }
             let store = OrganizationStore(service.db)
             let before = try store.notificationSettings(userID: userID)
             let enabled = p.bool("enabled") ?? before.enabled
@@ -188,7 +193,7 @@ enum OrganizationMethods {
                 continue
             }
             let parts = id.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, let v = Int(parts[1]), v >= 1, Reminders.Offset(key: parts[2]) != nil else {
+            guard parts.count == 3, let v = Int(parts[1]), v >= 1, String(v) == parts[1], Reminders.Offset(key: parts[2]) != nil else {
                 throw DomainError.invalidField("ids[\(i)]", "is not a reminder id from notifications.due")
             }
             parsed.append((parts[0], v, parts[2]))
@@ -198,9 +203,15 @@ enum OrganizationMethods {
             let store = OrganizationStore(service.db)
             var marked = 0
             for (i, (credentialID, version, offset)) in parsed.enumerated() {
-                guard let c = try credentials.find(id: credentialID), version <= c.versionCount,
+                // Only an id notifications.due could give (for some asOf): the latest version (only
+                // it has reminders), and one of its holder's offsets or `expired` of a credential
+                // that expires. Anything else would cancel reminders nobody was ever shown.
+                guard let c = try credentials.find(id: credentialID), version == c.versionCount, c.latest.expirationDate != nil,
                       CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else {
-                    throw DomainError.invalidField("ids[\(i)]", "names no credential version")
+                    throw DomainError.invalidField("ids[\(i)]", "names no reminder of a credential's latest version")
+                }
+                if case .daysBefore(let d)? = Reminders.Offset(key: offset), !(try store.notificationSettings(userID: c.userID).daysBefore.contains(d)) {
+                    throw DomainError.invalidField("ids[\(i)]", "names an offset the holder has no reminder for")
                 }
                 if try store.markSent(credentialID: credentialID, version: version, offset: offset, at: service.now, by: actor.id) { marked += 1 }
             }

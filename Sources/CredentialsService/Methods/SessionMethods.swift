@@ -80,11 +80,13 @@ enum SessionMethods {
         for field in ["email", "password"] where !p.has(field) { missing.append(FieldIssue(field, "is required (or give token instead)")) }
         if !missing.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: missing) }
         let password = try p.required("password")
-        let emailKey = (try? UserFields.email(p.required("email")))?.key
+        let typed = try p.required("email")
+        let emailKey = (try? UserFields.email(typed))?.key
         guard let key = emailKey, let found = try UserStore(service.db).find(emailKey: key) else {
             service.hasher.verifyNothing(password)  // the same cost as a wrong password
-            guard let key = emailKey else { throw invalidCredentials }  // no account can have it
-            throw try recordUnknownFailure(service, emailKey: key)
+            // Counted like any other failure, a malformed address too (by its folded text, which
+            // no well-formed address folds to), so no answer depends on what was typed.
+            throw try recordUnknownFailure(service, emailKey: emailKey ?? TextRules.emailKey(typed))
         }
         // Always one full verification, whatever the account's state, so timing tells nothing.
         let matches = service.hasher.verify(password, against: found.passwordHash)

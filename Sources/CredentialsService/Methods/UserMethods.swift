@@ -123,6 +123,7 @@ enum UserMethods {
             if let last { r.user.lastName = last }
             if let role { r.user.role = role }
             if let permissions { r.user.permissions = permissions }
+            try UserRules.checkKeepsEveryPermission(before: before, after: r.user, othersHold: users.permissionsOfOtherActiveAdmins(than: id))
             let changes = changeSet(before, r.user)
             if changes.isEmpty { return before }
             r.user.updatedAt = now
@@ -157,6 +158,9 @@ enum UserMethods {
             if r.user.status == status { return r.user }
             if status == .deactivated {
                 try UserRules.checkDeactivate(actor: actor, target: r.user, activeAdmins: try users.activeAdminCount())
+                var after = r.user
+                after.status = .deactivated
+                try UserRules.checkKeepsEveryPermission(before: r.user, after: after, othersHold: users.permissionsOfOtherActiveAdmins(than: id))
                 r.sessionEpoch += 1  // ends their sessions in every process
             } else {
                 r.failedLogins = 0
