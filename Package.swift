@@ -28,12 +28,12 @@ let package = Package(
         // The benchmark: the real service over pipes against ceilings measured in the same run.
         .executableTarget(name: "credentials-rpc-bench", dependencies: ["CredentialsStore", "CredentialsCore", "CSQLite"]),
 
-        // Scratch directories for tests, cleaned up between runs.
+        // Test support: scratch directories cleaned up between runs, a seeded random source.
         .target(name: "TestScratch", path: "Tests/TestScratch"),
         // Small real media files, and the pieces of hostile ones, for the tests.
         .target(name: "MediaSamples", path: "Tests/MediaSamples"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),
-        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC", "MediaSamples"]),
+        .testTarget(name: "CredentialsCoreTests", dependencies: ["CredentialsCore", "JSONRPC", "MediaSamples", "TestScratch"]),
         .testTarget(name: "CredentialsStoreTests", dependencies: ["CredentialsStore", "CredentialsCore", "TestScratch"]),
         .testTarget(
             name: "CredentialsServiceTests",

@@ -1,3 +1,4 @@
+import TestScratch
 import CredentialsCore
 import MediaSamples
 import Testing
@@ -197,7 +198,7 @@ struct MediaFormatTests {
     /// Seeded mutations of every sample through every check: none traps (a trap ends the test
     /// process), and a changed PNG is always refused.
     @Test func noMutationTrapsAnyCheck() {
-        var rng = SplitMix(seed: 15948)
+        var rng = SplitMix64(seed: 15948)
         let extremes: [[UInt8]] = [S.be32(0xFFFF_FFFF), S.be32(0x7FFF_FFFF), S.be32(0), S.be32(1), S.be64(.max), [0xFF, 0xFF], [0xFF], [0]]
         var refused = 0
         for i in 0..<30_000 {
@@ -223,7 +224,7 @@ struct MediaFormatTests {
     @Test func crc32IsPNGs() {
         #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(CRC32.checksum([]) == 0)
-        var rng = SplitMix(seed: 3309)
+        var rng = SplitMix64(seed: 3309)
         for length in 0..<100 {
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             #expect(CRC32.checksum(bytes) == S.crc32(bytes), "\(length) bytes")

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 @testable import CredentialsService
