@@ -52,6 +52,38 @@ public enum TokenSecret {
         a.count == b.count && CRYPTO_memcmp(a, b, a.count) == 0
     }
 
+    /// `text` with anything shaped like a secret (`crpc_` and 16 or more characters of its
+    /// alphabet) replaced by `crpc_[redacted]`: errors echo what a request held (an unknown id, a
+    /// field name), and a careless client pastes a secret where an id belongs.
+    public static func redact(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let p = Array(prefix.utf8)
+        guard bytes.count >= p.count + 16, text.contains(prefix) else { return text }
+        func inAlphabet(_ b: UInt8) -> Bool {
+            (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i...].starts(with: p) {
+                var j = i + p.count
+                while j < bytes.count && inAlphabet(bytes[j]) { j += 1 }
+                if j - i - p.count >= 16 {
+                    out += Array("crpc_[redacted]".utf8)
+                    i = j
+                    continue
+                }
+            }
+            out.append(bytes[i])
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `text` holds something shaped like a secret.
+    public static func holdsSecret(_ text: String) -> Bool { redact(text) != text }
+
     /// The last four characters, shown in lists so a person can tell tokens apart.
     public static func hint(_ secret: String) -> String { String(secret.suffix(4)) }
 }
@@ -118,17 +150,22 @@ public enum TokenRules {
     /// Certn's key reminders: 30, 7 and 1 days before expiry.
     public static let reminderOffsets = [30, 7, 1]
 
-    /// The reminders due for `token` at `asOf`: each offset whose day (the expiry's UTC date minus
-    /// the offset) has come while the token still works, and that came after the token was made:
-    /// a token made to last three days is not told it has 30 or 7 left.
-    public static func dueReminders(_ token: APIToken, asOf: CalendarDate) -> [(daysBefore: Int, dueDate: CalendarDate)] {
-        let expiresOn = CalendarDate.today(nowMillis: token.expiresAt)
+    /// The day the reminder `days` before the token's expiry is due on, when the token offers
+    /// it at all: the expiry's UTC date minus `days`, if that day is neither before the day the
+    /// token was made (a token made to last three days is not told it has 30 or 7 left) nor after
+    /// its last working day, and the token is not revoked.
+    public static func reminderDay(_ token: APIToken, days: Int) -> CalendarDate? {
+        guard token.revokedAt == nil, reminderOffsets.contains(days) else { return nil }
+        let due = CalendarDate.today(nowMillis: token.expiresAt).adding(days: -days)
         let madeOn = CalendarDate.today(nowMillis: token.createdAt)
         let lastWorkingDay = CalendarDate.today(nowMillis: token.expiresAt - 1)
-        guard token.revokedAt == nil, asOf <= lastWorkingDay else { return [] }
-        return reminderOffsets.compactMap { d in
-            let due = expiresOn.adding(days: -d)
-            return due <= asOf && due > madeOn ? (d, due) : nil
-        }
+        return due >= madeOn && due <= lastWorkingDay ? due : nil
+    }
+
+    /// The reminders due for `token` at `asOf`: each offered one whose day has come, while the
+    /// token still works.
+    public static func dueReminders(_ token: APIToken, asOf: CalendarDate) -> [(daysBefore: Int, dueDate: CalendarDate)] {
+        guard asOf <= CalendarDate.today(nowMillis: token.expiresAt - 1) else { return [] }
+        return reminderOffsets.compactMap { d in reminderDay(token, days: d).flatMap { $0 <= asOf ? (d, $0) : nil } }
     }
 }

@@ -14,7 +14,8 @@ public struct ServiceConfig: Sendable {
 /// Who this process is signed in as. The epoch is the user's `session_epoch` at sign-in: when
 /// another process deactivates the user or resets the password, the epoch moves and this session
 /// ends. A session signed in with an API token names the token instead: it lasts while the token
-/// is not revoked or expired and its owner is an active admin, whatever happens to the password.
+/// is not revoked or expired and its owner has stayed an active admin (its epoch is then the
+/// user's `token_epoch`), whatever happens to the password.
 struct SessionState {
     var userID: String
     var epoch: Int64
@@ -99,6 +100,10 @@ public final class Service: RPCMethodHandler {
         return result
     }
 
+    /// No error echoes an API token's secret a client put where it does not belong (contract §10:
+    /// no response but tokens.create's holds one): not in the message, not in a field's name.
+    public func scrub(_ error: RPCError) -> RPCError { error.scrubbed(TokenSecret.redact) }
+
     /// Access check, params check, handler, and the mapping of every error to the wire.
     private func run(_ method: Method, _ params: JSONObject) -> Result<JSON, RPCError> {
         let name = method.name
@@ -179,12 +184,12 @@ extension Service {
     /// or its owner no longer being an active admin ends the session (in any process) at its next
     /// call. Not cached across a group: two indexed reads, and only for token sessions.
     private func tokenSessionUser(_ s: SessionState, _ tokenID: String) throws -> User {
-        guard let owner = try UserStore(db).session(id: s.userID)?.user, let token = try TokenStore(db).find(id: tokenID),
-              TokenRules.refusal(token, owner: owner, now: now) == nil else {
+        guard let current = try UserStore(db).session(id: s.userID), current.tokenEpoch == s.epoch,
+              let token = try TokenStore(db).find(id: tokenID), TokenRules.refusal(token, owner: current.user, now: now) == nil else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The token session has ended: sign in again")
         }
-        return owner
+        return current.user
     }
 
     /// Every write a handler makes goes through here, so that who may act is decided inside the

@@ -267,7 +267,11 @@ public enum StoreSchema {
         }),
         // API tokens (contract §10): only the SHA-256 digest of a secret is kept, unique, so
         // signing in is one index lookup. Expiry reminders are marked per token and offset.
+        // users.token_epoch moves when the user stops being an active admin (deactivated or
+        // demoted), ending their token sessions for good: a session does not come back when they
+        // are an active admin again; the token signs in anew.
         Migration("API tokens", """
+            ALTER TABLE users ADD COLUMN token_epoch INTEGER NOT NULL DEFAULT 0;
             CREATE TABLE api_tokens (
                 id           TEXT NOT NULL PRIMARY KEY,
                 user_id      TEXT NOT NULL REFERENCES users(id),

@@ -40,7 +40,7 @@ public struct UserStore {
     static let columns = userColumns + ", password_hash, failed_logins, locked_until, session_epoch"
     static let byID = "SELECT \(columns) FROM users WHERE id = ?"
     static let byEmailKey = "SELECT \(columns) FROM users WHERE email_key = ?"
-    static let sessionByID = "SELECT \(userColumns), session_epoch FROM users WHERE id = ?"
+    static let sessionByID = "SELECT \(userColumns), session_epoch, token_epoch FROM users WHERE id = ?"
 
     static func user(_ r: Row) -> User {
         User(id: r.text(0), email: r.text(1), firstName: r.text(2), lastName: r.text(3),
@@ -70,8 +70,15 @@ public struct UserStore {
     }
 
     /// The user and their session epoch, without the password hash: what every signed-in call checks.
-    public func session(id: String) throws -> (user: User, epoch: Int64)? {
-        try db.first(Self.sessionByID, id) { (Self.user($0), $0.int(10)) }
+    /// `tokenEpoch` moves when the user stops being an active admin (`endTokenSessions`).
+    public func session(id: String) throws -> (user: User, epoch: Int64, tokenEpoch: Int64)? {
+        try db.first(Self.sessionByID, id) { (Self.user($0), $0.int(10), $0.int(11)) }
+    }
+
+    /// Ends the user's token sessions in every process (their tokens stay, suspended while the
+    /// user is not an active admin): call inside the write that deactivates or demotes them.
+    public func endTokenSessions(id: String) throws {
+        try db.run("UPDATE users SET token_epoch = token_epoch + 1 WHERE id = ?", id)
     }
 
     public func find(id: String) throws -> UserRecord? {

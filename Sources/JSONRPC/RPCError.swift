@@ -45,6 +45,21 @@ public struct RPCError: Error, Equatable, Sendable {
 
     public var reason: String { data["reason"]?.stringValue ?? "" }
 
+    /// The error with `scrub` applied to its message and to its fields' names and messages, the
+    /// text an error echoes from the request: the service scrubs secrets out of it.
+    public func scrubbed(_ scrub: (String) -> String) -> RPCError {
+        var e = self
+        e.message = scrub(message)
+        if let fields = data["fields"]?.arrayValue {
+            e.data["fields"] = .array(fields.map { f in
+                guard case .object(var o) = f else { return f }
+                for k in ["field", "message"] { if let s = o[k]?.stringValue { o[k] = .string(scrub(s)) } }
+                return .object(o)
+            })
+        }
+        return e
+    }
+
     public var json: JSON {
         ["code": .int(code.rawValue), "message": .string(message), "data": .object(data)]
     }

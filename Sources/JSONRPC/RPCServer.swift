@@ -9,11 +9,15 @@ public protocol RPCMethodHandler: AnyObject {
     /// Makes the group's writes durable at once. False when that failed and nothing of the group
     /// remains: the transport then runs each of its requests again, alone.
     func endGroup() -> Bool
+    /// An error as it is sent, for a request whose envelope was valid: the handler may take out
+    /// what must never be echoed (the service removes API token secrets).
+    func scrub(_ error: RPCError) -> RPCError
 }
 
 extension RPCMethodHandler {
     public func beginGroup() {}
     public func endGroup() -> Bool { true }
+    public func scrub(_ error: RPCError) -> RPCError { error }
 }
 
 /// JSON-RPC 2.0 semantics for one line: parse, envelope check, batches, notifications, ids.
@@ -116,7 +120,7 @@ public final class RPCServer {
             }
         }
         if let unknown = request.keys.first(where: { !Self.envelopeKeys.contains($0) }) {
-            return Self.response(id: id, error: .invalidRequest("unknown member \"\(unknown.prefix(64))\""))
+            return Self.response(id: id, error: handler.scrub(.invalidRequest("unknown member \"\(unknown.prefix(64))\"")))
         }
         guard request["jsonrpc"] == .string("2.0") else {
             return Self.response(id: id, error: .invalidRequest("jsonrpc must be exactly \"2.0\""))
@@ -145,7 +149,7 @@ public final class RPCServer {
         if isNotification { return nil }
         switch result {
         case .success(let value): return Self.response(id: id, result: value)
-        case .failure(let error): return Self.response(id: id, error: error)
+        case .failure(let error): return Self.response(id: id, error: handler.scrub(error))
         }
     }
 

@@ -165,6 +165,45 @@ struct TokenTests {
         #expect(try Self.connection(path).failure("session.login", ["token": secret]) == invalid)
     }
 
+    /// A session that made no call while its owner was deactivated or demoted does not come back
+    /// when they are an active admin again: the token must sign in anew.
+    @Test func aSessionDoesNotResumeWhenTheOwnerIsRestored() throws {
+        let (root, _, path) = try Self.organization()
+        let ownerID = root.addUser("bot@example.com", role: "admin")
+        let bot = TestClient(db: root.service.db)
+        bot.signInFirstTime("bot@example.com")
+        let secret = bot.ok("tokens.create", ["name": "ci"])["secret"]!
+        let ended = ErrorSummary(code: -32001, reason: "unauthenticated")
+        let first = try Self.connection(path)
+        #expect(first.failure("session.login", ["token": secret]) == nil)
+        root.ok("users.deactivate", ["userId": .string(ownerID)])
+        root.ok("users.reactivate", ["userId": .string(ownerID)])
+        #expect(first.failure("users.list") == ended)
+        let s = try Self.connection(path)
+        #expect(s.failure("session.login", ["token": secret]) == nil)
+        root.ok("users.update", ["userId": .string(ownerID), "role": "support"])
+        root.ok("users.update", ["userId": .string(ownerID), "role": "admin"])
+        #expect(s.failure("users.list") == ended)
+        #expect(try Self.connection(path).failure("session.login", ["token": secret]) == nil)  // signs in anew
+    }
+
+    @Test func noErrorEchoesASecretAndNoNameHoldsOne() throws {
+        let (root, _, _) = try Self.organization()
+        let secret = root.ok("tokens.create", ["name": "ci"])["secret"]!.stringValue!
+        let calls: [(String, JSON)] = [
+            ("tokens.revoke", ["tokenId": .string(secret)]), ("tokens.list", ["userId": .string(secret)]),
+            ("users.get", [.init(stringLiteral: secret): 1, "userId": "x"]), (secret, [:]),
+            ("credentials.get", ["credentialId": .string("id-" + secret)]),
+        ]
+        for (method, params) in calls {
+            let answer = JSONWriter.string(root.call(method, params))
+            #expect(answer.contains("error") && !answer.contains(secret.dropFirst(5).prefix(16)), "\(method): \(answer)")
+        }
+        #expect(root.failure("tokens.create", ["name": .string("copy of " + secret)]) == ErrorSummary(code: -32602, reason: "invalid_params"))
+        #expect(TokenSecret.redact("a \(secret) b") == "a crpc_[redacted] b")
+        #expect(TokenSecret.redact("crpc_short") == "crpc_short")
+    }
+
     @Test func anExpiredTokenIsRefusedAndEndsItsSession() throws {
         let clock = TestClock()
         let (root, _, path) = try Self.organization(clock: clock)
@@ -203,6 +242,12 @@ struct TokenTests {
         #expect(tokenItems("2026-02-09").isEmpty)
         #expect(tokenItems("2026-02-10").isEmpty)  // expired: nothing more to remind of
         #expect(root.failure("notifications.markSent", ["ids": ["tok_nope:token:7"]])?.code == -32602)
+        // A revoked token offers nothing to mark; a token made to last one day offers its 1-day
+        // reminder on the day it is made.
+        #expect(root.failure("notifications.markSent", ["ids": .array([.string("\(revoked["id"]!.stringValue!):token:7")])])?.code == -32602)
+        clock.millis = Timestamp.parse("2026-03-01T00:00:00.000Z")!
+        let oneDay = root.ok("tokens.create", ["name": "short", "expiresInDays": 1])["token"]!
+        #expect(tokenItems("2026-03-01").map { $0["tokenId"] } == [oneDay["id"]!])
         #expect(root.failure("notifications.markSent", ["ids": .string("\(token["id"]!.stringValue!):token:5")])?.code == -32602)
     }
 

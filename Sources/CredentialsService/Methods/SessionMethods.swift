@@ -120,19 +120,19 @@ enum SessionMethods {
     static func signIn(_ service: Service, token secret: String) throws -> User {
         let digest = TokenSecret.digest(secret)
         let now = service.now
-        let outcome: Result<(User, APIToken), DomainError> = try service.write {
+        let outcome: Result<(User, APIToken, Int64), DomainError> = try service.write {
             let tokens = TokenStore(service.db)
             guard let found = try tokens.find(digest: digest), TokenSecret.isWellFormed(secret),
                   TokenSecret.digestsEqual(found.digest, digest) else { return .failure(TokenRules.invalidToken) }
-            let owner = try UserStore(service.db).find(id: found.token.userID)?.user
-            if let refusal = TokenRules.refusal(found.token, owner: owner, now: now) { return .failure(refusal) }
-            guard let owner else { return .failure(TokenRules.invalidToken) }
+            let current = try UserStore(service.db).session(id: found.token.userID)
+            if let refusal = TokenRules.refusal(found.token, owner: current?.user, now: now) { return .failure(refusal) }
+            guard let owner = current?.user, let tokenEpoch = current?.tokenEpoch else { return .failure(TokenRules.invalidToken) }
             try tokens.markUsed(id: found.token.id, at: now)
             try service.audit("session.login", target: owner.id, actor: owner.id, detail: ["tokenId": .string(found.token.id)])
-            return .success((owner, found.token))
+            return .success((owner, found.token, tokenEpoch))
         }
-        let (owner, token) = try outcome.get()
-        service.session = SessionState(userID: owner.id, epoch: 0, tokenID: token.id)
+        let (owner, token, tokenEpoch) = try outcome.get()
+        service.session = SessionState(userID: owner.id, epoch: tokenEpoch, tokenID: token.id)
         return owner
     }
 

@@ -51,6 +51,8 @@ enum TokenMethods {
         let actor = try service.requireActor()
         try TokenRules.checkCreate(actor)
         let name = try UserFields.name(p.required("name"), field: "name", max: TokenRules.maxNameLength)
+        // A secret pasted as a name would be shown to every admin, in lists and the audit log.
+        if TokenSecret.holdsSecret(name) { throw DomainError.invalidField("name", "must not hold a token's secret") }
         let now = service.now
         let secret = TokenSecret.make(from: service.deps.secretBytes(TokenSecret.randomByteCount))
         let token = APIToken(id: service.deps.newID("tok"), userID: actor.id, name: name, hint: TokenSecret.hint(secret),

@@ -40,10 +40,11 @@ enum TokenReminders {
     }
 
     /// Marks one token reminder sent (inside the caller's write); false when it already was.
-    /// A token that does not exist is refused as any id that names nothing is.
+    /// Only a reminder the token offers (`TokenRules.reminderDay`: not revoked, an offset whose
+    /// day falls in its life) can be marked, so none is cancelled that could never be shown.
     static func markSent(_ service: Service, _ id: (tokenID: String, days: Int), index: Int, by actorID: String) throws -> Bool {
-        guard try TokenStore(service.db).find(id: id.tokenID) != nil else {
-            throw DomainError.invalidField("ids[\(index)]", "names no token")
+        guard let token = try TokenStore(service.db).find(id: id.tokenID), TokenRules.reminderDay(token, days: id.days) != nil else {
+            throw DomainError.invalidField("ids[\(index)]", "names no reminder a token offers")
         }
         return try TokenStore(service.db).markSent(tokenID: id.tokenID, offset: String(id.days), at: service.now, by: actorID)
     }

@@ -128,6 +128,7 @@ enum UserMethods {
             if changes.isEmpty { return before }
             r.user.updatedAt = now
             try users.update(r)
+            if before.isActiveAdmin && !r.user.isActiveAdmin { try users.endTokenSessions(id: id) }
             try service.audit("users.update", target: id, actor: actor.id, detail: .object(changes))
             return r.user
         }
@@ -169,6 +170,7 @@ enum UserMethods {
             r.user.status = status
             r.user.updatedAt = now
             try users.update(r)
+            if status == .deactivated { try users.endTokenSessions(id: id) }
             try service.audit(status == .deactivated ? "users.deactivate" : "users.reactivate", target: id, actor: actor.id)
             return r.user
         }
