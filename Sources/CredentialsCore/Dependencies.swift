@@ -12,12 +12,15 @@ public struct Dependencies {
     public var newID: (_ prefix: String) -> String
     /// `count` bytes for a secret (an API token's): OpenSSL's CSPRNG.
     public var secretBytes: (_ count: Int) -> [UInt8]
+    /// The key cursors are sealed with, when fixed for reproducible runs; nil: the database's own.
+    public var cursorKey: [UInt8]?
 
     public init(nowMillis: @escaping () -> Int64, newID: @escaping (_ prefix: String) -> String,
-                secretBytes: @escaping (_ count: Int) -> [UInt8] = Dependencies.cryptoRandomBytes) {
+                secretBytes: @escaping (_ count: Int) -> [UInt8] = Dependencies.cryptoRandomBytes, cursorKey: [UInt8]? = nil) {
         self.nowMillis = nowMillis
         self.newID = newID
         self.secretBytes = secretBytes
+        self.cursorKey = cursorKey
     }
 
     /// Bytes from OpenSSL's CSPRNG (`RAND_bytes`), or, should it ever fail, the OS's own secure
@@ -49,7 +52,7 @@ public struct Dependencies {
         }, secretBytes: { count in
             secrets &+= 1
             return (0..<count).map { UInt8(truncatingIfNeeded: $0) &+ secrets }
-        })
+        }, cursorKey: [UInt8](repeating: 0x5C, count: 32))
     }
 }
 

@@ -66,6 +66,9 @@ public final class Service: RPCMethodHandler {
 
     public func hasMethod(_ method: String) -> Bool { Service.table[method] != nil }
 
+    /// The database's cursor key, read once (`cursorSeal`).
+    private var cursorKey: [UInt8]?
+
     /// The session as the group found it: when the group is run again one by one, it starts from here.
     private var sessionBeforeGroup: SessionState?
 
@@ -221,6 +224,15 @@ extension Service {
     }
 
     var now: Int64 { deps.nowMillis() }
+
+    /// The seal of `list`'s cursors, under the database's cursor key (made from the CSPRNG by
+    /// migration 9 and shared by every process on the file), or the fixed one of a vector run.
+    func cursorSeal(_ list: String) throws -> CursorSeal {
+        if cursorKey == nil {
+            cursorKey = try deps.cursorKey ?? ServiceKeyStore(db).key(named: "cursor") { Dependencies.cryptoRandomBytes(CursorSeal.keyBytes) }
+        }
+        return CursorSeal(key: cursorKey!, list: list)
+    }
 
     /// A credential type; inside a group's write transaction, read once for the whole group
     /// unless this connection changed a type since.

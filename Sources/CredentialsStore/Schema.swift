@@ -266,7 +266,7 @@ public enum StoreSchema {
             }
         }),
         // API tokens (contract §10): only the SHA-256 digest of a secret is kept, unique, so
-        // signing in is one index lookup. Expiry reminders are marked per token and offset.
+        // signing in is one index lookup. service_keys holds the key that seals list cursors. Expiry reminders are marked per token and offset.
         // users.token_epoch moves when the user stops being an active admin (deactivated or
         // demoted), ending their token sessions for good: a session does not come back when they
         // are an active admin again; the token signs in anew.
@@ -283,6 +283,10 @@ public enum StoreSchema {
                 last_used_at INTEGER,
                 revoked_at   INTEGER
             );
+            CREATE TABLE service_keys (
+                name TEXT NOT NULL PRIMARY KEY,
+                key  BLOB NOT NULL
+            ) WITHOUT ROWID;
             CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
             CREATE INDEX api_tokens_expiry ON api_tokens(expires_at, id) WHERE revoked_at IS NULL;
             CREATE TABLE token_reminders_sent (
@@ -292,7 +296,12 @@ public enum StoreSchema {
                 sent_by    TEXT,
                 PRIMARY KEY (token_id, offset_key)
             ) WITHOUT ROWID;
-            """),
+            """, run: { db in
+            // Made here, under the migration's write lock, so that paging (a read) never writes:
+            // a full, read-only or locked file still pages.
+            try db.run("INSERT OR IGNORE INTO service_keys (name, key) VALUES ('cursor', ?)",
+                       Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))
+        }),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

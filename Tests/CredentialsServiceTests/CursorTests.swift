@@ -92,6 +92,28 @@ struct CursorTests {
     }
 
     /// The method table documents the reason on every paged method, so rpc.discover shows it.
+    /// Sealed cursors: a cursor of the right shape that the service did not make, one made for
+    /// another database, and one whose key was edited, are all refused; the real one pages on.
+    @Test func wellShapedCursorsTheServiceDidNotMakeAreRefused() throws {
+        let admin = try organization(try Database(path: tempDatabasePath()))
+        let other = try organization(try Database(path: tempDatabasePath()))
+        let invalid = "invalid_cursor"
+        for list in Self.lists {
+            let first = page(admin, list, cursor: nil)
+            let real = try #require(first["result"]?["nextCursor"]?.stringValue)
+            let lastID = first["result"]?["items"]?[0]?["id"]?.stringValue ?? ""
+            #expect(page(admin, list, cursor: real)["result"] != nil, "\(list.name)")
+            let unsealed = Data(("c1:" + lastID).utf8).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            var edited = Array(real.utf8)
+            edited[edited.count - 2] = edited[edited.count - 2] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+            let elsewhere = page(other, list, cursor: nil)["result"]?["nextCursor"]?.stringValue ?? ""
+            for forged in [unsealed, String(decoding: edited, as: UTF8.self), elsewhere] {
+                #expect(page(admin, list, cursor: forged)["error"]?["data"]?["reason"] == .string(invalid), "\(list.name): \(forged)")
+            }
+        }
+    }
+
     @Test func everyPagedMethodDocumentsInvalidCursor() throws {
         let methods = try #require(Service.openRPC["methods"]?.arrayValue)
         let paged = methods.filter { $0["params"]?.arrayValue?.contains { $0["name"] == "cursor" } == true }

@@ -329,7 +329,7 @@ enum CredentialMethods {
 
     static func list(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        let page = try Page(p, key: .checkedByList)
+        let page = try Page(p, key: .checkedByList, seal: service.cursorSeal("credentials.list"))
         let clock = try expiryClock(service, p)
         let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"),
                                       approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
@@ -338,7 +338,7 @@ enum CredentialMethods {
         let visibility = Visibility(actor)
         do {
             let (items, next) = try CredentialStore(service.db).list(filter, visibility: visibility, after: page.after, limit: page.limit)
-            return Page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
+            return page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
         } catch is CursorError {
             throw Page.invalidCursor
         }

@@ -28,10 +28,10 @@ enum CredentialTypeMethods {
         Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.",
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
                result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema), errors: Page.errors) { service, p in
-            let page = try Page(p, key: .id(prefix: "ctype"))
+            let page = try Page(p, key: .id(prefix: "ctype"), seal: service.cursorSeal("credentialTypes.list"))
             let (types, more) = try CredentialStore(service.db).listTypes(includeArchived: p.bool("includeArchived") ?? false,
                                                                           afterID: page.after, limit: page.limit)
-            return Page.result(types.map(CredentialJSON.type), lastKey: types.last?.id, more: more)
+            return page.result(types.map(CredentialJSON.type), lastKey: types.last?.id, more: more)
         },
     ]
 

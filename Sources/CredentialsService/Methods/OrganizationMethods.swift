@@ -224,7 +224,7 @@ enum OrganizationMethods {
 
     static func auditList(_ service: Service, _ p: Params) throws -> JSON {
         try UserRules.requireAdmin(try service.requireActor())
-        let page = try Page(p, key: .seq)
+        let page = try Page(p, key: .seq, seal: service.cursorSeal("audit.list"))
         if let since = p.string("since"), Timestamp.parse(since) == nil {
             throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")
         }
@@ -237,6 +237,6 @@ enum OrganizationMethods {
             ["id": .string(String(e.seq)), "at": .string(e.at), "actorId": .optional(e.actorID), "action": .string(e.action),
              "targetId": .optional(e.targetID), "detail": (try? JSONParser.parseValue(e.detail)) ?? [:]]
         }
-        return Page.result(items, lastKey: entries.last.map { String($0.seq) }, more: more)
+        return page.result(items, lastKey: entries.last.map { String($0.seq) }, more: more)
     }
 }

@@ -38,9 +38,9 @@ enum TeamMethods {
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
         Method("teams.list", summary: "Teams in creation order.", access: .ready, params: Page.params,
                result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { service, p in
-            let page = try Page(p, key: .id(prefix: "team"))
+            let page = try Page(p, key: .id(prefix: "team"), seal: service.cursorSeal("teams.list"))
             let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
-            return Page.result(teams.map(json), lastKey: teams.last?.id, more: more)
+            return page.result(teams.map(json), lastKey: teams.last?.id, more: more)
         },
         Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", access: .ready,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, true) },

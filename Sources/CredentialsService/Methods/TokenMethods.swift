@@ -67,7 +67,7 @@ enum TokenMethods {
 
     static func list(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        let page = try Page(p, key: .id(prefix: "tok"))
+        let page = try Page(p, key: .id(prefix: "tok"), seal: service.cursorSeal("tokens.list"))
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
@@ -75,7 +75,7 @@ enum TokenMethods {
         }
         let now = service.now
         let (tokens, more) = try TokenStore(service.db).list(userID: userID, afterID: page.after, limit: page.limit)
-        return Page.result(tokens.map { encode($0, now: now) }, lastKey: tokens.last?.id, more: more)
+        return page.result(tokens.map { encode($0, now: now) }, lastKey: tokens.last?.id, more: more)
     }
 
     static func revoke(_ service: Service, _ p: Params) throws -> JSON {

@@ -90,11 +90,11 @@ enum UserMethods {
     static let emailTaken = DomainError.conflict(reason: "email_taken", message: "Another user has this email")
 
     static func list(_ service: Service, _ p: Params) throws -> JSON {
-        let page = try Page(p, key: .id(prefix: "usr"))
+        let page = try Page(p, key: .id(prefix: "usr"), seal: service.cursorSeal("users.list"))
         let filter = UserFilter(role: p.string("role").flatMap(Role.init(rawValue:)),
                                 status: p.string("status").flatMap(UserStatus.init(rawValue:)), query: p.string("query"))
         let (users, more) = try UserStore(service.db).list(filter, afterID: page.after, limit: page.limit)
-        return Page.result(users.map(UserJSON.encode), lastKey: users.last?.id, more: more)
+        return page.result(users.map(UserJSON.encode), lastKey: users.last?.id, more: more)
     }
 
     static func update(_ service: Service, _ p: Params) throws -> JSON {
