@@ -27,15 +27,18 @@ public enum Visibility: Equatable, Sendable {
 public struct CredentialFilter: Equatable, Sendable {
     public var userID: String?
     public var typeID: String?
+    /// Only credentials of this team's members.
+    public var teamID: String?
     public var approval: ApprovalStatus?
     public var expiry: ExpiryStatus?
     public var asOf: CalendarDate
     public var windowDays: Int
 
-    public init(userID: String? = nil, typeID: String? = nil, approval: ApprovalStatus? = nil, expiry: ExpiryStatus? = nil,
-                asOf: CalendarDate, windowDays: Int) {
+    public init(userID: String? = nil, typeID: String? = nil, teamID: String? = nil, approval: ApprovalStatus? = nil,
+                expiry: ExpiryStatus? = nil, asOf: CalendarDate, windowDays: Int) {
         self.userID = userID
         self.typeID = typeID
+        self.teamID = teamID
         self.approval = approval
         self.expiry = expiry
         self.asOf = asOf
@@ -82,7 +85,9 @@ extension CredentialStore {
     /// whatever the table's size: a user's credentials through `credentials_user` (a user has few),
     /// `expiring` and `expired` through `credentials_expiration` in expiration order, the rest in id
     /// order. Keys are `Order.key`'s; one of another order, or of any other shape, is a `CursorError`.
-    public func list(_ f: CredentialFilter, visibility: Visibility, after key: String?, limit: Int) throws
+    /// `withMedia: false` leaves each latest version's media out (an export needs none), sparing
+    /// a query per credential.
+    public func list(_ f: CredentialFilter, visibility: Visibility, after key: String?, limit: Int, withMedia: Bool = true) throws
         -> (credentials: [Credential], nextKey: String?)
     {
         let order = Order.of(f)
@@ -91,7 +96,7 @@ extension CredentialStore {
         try db.query(sql, args) { out.append(credential($0)) }
         let more = out.count > limit
         if more { out.removeLast() }
-        for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) }
+        if withMedia { for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) } }
         let next = more ? out.last.map { order.key(id: $0.id, expiration: $0.latest.expirationDate) } : nil
         return (out, next)
     }
@@ -122,6 +127,7 @@ extension CredentialStore {
         }
         if let u = f.userID { conditions.append("c.user_id = ?"); args.append(u) }
         if let t = f.typeID { conditions.append("c.type_id = ?"); args.append(t) }
+        if let t = f.teamID { conditions.append("c.user_id IN (SELECT user_id FROM team_members WHERE team_id = ?)"); args.append(t) }
         if let a = f.approval { conditions.append("c.latest_approval = ?"); args.append(a.rawValue) }
         let asOf = f.asOf.description
         let windowEnd = f.asOf.windowEnd(days: f.windowDays).description

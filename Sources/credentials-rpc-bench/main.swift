@@ -444,6 +444,11 @@ rows.append(Row(name: "credentials.history p99", value: percentile(historyTimes,
 let reportTimes = roundTrips(big, request(1, "compliance.report", ["teamId": "team_bench"]), q ? 10 : 40)
 rows.append(Row(name: "compliance.report (\(teamSize) members) p50", value: percentile(reportTimes, 0.5), unit: "ms", ceiling: nil, target: "-", ok: nil))
 rows.append(Row(name: "compliance.report (\(teamSize) members) p99", value: percentile(reportTimes, 0.99), unit: "ms", ceiling: nil, target: "< 5 ms", ok: percentile(reportTimes, 0.99) < 5))
+// Contract §12 / issue 19: a page of 5,000 exported credentials at scale comes well under a second.
+let exportTimes = roundTrips(big, request(1, "credentials.export", ["limit": 5000, "asOf": "2026-01-01"]), q ? 5 : 20)
+rows.append(Row(name: "credentials.export (5,000 rows) p50", value: percentile(exportTimes, 0.5), unit: "ms", ceiling: nil, target: "-", ok: nil))
+rows.append(Row(name: "credentials.export (5,000 rows) p99", value: percentile(exportTimes, 0.99), unit: "ms", ceiling: nil,
+                target: "< 1000 ms", ok: percentile(exportTimes, 0.99) < 1000))
 let dueTimes = roundTrips(big, request(1, "notifications.due", ["asOf": "2026-01-01", "limit": 100]), q ? 10 : 40)
 rows.append(Row(name: "notifications.due (100) p99", value: percentile(dueTimes, 0.99), unit: "ms", ceiling: nil, target: "< 5 ms", ok: percentile(dueTimes, 0.99) < 5))
 let rss = Double(big.peakKiB) / 1024

@@ -26,6 +26,8 @@ struct EveryMethodAccessTests {
         "compliance.check": viewReports, "compliance.report": viewReports,  // another user's
         "audit.list": adminOnly,
         "tokens.create": adminOnly, "tokens.list": adminOnly,  // another user's
+        "credentials.export": anyone,  // what the caller may view, as credentials.list (ExportTests)
+        "compliance.export": viewReports,
     ]
 
     /// Covered elsewhere: open methods and the two matrices.

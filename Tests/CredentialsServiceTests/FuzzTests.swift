@@ -63,6 +63,8 @@ struct FuzzTests {
                 "audit.list": ["actorId": .string(me), "since": "2026-01-01T00:00:00.000Z", "limit": 5],
                 "tokens.create": ["name": "ci", "expiresInDays": 30], "tokens.list": ["userId": u, "limit": 5],
                 "tokens.revoke": ["tokenId": token],
+                "credentials.export": ["userId": u, "expiryStatus": "valid", "limit": 10, "asOf": "2026-06-01"],
+                "compliance.export": ["teamId": team, "asOf": "2026-06-01"],
             ]
             corpus = Service.methods.map { m in
                 ["jsonrpc": "2.0", "id": 1, "method": .string(m.name), "params": params[m.name] ?? [:]]

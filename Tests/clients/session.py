@@ -126,6 +126,8 @@ def run(call):
     ok("teams.list")
     ok("compliance.check", userId=sam["id"], asOf="2026-03-01")
     ok("compliance.report", teamId=team["id"], asOf="2026-03-01")
+    ok("compliance.export", teamId=team["id"], asOf="2026-03-01")
+    ok("credentials.export", userId=sam["id"], limit=10)
     ok("teams.removeMember", teamId=team["id"], userId=admin["id"])
 
     preview = refused("credentials.delete", "confirmation_required", credentialId=c["id"])

@@ -9,6 +9,9 @@ enum ImportMethods {
     static let optional = ["expiration_date", "document_number"]
     /// The column `failedRowsCsv` adds; ignored on import so a fixed file can be uploaded as it is.
     static let errorColumn = "error"
+    /// The columns `credentials.export` adds after the import's; ignored on import, so an
+    /// exported page uploads again as it is.
+    static let exportOnly = ["first_name", "last_name", "version", "approval_status", "expiry_status", "credential_id"]
 
     static let resultSchema: Schema = .named("ImportResult", .object([
         Property("dryRun", .boolean), Property("mode", .oneOf(["all_or_nothing", "valid_rows"])),
@@ -177,7 +180,7 @@ enum ImportMethods {
         var index: [String: Int] = [:]
         for (i, raw) in header.enumerated() {
             let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
-            if name == errorColumn { continue }
+            if name == errorColumn || exportOnly.contains(name) { continue }
             guard required.contains(name) || optional.contains(name) else {
                 throw DomainError.invalidField("csv", "has an unknown column \"\(raw.prefix(100))\"; the columns are \((required + optional).joined(separator: ", "))")
             }

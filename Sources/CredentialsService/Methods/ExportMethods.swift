@@ -1,0 +1,95 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `credentials.export` and `compliance.export` (contract §12): CSV out, through the one writer
+/// every CSV of the service uses (`CSV.line`, which escapes formula cells).
+enum ExportMethods {
+    /// The import's columns first, so a page uploads again as it is (the import skips the rest).
+    static let credentialColumns = ImportMethods.required + ImportMethods.optional + ImportMethods.exportOnly
+    static let maxRows = 5000
+    static let defaultRows = 1000
+
+    static let all: [Method] = [
+        Method("credentials.export", summary: "The latest version of every credential the caller may view, as CSV, a page at a time.",
+               description: "The same filters and visibility as credentials.list, plus teamId. Columns: \(credentialColumns.joined(separator: ", ")); the first five are the import's, so a page re-imports unchanged. A cell that would start with =, +, -, @, a tab or a CR is written with a leading '. Rows in the order of credentials.list.",
+               access: .ready,
+               params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
+                        .optional("teamId", CredentialJSON.id, "Only the credentials of this team's members."),
+                        .optional("expiryStatus", CredentialJSON.expiryStatus), .optional("approvalStatus", CredentialJSON.approvalStatus),
+                        CredentialJSON.asOf,
+                        .optional("limit", .integer(1...maxRows), "Rows per page (default \(defaultRows), at most \(maxRows))."),
+                        Page.params[1]],
+               result: "export", .named("CredentialExport", .object([
+                   Property("csv", .string(), "RFC 4180, CRLF line ends, a header row first."),
+                   Property("rows", .integer(minimum: 0, maximum: nil), "Data rows in this page."),
+                   Property("nextCursor", .nullable(.string()), "Pass as cursor for the next page; null on the last page."),
+               ])),
+               errors: [ErrorDoc(.notFound, "not_found")] + Page.errors, run: exportCredentials),
+        Method("compliance.export", summary: "A team's skills matrix as CSV: one row per member, one column per required type. Needs viewReports.",
+               description: "Columns: email, first_name, last_name, then each required type by name (in compliance.report's order of types), then overall. Each cell is the status compliance.check gives (compliant, expiring, expired, not_approved, missing); overall is the verdict. Rows in compliance.report's order.",
+               access: .ready, params: [Property("teamId", CredentialJSON.id), CredentialJSON.asOf],
+               result: "export", .named("ComplianceExport", .object([Property("csv", .string(), "RFC 4180, CRLF line ends, a header row first.")])),
+               errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: exportCompliance),
+    ]
+
+    static func exportCredentials(_ service: Service, _ p: Params) throws -> JSON {
+        let actor = try service.requireActor()
+        let page = try Page(p, key: .checkedByList, seal: service.cursorSeal("credentials.export"))
+        let limit = p.int("limit") ?? defaultRows
+        let clock = try CredentialMethods.expiryClock(service, p)
+        if let team = p.string("teamId") { _ = try TeamMethods.find(service, team, withMembers: false) }
+        let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"), teamID: p.string("teamId"),
+                                      approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
+                                      expiry: p.string("expiryStatus").flatMap(ExpiryStatus.init(rawValue:)),
+                                      asOf: clock.asOf, windowDays: clock.windowDays)
+        let (credentials, next): ([Credential], String?)
+        do {
+            (credentials, next) = try CredentialStore(service.db).list(filter, visibility: Visibility(actor), after: page.after,
+                                                                      limit: limit, withMedia: false)
+        } catch is CursorError {
+            throw Page.invalidCursor
+        }
+        var users: [String: User] = [:]
+        let store = UserStore(service.db)
+        var csv = CSV.line(credentialColumns)
+        csv.reserveCapacity(credentials.count * 160)
+        for c in credentials {
+            if users[c.userID] == nil { users[c.userID] = try store.session(id: c.userID)?.user }
+            let u = users[c.userID]
+            let v = c.latest
+            csv += CSV.line([
+                u?.email ?? "", c.typeName, v.issueDate.description, v.expirationDate?.description ?? "", v.documentNumber ?? "",
+                u?.firstName ?? "", u?.lastName ?? "", String(v.number), v.approval.status.rawValue,
+                ExpiryStatus.of(expiration: v.expirationDate, asOf: clock.asOf, windowDays: clock.windowDays).rawValue, c.id,
+            ])
+        }
+        let more = next != nil
+        return ["csv": .string(csv), "rows": .int(credentials.count), "nextCursor": more ? .optional(next.map(page.seal.seal)) : .null]
+    }
+
+    /// The matrix is compliance.report's answer laid out as a table, so its rows, order and
+    /// statuses cannot differ from the report's (nor, cell by cell, from compliance.check's).
+    static func exportCompliance(_ service: Service, _ p: Params) throws -> JSON {
+        var params = JSONObject(["teamId": .string(try p.required("teamId"))])
+        if let asOf = p.string("asOf") { params["asOf"] = .string(asOf) }
+        // The report is written as bytes (parts of it pre-encoded): read back as a value.
+        let report = try JSONParser.parse(JSONWriter.encode(TeamMethods.report(service, Params(params)))).value
+        let members = report["members"]?.arrayValue ?? []
+        // The types, in the order the report gives each member's items for a compliant member
+        // (by name): taken from the team, so a team without members still has its columns.
+        let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
+        let types = try team.requiredTypeIDs.compactMap { try CredentialStore(service.db).findType(id: $0) }
+            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        var csv = CSV.line(["email", "first_name", "last_name"] + types.map(\.name) + ["overall"])
+        for m in members {
+            var status: [String: String] = [:]
+            for item in m["items"]?.arrayValue ?? [] {
+                if let id = item["typeId"]?.stringValue, let s = item["status"]?.stringValue { status[id] = s }
+            }
+            csv += CSV.line([m["email"]?.stringValue ?? "", m["firstName"]?.stringValue ?? "", m["lastName"]?.stringValue ?? ""]
+                            + types.map { status[$0.id] ?? "" } + [m["verdict"]?.stringValue ?? ""])
+        }
+        return ["csv": .string(csv)]
+    }
+}
