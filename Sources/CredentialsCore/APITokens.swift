@@ -10,31 +10,17 @@ public enum TokenSecret {
     public static let encodedLength = 43
     public static var length: Int { prefix.utf8.count + encodedLength }
 
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
     /// The secret for 32 random bytes.
     public static func make(from bytes: [UInt8]) -> String {
         precondition(bytes.count == randomByteCount, "a token secret is made from \(randomByteCount) bytes")
-        var out = Array(prefix.utf8)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            for shift in [18, 12, 6, 0] { out.append(alphabet[Int(n >> UInt32(shift) & 63)]) }
-            i += 3
-        }
-        // 32 = 3 * 10 + 2: the last two bytes make three characters.
-        let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-        for shift in [18, 12, 6] { out.append(alphabet[Int(n >> UInt32(shift) & 63)]) }
-        return String(decoding: out, as: UTF8.self)
+        return prefix + Base64.encodeURLSafe(bytes)
     }
 
     /// Whether `text` has the shape of a secret the service makes. Says nothing of whether it is one.
     public static func isWellFormed(_ text: String) -> Bool {
         let bytes = text.utf8
         guard bytes.count == length, bytes.starts(with: prefix.utf8) else { return false }
-        return bytes.dropFirst(prefix.utf8.count).allSatisfy { b in
-            (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
-        }
+        return bytes.dropFirst(prefix.utf8.count).allSatisfy(Base64.isURLSafe)
     }
 
     /// SHA-256 of the secret's bytes: what is stored and looked up. Any string has one, so a
@@ -53,23 +39,22 @@ public enum TokenSecret {
     }
 
     /// `text` with anything shaped like a secret (`crpc_` and 16 or more characters of its
-    /// alphabet) replaced by `crpc_[redacted]`: errors echo what a request held (an unknown id, a
-    /// field name), and a careless client pastes a secret where an id belongs.
+    /// alphabet, or any run of them that reaches the end, where an echo may have cut a secret)
+    /// replaced by `crpc_[redacted]`: errors echo what a request held (an unknown id, a field
+    /// name), and a careless client pastes a secret where an id belongs. Searched as bytes:
+    /// a character that combines with the `c` must not hide it.
     public static func redact(_ text: String) -> String {
         let bytes = Array(text.utf8)
         let p = Array(prefix.utf8)
-        guard bytes.count >= p.count + 16, text.contains(prefix) else { return text }
-        func inAlphabet(_ b: UInt8) -> Bool {
-            (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
-        }
+        guard bytes.count > p.count, bytes.firstRange(of: p) != nil else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
             if bytes[i...].starts(with: p) {
                 var j = i + p.count
-                while j < bytes.count && inAlphabet(bytes[j]) { j += 1 }
-                if j - i - p.count >= 16 {
+                while j < bytes.count && Base64.isURLSafe(bytes[j]) { j += 1 }
+                if j - i - p.count >= 16 || (j == bytes.count && j > i + p.count) {
                     out += Array("crpc_[redacted]".utf8)
                     i = j
                     continue

@@ -71,6 +71,30 @@ public enum Base64 {
     /// input before decoding it.
     public static func maxDecodedCount(length: Int) -> Int { length / 4 * 3 }
 
+    /// Whether `b` is in RFC 4648's URL-safe alphabet (`A-Z a-z 0-9 - _`).
+    public static func isURLSafe(_ b: UInt8) -> Bool {
+        (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D || b == 0x5F
+    }
+
+    static let urlSafeAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648 §5 base64url without padding: token secrets and cursors.
+    public static func encodeURLSafe(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var i = 0
+        while i < bytes.count {
+            let n = bytes.count - i
+            let v = UInt32(bytes[i]) << 16 | (n > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (n > 2 ? UInt32(bytes[i + 2]) : 0)
+            out.append(urlSafeAlphabet[Int(v >> 18 & 63)])
+            out.append(urlSafeAlphabet[Int(v >> 12 & 63)])
+            if n > 1 { out.append(urlSafeAlphabet[Int(v >> 6 & 63)]) }
+            if n > 2 { out.append(urlSafeAlphabet[Int(v & 63)]) }
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// The bytes `text` encodes.
     public static func decode(_ text: String) throws(Problem) -> [UInt8] {
         var text = text

@@ -26,7 +26,7 @@ public struct CursorSeal: Sendable {
 
     /// The cursor for the page after `sortKey`.
     public func seal(_ sortKey: String) -> String {
-        Self.base64url(mac(sortKey) + Array(sortKey.utf8))
+        Base64.encodeURLSafe(mac(sortKey) + Array(sortKey.utf8))
     }
 
     /// The sort key a cursor of this list holds, or nil for any string the service did not make.
@@ -38,26 +38,7 @@ public struct CursorSeal: Sendable {
         return sortKey
     }
 
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
-    static func base64url(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var i = 0
-        while i < bytes.count {
-            let n = bytes.count - i
-            let b0 = UInt32(bytes[i]), b1 = n > 1 ? UInt32(bytes[i + 1]) : 0, b2 = n > 2 ? UInt32(bytes[i + 2]) : 0
-            let v = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(v >> 18 & 63)])
-            out.append(alphabet[Int(v >> 12 & 63)])
-            if n > 1 { out.append(alphabet[Int(v >> 6 & 63)]) }
-            if n > 2 { out.append(alphabet[Int(v & 63)]) }
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Strict: the URL-safe alphabet, no padding, and only the one spelling `base64url` writes.
+    /// Strict: the URL-safe alphabet, no padding, and only the one spelling `Base64.encodeURLSafe` writes.
     static func decodeBase64url(_ text: String) -> [UInt8]? {
         var values: [UInt8] = []
         values.reserveCapacity(text.utf8.count)
@@ -83,6 +64,6 @@ public struct CursorSeal: Sendable {
             if n > 3 { out.append(UInt8(v & 0xFF)) }
             i += 4
         }
-        return base64url(out) == text ? out : nil
+        return Base64.encodeURLSafe(out) == text ? out : nil
     }
 }

@@ -77,8 +77,7 @@ public enum TextRules {
         s == "\n" || s == "\r" || s == "\t" || allowedInName(s)
     }
 
-    /// Whether every scalar of `text` passes `rule`; printable ASCII passes every rule but the
-    /// file name's separators, so it is decided from the bytes.
+    /// Whether every scalar of `text` passes `rule` (each rule decides ASCII first, cheaply).
     public static func all(_ text: String, _ rule: (Unicode.Scalar) -> Bool) -> Bool {
         text.unicodeScalars.allSatisfy(rule)
     }

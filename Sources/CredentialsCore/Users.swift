@@ -93,6 +93,10 @@ public enum UserFields {
         return (email, TextRules.emailKey(email))
     }
 
+    /// The key an email had before schema 8 (trimmed and lowercased, not normalized): what an
+    /// account whose folded key another account took still has.
+    public static func keyBeforeSchema8(_ raw: String) -> String { raw.trimmingWhitespace().lowercased() }
+
     /// A first or last name (or any short label), trimmed of spaces; 1 to `max` characters with no
     /// control character, no bidi control, and no format character but the joiners (`TextRules`).
     public static func name(_ raw: String, field: String, max: Int = maxNameLength) throws(DomainError) -> String {

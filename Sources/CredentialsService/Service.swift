@@ -217,6 +217,13 @@ extension Service {
     /// or a loop, answered `storage_busy`.
     static let maxCallerChanges = 3
 
+    /// What a token session may not do, so that revoking a token undoes what it can do: make
+    /// more tokens, or take over the owner's password (contract §10 keeps passwords out of
+    /// token sessions' reach).
+    func refuseInTokenSession(_ what: String) throws {
+        if session?.tokenID != nil { throw DomainError.forbidden("A session signed in with a token cannot \(what): sign in with the password") }
+    }
+
     /// The caller of a method whose access is not `.open`.
     func requireActor() throws -> User {
         guard let actor else { return try signedInUser() }
@@ -229,7 +236,7 @@ extension Service {
     /// migration 9 and shared by every process on the file), or the fixed one of a vector run.
     func cursorSeal(_ list: String) throws -> CursorSeal {
         if cursorKey == nil {
-            cursorKey = try deps.cursorKey ?? ServiceKeyStore(db).key(named: "cursor") { Dependencies.cryptoRandomBytes(CursorSeal.keyBytes) }
+            cursorKey = try deps.cursorKey ?? ServiceKeyStore(db).key(named: "cursor")
         }
         return CursorSeal(key: cursorKey!, list: list)
     }

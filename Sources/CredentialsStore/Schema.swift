@@ -246,8 +246,9 @@ public enum StoreSchema {
         // Contract §14: emails are compared after NFC normalization and full case folding
         // (`TextRules.emailKey`), which SQL cannot compute, so existing keys are recomputed here. A
         // user whose new key another user already holds (two accounts that only NFC or folding
-        // tells apart, made before this rule) keeps the old key: nothing is merged or lost, and
-        // that account signs in with the exact address it was made with. Failed sign-ins to an
+        // tells apart, made before this rule) keeps the old key: nothing is merged or lost, that
+        // account signs in with the exact address it was made with (SessionMethods.findAccount),
+        // and its key is never rewritten (UserStore.update leaves keys alone). Failed sign-ins to an
         // email with no account are counted in login_throttle, like an account's own, so lockout
         // does not tell which emails exist.
         Migration("emails compared by NFC and case folding; sign-in throttle for unknown emails", """

@@ -104,15 +104,16 @@ public struct UserStore {
                    Self.searchText(u), u.createdAt, u.updatedAt)
     }
 
-    /// Writes every mutable column of `r`.
+    /// Writes every mutable column of `r`. An email never changes, so neither does its key: an
+    /// account that migration 8 left with its old key (another took the folded one) keeps it.
     public func update(_ r: UserRecord) throws {
         let u = r.user
         try db.run("""
-            UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?, role = ?, permissions = ?, status = ?,
+            UPDATE users SET first_name = ?, last_name = ?, role = ?, permissions = ?, status = ?,
                    must_change_password = ?, password_hash = ?, failed_logins = ?, locked_until = ?, session_epoch = ?,
                    search = ?, updated_at = ?
             WHERE id = ?
-            """, u.email, TextRules.emailKey(u.email), u.firstName, u.lastName, u.role.rawValue, u.permissions.mask, u.status.rawValue,
+            """, u.firstName, u.lastName, u.role.rawValue, u.permissions.mask, u.status.rawValue,
                    u.mustChangePassword, r.passwordHash, r.failedLogins, r.lockedUntil, r.sessionEpoch, Self.searchText(u),
                    u.updatedAt, u.id)
     }

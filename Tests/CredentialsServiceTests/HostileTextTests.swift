@@ -151,5 +151,13 @@ struct EmailKeyMigrationTests {
         #expect(keys["usr_3"] == Array("stra\u{DF}e@example.com".utf8))
         let c = TestClient(db: db)
         #expect(c.ok("session.login", ["email": "jos\u{E9}@example.com", "password": .string(tempPassword)])["user"]?["id"] == "usr_1")
+        // The account that kept its old key signs in with the exact form it was made with, and can
+        // be changed like any other (its key is never rewritten into the other's).
+        let kept = TestClient(db: db)
+        #expect(kept.ok("session.login", ["email": "stra\u{DF}e@example.com", "password": .string(tempPassword)])["user"]?["id"] == "usr_3")
+        #expect(c.failure("users.update", ["userId": "usr_3", "firstName": "Renamed"]) == nil)
+        #expect(c.failure("users.deactivate", ["userId": "usr_3"]) == nil)
+        let other = TestClient(db: db)
+        #expect(other.ok("session.login", ["email": "STRASSE@example.com", "password": .string(tempPassword)])["user"]?["id"] == "usr_2")
     }
 }

@@ -200,8 +200,32 @@ struct TokenTests {
             #expect(answer.contains("error") && !answer.contains(secret.dropFirst(5).prefix(16)), "\(method): \(answer)")
         }
         #expect(root.failure("tokens.create", ["name": .string("copy of " + secret)]) == ErrorSummary(code: -32602, reason: "invalid_params"))
+        // A character that combines with the c does not hide it; nor does an echo cut inside it.
+        for joined in ["\u{600}" + secret, "\u{D4E}" + secret] {
+            let answer = JSONWriter.string(root.call("tokens.revoke", ["tokenId": .string(joined)]))
+            #expect(!answer.contains(secret.dropFirst(5).prefix(8)), "\(answer)")
+            #expect(root.failure("tokens.create", ["name": .string(joined)])?.code == -32602)
+        }
+        let cut = JSONWriter.string(root.call(String(repeating: "m", count: 190) + secret, [:]))
+        #expect(!cut.contains(secret.dropFirst(5).prefix(5)), "\(cut)")
         #expect(TokenSecret.redact("a \(secret) b") == "a crpc_[redacted] b")
-        #expect(TokenSecret.redact("crpc_short") == "crpc_short")
+        #expect(TokenSecret.redact("crpc_short, and more") == "crpc_short, and more")
+        #expect(TokenSecret.redact("cut at crpc_abc") == "cut at crpc_[redacted]")  // an echo cut inside a secret
+    }
+
+    /// Revoking a token must undo what it can do: a token session makes no more tokens and does
+    /// not reach the owner's password.
+    @Test func aTokenSessionCannotOutliveItsToken() throws {
+        let (root, rootID, path) = try Self.organization()
+        let secret = root.ok("tokens.create", ["name": "ci"])["secret"]!
+        let s = try Self.connection(path)
+        #expect(s.failure("session.login", ["token": secret]) == nil)
+        let forbidden = ErrorSummary(code: -32002, reason: "forbidden")
+        #expect(s.failure("tokens.create", ["name": "more"]) == forbidden)
+        #expect(s.failure("session.changePassword", ["currentPassword": .string(adminPassword), "newPassword": "Taken#1234"]) == forbidden)
+        #expect(s.failure("users.resetPassword", ["userId": .string(rootID), "temporaryPassword": "Taken#1234"]) == forbidden)
+        #expect(root.ok("tokens.list")["items"]?.arrayValue?.count == 1)
+        #expect(TestClient(db: root.service.db).failure("session.login", ["email": "ada@example.com", "password": .string(adminPassword)]) == nil)
     }
 
     @Test func anExpiredTokenIsRefusedAndEndsItsSession() throws {

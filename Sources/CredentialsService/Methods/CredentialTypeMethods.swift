@@ -76,12 +76,16 @@ enum CredentialTypeMethods {
             }
             if let d = try description(p) { t.description = d }
             if let r = p.bool("requiresExpiration") { t.requiresExpiration = r }
-            if t == before { return t }
+            // Text as bytes: String's == is canonical equivalence (NFD equals NFC under it).
+            func differ(_ a: String, _ b: String) -> Bool { !a.utf8.elementsEqual(b.utf8) }
+            if !differ(t.name, before.name) && !differ(t.description, before.description) && t.requiresExpiration == before.requiresExpiration {
+                return t
+            }
             t.updatedAt = service.now
             try store.updateType(t)
             var changes = JSONObject()
-            if before.name != t.name { changes["name"] = ["from": .string(before.name), "to": .string(t.name)] }
-            if before.description != t.description { changes["description"] = ["from": .string(before.description), "to": .string(t.description)] }
+            if differ(before.name, t.name) { changes["name"] = ["from": .string(before.name), "to": .string(t.name)] }
+            if differ(before.description, t.description) { changes["description"] = ["from": .string(before.description), "to": .string(t.description)] }
             if before.requiresExpiration != t.requiresExpiration {
                 changes["requiresExpiration"] = ["from": .bool(before.requiresExpiration), "to": .bool(t.requiresExpiration)]
             }

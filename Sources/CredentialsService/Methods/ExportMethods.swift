@@ -76,11 +76,18 @@ enum ExportMethods {
         // The report is written as bytes (parts of it pre-encoded): read back as a value.
         let report = try JSONParser.parse(JSONWriter.encode(TeamMethods.report(service, Params(params)))).value
         let members = report["members"]?.arrayValue ?? []
-        // The types, in the order the report gives each member's items for a compliant member
-        // (by name): taken from the team, so a team without members still has its columns.
-        let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
-        let types = try team.requiredTypeIDs.compactMap { try CredentialStore(service.db).findType(id: $0) }
-            .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        // The columns: the types every member's items name (the report's own, so a type set
+        // changed meanwhile cannot split them), by name then id; a team with no member reads them
+        // from the team.
+        var types: [(id: String, name: String)] = (members.first?["items"]?.arrayValue ?? []).compactMap { item in
+            guard let id = item["typeId"]?.stringValue, let name = item["typeName"]?.stringValue else { return nil }
+            return (id, name)
+        }
+        if members.isEmpty {
+            let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
+            types = try team.requiredTypeIDs.compactMap { try CredentialStore(service.db).findType(id: $0).map { ($0.id, $0.name) } }
+        }
+        types.sort { ($0.name, $0.id) < ($1.name, $1.id) }
         var csv = CSV.line(["email", "first_name", "last_name"] + types.map(\.name) + ["overall"])
         for m in members {
             var status: [String: String] = [:]

@@ -23,7 +23,7 @@ struct NewMedia {
                 continue
             }
             // Refuse an oversize file from its base64 length, before decoding it.
-            if data.utf8.count / 4 * 3 > limit + 2 {
+            if Base64.maxDecodedCount(length: data.utf8.count) > limit + 2 {
                 issues.append(FieldIssue("\(path).dataBase64", "is larger than \(limit) bytes"))
                 reason = "media_too_large"
                 continue

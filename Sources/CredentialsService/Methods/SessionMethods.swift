@@ -82,7 +82,7 @@ enum SessionMethods {
         let password = try p.required("password")
         let typed = try p.required("email")
         let emailKey = (try? UserFields.email(typed))?.key
-        guard let key = emailKey, let found = try UserStore(service.db).find(emailKey: key) else {
+        guard let key = emailKey, let found = try findAccount(service, typed: typed, key: key) else {
             service.hasher.verifyNothing(password)  // the same cost as a wrong password
             // Counted like any other failure, a malformed address too (by its folded text, which
             // no well-formed address folds to), so no answer depends on what was typed.
@@ -144,6 +144,16 @@ enum SessionMethods {
         return next.locked ? lockedOut : invalidCredentials
     }
 
+    /// The account for a typed address: by its folded key; but an account made before schema 8
+    /// whose folded key another account took kept its old, lowercased key (migration 8), and the
+    /// exact form it was made with still finds it first.
+    static func findAccount(_ service: Service, typed: String, key: String) throws -> UserRecord? {
+        let users = UserStore(service.db)
+        let legacy = UserFields.keyBeforeSchema8(typed)
+        if !legacy.utf8.elementsEqual(key.utf8), let old = try users.find(emailKey: legacy) { return old }
+        return try users.find(emailKey: key)
+    }
+
     /// A wrong sign-in to an email with no account, counted and locked exactly as an account's
     /// (contract §14): the same answers, in the same order, after the same work (one write).
     static func recordUnknownFailure(_ service: Service, emailKey: String) throws -> DomainError {
@@ -163,6 +173,7 @@ enum SessionMethods {
 
     static func changePassword(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
+        try service.refuseInTokenSession("change the password")
         let current = try p.required("currentPassword")
         let new = try p.required("newPassword")
         if new == current {

@@ -50,6 +50,7 @@ enum TokenMethods {
     static func create(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
         try TokenRules.checkCreate(actor)
+        try service.refuseInTokenSession("make tokens")
         let name = try UserFields.name(p.required("name"), field: "name", max: TokenRules.maxNameLength)
         // A secret pasted as a name would be shown to every admin, in lists and the audit log.
         if TokenSecret.holdsSecret(name) { throw DomainError.invalidField("name", "must not hold a token's secret") }

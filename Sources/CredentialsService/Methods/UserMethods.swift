@@ -138,7 +138,8 @@ enum UserMethods {
     /// `{field: {from, to}}` for every field that differs.
     static func changeSet(_ a: User, _ b: User) -> JSONObject {
         var o = JSONObject()
-        func note(_ name: String, _ x: JSON, _ y: JSON) { if x != y { o[name] = ["from": x, "to": y] } }
+        // As bytes: String's == is canonical equivalence, so an NFD name changed to NFC would be "no change".
+        func note(_ name: String, _ x: JSON, _ y: JSON) { if JSONWriter.encode(x) != JSONWriter.encode(y) { o[name] = ["from": x, "to": y] } }
         note("firstName", .string(a.firstName), .string(b.firstName))
         note("lastName", .string(a.lastName), .string(b.lastName))
         note("role", .string(a.role.rawValue), .string(b.role.rawValue))
@@ -182,6 +183,7 @@ enum UserMethods {
         try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         let password = try p.required("temporaryPassword")
+        if id == actor.id { try service.refuseInTokenSession("reset its owner's password") }
         // Checked before the slow hash to refuse early, and again on the row as committed.
         try UserRules.checkManage(actor: actor, target: find(service, id).user)
         try UserFields.checkPassword(password, field: "temporaryPassword")
