@@ -54,7 +54,8 @@ public final class Service: RPCMethodHandler {
 
     /// Every method, in the order of the OpenRPC document.
     public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all + TokenMethods.all
-        + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + OrganizationMethods.all + TeamMethods.all
+        + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + OrganizationMethods.all + NotificationMethods.all
+        + DigestMethods.all + TeamMethods.all + TeamFollowMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 
