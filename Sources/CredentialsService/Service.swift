@@ -55,7 +55,8 @@ public final class Service: RPCMethodHandler {
 
     /// Every method, in the order of the OpenRPC document.
     public static let methods: [Method] = SystemMethods.all + SessionMethods.all + UserMethods.all + TokenMethods.all
-        + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + ExportMethods.all + OrganizationMethods.all + TeamMethods.all
+        + CredentialTypeMethods.all + CredentialMethods.all + ImportMethods.all + ExportMethods.all + OrganizationMethods.all + NotificationMethods.all
+        + DigestMethods.all + TeamMethods.all + TeamFollowMethods.all
 
     static let table: [String: Method] = Dictionary(uniqueKeysWithValues: methods.map { ($0.name, $0) })
 

@@ -1,6 +1,6 @@
 import CredentialsCore
 
-/// Organization settings, reminder settings and the reminders already sent.
+/// Organization settings and reminder settings (the reminders themselves: ReminderStore.swift).
 public struct OrganizationStore {
     let db: Database
     public init(_ db: Database) { self.db = db }
@@ -28,62 +28,6 @@ public struct OrganizationStore {
     }
 
     static func offsets(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0) } }
-
-    /// A credential's latest version whose reminders may be due, with what a reminder needs.
-    public struct ReminderCandidate: Equatable, Sendable {
-        public var credentialID: String
-        public var version: Int
-        public var userID: String
-        public var email: String
-        public var typeName: String
-        public var expiration: CalendarDate
-        public var daysBefore: [Int]
-        public var sent: Set<String>
-    }
-
-    /// Latest versions of active users' credentials with reminders on, expiring on or before
-    /// `until`, in expiration order after `after`, of those `visibility` lets the caller see.
-    /// Expired ones whose `expired` reminder was sent are left out here, in SQL, so a long
-    /// history of sent reminders is skipped by the index.
-    public func reminderCandidates(asOf: CalendarDate, until: CalendarDate, after: (expiration: String, id: String)?, limit: Int,
-                                   visibility: Visibility = .everything) throws -> [ReminderCandidate] {
-        var out: [ReminderCandidate] = []
-        let visible = visibility.condition()
-        try db.query("""
-            SELECT c.id, c.version_count, c.user_id, u.email, t.name, c.latest_expiration, coalesce(n.days_before, ?),
-                   (SELECT group_concat(offset_key) FROM reminders_sent r WHERE r.credential_id = c.id AND r.version = c.version_count)
-            FROM credentials c INDEXED BY credentials_expiration
-            JOIN users u ON u.id = c.user_id AND u.status = 'active'
-            JOIN credential_types t ON t.id = c.type_id
-            LEFT JOIN notification_settings n ON n.user_id = c.user_id
-            WHERE c.latest_expiration IS NOT NULL AND c.latest_expiration <= ? AND (c.latest_expiration, c.id) > (?, ?)
-              AND coalesce(n.enabled, 1) = 1 AND \(visible?.sql ?? "1")
-              AND NOT (c.latest_expiration < ? AND EXISTS (SELECT 1 FROM reminders_sent r
-                       WHERE r.credential_id = c.id AND r.version = c.version_count AND r.offset_key = 'expired'))
-            ORDER BY c.latest_expiration, c.id
-            LIMIT ?
-            """, [Reminders.defaultDaysBefore.map(String.init).joined(separator: ","), until.description,
-                  after?.expiration ?? "", after?.id ?? ""] + (visible?.args ?? []) + [asOf.description, limit]) { r in
-            guard let exp = CalendarDate(r.text(5)) else { return }
-            out.append(ReminderCandidate(credentialID: r.text(0), version: Int(r.int(1)), userID: r.text(2), email: r.text(3),
-                                         typeName: r.text(4), expiration: exp, daysBefore: Self.offsets(r.text(6)),
-                                         sent: Set((r.optionalText(7) ?? "").split(separator: ",").map(String.init))))
-        }
-        return out
-    }
-
-    /// The largest reminder offset any user has (the default's when nobody set one).
-    public func largestOffset() throws -> Int {
-        var largest = Reminders.defaultDaysBefore.max() ?? 0
-        try db.query("SELECT days_before FROM notification_settings WHERE enabled = 1") { largest = max(largest, Self.offsets($0.text(0)).max() ?? 0) }
-        return largest
-    }
-
-    /// Marks a reminder sent; false when it already was.
-    public func markSent(credentialID: String, version: Int, offset: String, at: Int64, by: String) throws -> Bool {
-        try db.run("INSERT OR IGNORE INTO reminders_sent (credential_id, version, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?, ?)",
-                   credentialID, version, offset, at, by) == 1
-    }
 }
 
 /// A team: members and the credential types it requires.

@@ -303,6 +303,28 @@ public enum StoreSchema {
             try db.run("INSERT OR IGNORE INTO service_keys (name, key) VALUES ('cursor', ?)",
                        Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))
         }),
+        // Reminders to the right people (issue 19): a user follows a team to hear of its members'
+        // expiries. A holder's own reminders stay marked in reminders_sent; each follower's are
+        // marked per recipient here, so marking one recipient leaves the others due. Users are
+        // never deleted (only deactivated), so follows need no cascade; credentials are, and take
+        // their marks with them.
+        Migration("team followers, reminders per recipient", """
+            CREATE TABLE team_followers (
+                team_id TEXT NOT NULL REFERENCES teams(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                PRIMARY KEY (team_id, user_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX team_followers_user ON team_followers(user_id);
+            CREATE TABLE reminders_sent_to (
+                credential_id TEXT NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                version       INTEGER NOT NULL,
+                offset_key    TEXT NOT NULL,
+                recipient_id  TEXT NOT NULL REFERENCES users(id),
+                sent_at       INTEGER NOT NULL,
+                sent_by       TEXT NOT NULL,
+                PRIMARY KEY (credential_id, version, offset_key, recipient_id)
+            ) WITHOUT ROWID;
+            """),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

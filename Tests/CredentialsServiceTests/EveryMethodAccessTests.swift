@@ -23,6 +23,10 @@ struct EveryMethodAccessTests {
         "notifications.due": adminOnly, "notifications.markSent": adminOnly,
         "teams.create": adminOnly, "teams.addMember": adminOnly, "teams.removeMember": adminOnly,
         "teams.setRequiredTypes": adminOnly, "teams.list": anyone,
+        // The caller is no member of the team, so only an admin may follow it; unfollowing for
+        // another user (one with every permission) needs what managing them needs.
+        "teams.follow": adminOnly, "teams.unfollow": { role, p in role == .admin && p == .all },
+        "notifications.digest": adminOnly,
         "compliance.check": viewReports, "compliance.report": viewReports,  // another user's
         "audit.list": adminOnly,
         "tokens.create": adminOnly, "tokens.list": adminOnly,  // another user's

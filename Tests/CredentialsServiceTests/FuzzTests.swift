@@ -59,6 +59,8 @@ struct FuzzTests {
                 "notifications.due": ["asOf": "2026-12-20", "limit": 5], "notifications.markSent": ["ids": [.string("\(cid.stringValue ?? ""):1:30")]],
                 "teams.create": ["name": "Other"], "teams.list": ["limit": 5], "teams.addMember": ["teamId": team, "userId": u],
                 "teams.removeMember": ["teamId": team, "userId": u], "teams.setRequiredTypes": ["teamId": team, "typeIds": [t]],
+                "teams.follow": ["teamId": team], "teams.unfollow": ["teamId": team, "userId": u],
+                "notifications.digest": ["days": 60, "asOf": "2026-12-20"],
                 "compliance.check": ["userId": u, "asOf": "2026-06-01"], "compliance.report": ["teamId": team],
                 "audit.list": ["actorId": .string(me), "since": "2026-01-01T00:00:00.000Z", "limit": 5],
                 "tokens.create": ["name": "ci", "expiresInDays": 30], "tokens.list": ["userId": u, "limit": 5],

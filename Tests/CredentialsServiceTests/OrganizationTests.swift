@@ -84,7 +84,7 @@ struct ReminderTests {
 
     @Test func settingsDecideWhoGetsWhat() throws {
         let (admin, sam, _) = try setUp()
-        #expect(admin.ok("notifications.getSettings", ["userId": .string(sam)]) == ["userId": .string(sam), "enabled": true, "daysBefore": [30, 7, 1]])
+        #expect(admin.ok("notifications.getSettings", ["userId": .string(sam)]) == ["userId": .string(sam), "enabled": true, "daysBefore": [30, 7, 1], "followedTeamIds": []])
         admin.ok("notifications.updateSettings", ["userId": .string(sam), "daysBefore": [1, 60]])
         #expect(due(admin, "2026-02-01").compactMap { $0["daysBefore"]?.intValue } == [60])
         admin.ok("notifications.updateSettings", ["userId": .string(sam), "enabled": false])

@@ -256,7 +256,7 @@ struct TokenTests {
         #expect(first.first == [
             "id": .string("\(token["id"]!.stringValue!):token:30"), "kind": "token_expiring", "tokenId": token["id"]!,
             "tokenName": "ci", "userId": .string(rootID), "email": "ada@example.com", "expiresAt": "2026-02-10T00:00:00.000Z",
-            "daysBefore": 30, "dueDate": "2026-01-11",
+            "daysBefore": 30, "dueDate": "2026-01-11", "recipient": ["userId": .string(rootID), "email": "ada@example.com", "reason": "holder"],
         ])
         #expect(root.ok("notifications.markSent", ["ids": [first[0]["id"]!]])["marked"] == 1)
         #expect(tokenItems("2026-01-20").isEmpty)

@@ -128,6 +128,13 @@ def run(call):
     ok("compliance.report", teamId=team["id"], asOf="2026-03-01")
     ok("compliance.export", teamId=team["id"], asOf="2026-03-01")
     ok("credentials.export", userId=sam["id"], limit=10)
+    # Following Sam's team: his reminders come to the admin too, and into the admin's digest.
+    ok("teams.follow", teamId=team["id"])
+    followed = ok("notifications.due", asOf="2026-12-15")
+    assert any(r["recipient"]["reason"] == "team_follower" for r in followed["items"]), followed
+    digest = ok("notifications.digest", days=60, asOf="2026-12-15")
+    assert [t["teamName"] for t in digest["teams"]] == ["Warehouse"] and digest["teams"][0]["items"], digest
+    ok("teams.unfollow", teamId=team["id"], userId=admin["id"])
     ok("teams.removeMember", teamId=team["id"], userId=admin["id"])
 
     preview = refused("credentials.delete", "confirmation_required", credentialId=c["id"])

@@ -1,0 +1,55 @@
+import CredentialsCore
+import CredentialsStore
+import JSONRPC
+
+/// `teams.follow` and `teams.unfollow` (issue 19): a follower hears of the expiry reminders of
+/// a team's members (notifications.due) and reads its digest (notifications.digest). Any admin
+/// may follow any team; a support user only a team they are a member of, since a team they are
+/// not in is not theirs to watch. Following for someone else changes what they are sent, so it
+/// needs what managing that user needs (contract §14).
+enum TeamFollowMethods {
+    static let followingSchema: Schema = .named("TeamFollowing", .object([
+        Property("teamId", .string()), Property("userId", .string()),
+        Property("following", .boolean, "Whether the user follows the team now."),
+    ]))
+    static let params = [TeamMethods.teamID, .optional("userId", CredentialJSON.id, "Default: the caller.")]
+    static let errors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
+
+    static let all: [Method] = [
+        Method("teams.follow", summary: "Follows a team: the follower hears of its members' expiry reminders. No change if already following.",
+               description: "Any admin may follow any team; a support user only a team they are a member of. Following for another user (userId) needs an admin who may manage that user.",
+               access: .ready, params: params, result: "following", followingSchema, errors: errors) { s, p in try follow(s, p, true) },
+        Method("teams.unfollow", summary: "Stops following a team. No change if not following.",
+               description: "One's own, always; another user's (userId) needs an admin who may manage that user.",
+               access: .ready, params: params, result: "following", followingSchema, errors: errors) { s, p in try follow(s, p, false) },
+    ]
+
+    static func follow(_ service: Service, _ p: Params, _ following: Bool) throws -> JSON {
+        let actor = try service.requireActor()
+        let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
+        let userID = p.string("userId") ?? actor.id
+        if userID != actor.id { try UserRules.requireAdmin(actor) }  // before saying whether the user exists
+        let target = userID == actor.id ? actor : try UserMethods.find(service, userID).user
+        try check(service, actor: actor, target: target, teamID: team.id, following)
+        try service.write {
+            // Again, on the user as committed: a demotion in between may have made them a
+            // support user of another team.
+            if userID != actor.id, let committed = try UserStore(service.db).find(id: userID)?.user {
+                try check(service, actor: actor, target: committed, teamID: team.id, following)
+            }
+            if try TeamStore(service.db).setFollowing(teamID: team.id, userID: userID, following) {
+                try service.audit(following ? "teams.follow" : "teams.unfollow", target: team.id, actor: actor.id,
+                                  detail: ["userId": .string(userID)])
+            }
+        }
+        return ["teamId": .string(team.id), "userId": .string(userID), "following": .bool(following)]
+    }
+
+    static func check(_ service: Service, actor: User, target: User, teamID: String, _ following: Bool) throws {
+        if target.id != actor.id { try UserRules.checkManage(actor: actor, target: target) }
+        if following, target.role != .admin, try !TeamStore(service.db).isMember(teamID: teamID, userID: target.id) {
+            throw DomainError.forbidden(target.id == actor.id ? "A support user may follow only a team they are a member of"
+                                                              : "That support user is not a member of the team, so cannot follow it")
+        }
+    }
+}
