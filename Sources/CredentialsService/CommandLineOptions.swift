@@ -6,6 +6,8 @@ public struct CommandLineOptions: Equatable {
     public var maxMessageBytes = 16 * 1024 * 1024
     public var maxMediaBytes = 10 * 1024 * 1024
     public var logLevel: LogLevel = .warning
+    /// The MCP tools `tools/list` offers (`--tools`).
+    public var tools: ToolSelection = .all
     /// Set only by `CREDENTIALS_RPC_FIXED_TIME`: a fixed clock and sequential ids, for conformance runs.
     public var fixedTimeMillis: Int64?
     /// `CREDENTIALS_RPC_PBKDF2_ITERATIONS`: lowers the hashing cost for tests; never below 1,000.
@@ -30,9 +32,12 @@ public struct CommandLineOptions: Equatable {
 
     public static let usage = """
         usage: credentials-rpc [--db PATH] [--max-message-bytes N] [--max-media-bytes N]
-                               [--log-level error|warning|info|debug] [--help] [--version]
+                               [--log-level error|warning|info|debug]
+                               [--tools all|read-only|GROUP[,GROUP...]] [--help] [--version]
 
-        Speaks JSON-RPC 2.0 on stdin/stdout, one message per line. Logs go to stderr.
+        Speaks JSON-RPC 2.0 on stdin/stdout, one message per line (or Content-Length frames).
+        MCP hosts (initialize with protocolVersion) and LSP clients (initialize with processId)
+        are recognized by their first message. Logs go to stderr.
 
           --db PATH              SQLite file (created when missing; ":memory:" allowed).
                                  Default: $CREDENTIALS_RPC_DB, else
@@ -41,13 +46,17 @@ public struct CommandLineOptions: Equatable {
           --max-message-bytes N  longest accepted line (default 16777216)
           --max-media-bytes N    largest media file, decoded (default 10485760)
           --log-level LEVEL      stderr verbosity (default warning)
+          --tools SET            the MCP tools offered to AI hosts (default all): read-only,
+                                 or groups by method prefix: users, tokens, credentialTypes,
+                                 credentials, media, compliance, settings, audit,
+                                 notifications, teams, session. Every method stays callable.
 
         CREDENTIALS_RPC_TOKEN: an API token's secret (tokens.create); the process signs in with
         it before its first request. A refused one is reported on stderr; the process then serves
         signed out.
 
         Exit status: 0 at end of input or on SIGTERM/SIGINT; 2 for a usage error or a database
-        that cannot be opened.
+        that cannot be opened. LSP exit: 0 after shutdown, else 1.
 
         """
 
@@ -83,6 +92,12 @@ public struct CommandLineOptions: Equatable {
                     return .usage("--log-level takes error, warning, info or debug")
                 }
                 options.logLevel = level
+            case "--tools":
+                guard let v = value(flag, inline: inline) else { return .usage("--tools needs all, read-only or a list of groups") }
+                switch ToolSelection.parse(v) {
+                case .success(let t): options.tools = t
+                case .failure(let problem): return .usage(problem.message)
+                }
             default:
                 return .usage("unknown argument \(arg.prefix(100)); see --help")
             }

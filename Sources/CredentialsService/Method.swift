@@ -21,12 +21,27 @@ public struct ErrorDoc: Sendable {
     }
 }
 
+/// What a method does to the data, declared once in the table: it feeds dispatch's neighbours,
+/// the tools' `readOnlyHint`/`destructiveHint` (an AI host asks the user before a destructive
+/// tool and may run a read-only one unasked), so it must be true of every call.
+public enum Effect: Sendable, Equatable {
+    /// Changes nothing that another call could see.
+    case reads
+    /// Adds or changes data.
+    case changes
+    /// Deletes, deactivates, revokes or removes: what a person would want to be asked about first.
+    case destroys
+}
+
 /// One entry of the method table: everything dispatch and the OpenRPC document need.
 public struct Method: Sendable {
     public var name: String
     public var summary: String
     public var description: String?
     public var access: Access
+    public var effect: Effect
+    /// Whether a second identical call has no further effect (MCP `idempotentHint`); reads always.
+    public var idempotent: Bool
     public let params: [Property]
     /// The params as one object schema (no unknown fields), built once.
     public let paramsSchema: ObjectSchema
@@ -35,13 +50,16 @@ public struct Method: Sendable {
     public var errors: [ErrorDoc]
     public var run: @Sendable (Service, Params) throws -> JSON
 
-    public init(_ name: String, summary: String, description: String? = nil, access: Access,
+    public init(_ name: String, summary: String, effect: Effect, idempotent: Bool = false,
+                description: String? = nil, access: Access,
                 params: [Property] = [], result resultName: String, _ result: Schema, errors: [ErrorDoc] = [],
                 run: @escaping @Sendable (Service, Params) throws -> JSON) {
         self.name = name
         self.summary = summary
         self.description = description
         self.access = access
+        self.effect = effect
+        self.idempotent = idempotent || effect == .reads
         self.params = params
         self.paramsSchema = ObjectSchema(params)
         self.resultName = resultName

@@ -41,6 +41,9 @@ public final class Service: RPCMethodHandler {
     private var sessionUser: (key: SnapshotKey, userID: String, epoch: Int64, user: User)?
     /// Credential types read inside the current write transaction (`credentialType`).
     private var typesRead: (key: SnapshotKey, types: [String: CredentialType])?
+    /// Set by a tool call that asked for progress (MCP `_meta.progressToken`): long methods
+    /// (credentials.import) call it with (done, total) as they go.
+    var progress: ((Int, Int) -> Void)?
     /// The settings as read inside the current write transaction (`orgSettings`).
     private var settingsRead: (key: SnapshotKey, settings: OrgSettings)?
 

@@ -91,10 +91,15 @@ public enum LineTransport {
     /// group (one transaction, one fsync) and their answers written after it commits, in order.
     /// A lone request is handled, committed and answered at once: no added latency.
     static func serve(_ reader: inout LineReader, server: RPCServer, groupNanoseconds: Int64 = maxGroupNanoseconds,
-                      emit: ([[UInt8]], LineReader.Framing) -> Bool) {
-        while !StopSignals.stopRequested {
+                      emit: @escaping ([[UInt8]], LineReader.Framing) -> Bool) {
+        // A notification the handler sends mid-request goes out at once, in the session's framing
+        // (known by then: a request has been read), ahead of the answers held for the group.
+        let framing = FramingBox()
+        server.handler.attach { message in _ = emit([message], framing.value) }
+        while !StopSignals.stopRequested && server.handler.exitStatus == nil {
             let first = reader.next()
             if first == .end || first == .stopped { return }
+            framing.value = reader.framing ?? .lines
             var events = [first]
             var responses: [[UInt8]?]
             // A group starts only when the last read brought more than one request: a lone
@@ -108,7 +113,7 @@ public enum LineTransport {
                 var held = responses[0]?.count ?? 0
                 // A stop ends the group at the request in hand: it is committed and answered.
                 while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline
-                        && !StopSignals.stopRequested && reader.hasBufferedLine() {
+                        && !StopSignals.stopRequested && server.handler.exitStatus == nil && reader.hasBufferedLine() {
                     let event = reader.next()
                     events.append(event)
                     responses.append(respond(event, server, reader.maxLineBytes))
@@ -122,6 +127,11 @@ public enum LineTransport {
             let answers = responses.compactMap { $0 }
             if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
         }
+    }
+
+    /// The framing notifications are sent in, as the reader last found it.
+    private final class FramingBox {
+        var value: LineReader.Framing = .lines
     }
 
     static func monotonicNanoseconds() -> Int64 {

@@ -12,12 +12,24 @@ public protocol RPCMethodHandler: AnyObject {
     /// An error as it is sent, for a request whose envelope was valid: the handler may take out
     /// what must never be echoed (the service removes API token secrets).
     func scrub(_ error: RPCError) -> RPCError
+    /// Whether `method` takes `params: null` as no params: LSP clients send it for `shutdown` and
+    /// `exit`; every other method keeps answering it `-32600`, as §3 of Protocol/README.md says.
+    func acceptsNullParams(_ method: String) -> Bool
+    /// Set once the client asked the process to end (LSP `exit`): the transport stops reading
+    /// and the process exits with this status.
+    var exitStatus: Int32? { get }
+    /// Gives the handler a way to send a notification (one encoded message) ahead of the answer
+    /// of the request in hand, such as MCP progress. The transport calls it once before serving.
+    func attach(notifier: @escaping ([UInt8]) -> Void)
 }
 
 extension RPCMethodHandler {
     public func beginGroup() {}
     public func endGroup() -> Bool { true }
     public func scrub(_ error: RPCError) -> RPCError { error }
+    public func acceptsNullParams(_ method: String) -> Bool { false }
+    public var exitStatus: Int32? { nil }
+    public func attach(notifier: @escaping ([UInt8]) -> Void) {}
 }
 
 /// JSON-RPC 2.0 semantics for one line: parse, envelope check, batches, notifications, ids.
@@ -133,6 +145,7 @@ public final class RPCServer {
         case nil: break
         case .object(let o): params = o
         case .array: break  // by-position: answered -32602 below, once the method is known
+        case .null where handler.acceptsNullParams(method): break
         default:
             return Self.response(id: id, error: .invalidRequest("params must be an object or absent"))
         }

@@ -190,7 +190,12 @@ extension ObjectSchema {
 /// Collects named schemas while rendering, for the OpenRPC `components.schemas` section.
 public struct SchemaComponents {
     public private(set) var schemas = JSONObject()
-    public init() {}
+    /// Named schemas written out where they are used instead of as `$ref`s: an MCP host reads
+    /// each tool's schema alone and cannot resolve `#/components/...`.
+    public let inline: Bool
+    /// The named schemas being inlined, outermost first: one named inside itself would not end.
+    private var inlining: [String] = []
+    public init(inline: Bool = false) { self.inline = inline }
 
     public mutating func render(_ schema: Schema) -> JSON {
         switch schema {
@@ -223,6 +228,12 @@ public struct SchemaComponents {
         case .nullable(let inner):
             return ["oneOf": [render(inner), ["type": "null"]]]
         case .named(let name, let inner):
+            if inline {
+                if inlining.contains(name) { return [:] }  // a recursive schema: any value there
+                inlining.append(name)
+                defer { inlining.removeLast() }
+                return render(inner)
+            }
             if schemas[name] == nil {
                 schemas[name] = [:]  // placeholder first, so recursive references terminate
                 schemas[name] = render(inner)

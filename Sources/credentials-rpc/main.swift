@@ -55,11 +55,13 @@ func serve(_ options: CommandLineOptions) -> Int32 {
     if let secret = environment["CREDENTIALS_RPC_TOKEN"], !secret.isEmpty, let why = service.signIn(token: secret) {
         writeLine(2, "credentials-rpc: CREDENTIALS_RPC_TOKEN was refused (\(why)); serving signed out")
     }
-    let server = RPCServer(handler: service)
+    // MCP hosts and LSP editors get their lifecycles in front of the same methods.
+    let facet = service.hostFacet(tools: options.tools)
+    let server = RPCServer(handler: facet)
     let stopFD = StopSignals.install()
     logger.log(.info, "serving on stdin/stdout, database \(options.databasePath)")
     LineTransport.run(server: server, input: 0, output: 1, stopFD: stopFD, maxMessageBytes: options.maxMessageBytes)
-    return 0
+    return facet.exitStatus ?? 0
 }
 
 exit(serve(options))

@@ -87,7 +87,8 @@ func makeServer(now: String = vectorTime, maxMediaBytes: Int? = nil) throws -> (
     var config = testConfig()
     if let maxMediaBytes { config.maxMediaBytes = maxMediaBytes }
     let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: config)
-    return (RPCServer(handler: service), service)
+    // Through the MCP/LSP facet, as the executable serves: the vectors hold both.
+    return (RPCServer(handler: service.hostFacet()), service)
 }
 
 // MARK: - Conformance vectors

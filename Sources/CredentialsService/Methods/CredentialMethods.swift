@@ -22,15 +22,15 @@ enum CredentialMethods {
     static let credential = CredentialJSON.credentialSchema
 
     static let all: [Method] = [
-        Method("credentials.add", summary: "Adds a credential: version 1, approval pending (approved when the organization requires no approvals).",
+        Method("credentials.add", summary: "Adds a credential: version 1, approval pending (approved when the organization requires no approvals).", effect: .changes,
                description: "Own credentials: anyone. Another user's: an admin with orderIndividualChecks.",
                access: .ready, params: [UserJSON.userID, Property("typeId", CredentialJSON.id)] + versionFields,
                result: "credential", credential,
                errors: mediaErrors + lookupErrors + [ErrorDoc(.conflict, "type_archived")], run: add),
-        Method("credentials.addVersion", summary: "Renews a credential: a new version with new dates and media, approval pending again.",
+        Method("credentials.addVersion", summary: "Renews a credential: a new version with new dates and media, approval pending again.", effect: .changes,
                access: .ready, params: [credentialID] + versionFields, result: "credential", credential,
                errors: mediaErrors + lookupErrors, run: addVersion),
-        Method("credentials.editLatestVersion", summary: "Changes the latest version in place; every changed field is recorded in the activity.",
+        Method("credentials.editLatestVersion", summary: "Changes the latest version in place; every changed field is recorded in the activity.", effect: .changes, idempotent: true,
                description: "expirationDate or documentNumber null clears it. A change sends an approved or rejected version back to pending.",
                access: .ready,
                params: [credentialID, .optional("issueDate", CredentialJSON.date), .optional("expirationDate", .nullable(CredentialJSON.date)),
@@ -38,33 +38,33 @@ enum CredentialMethods {
                         .optional("addMedia", CredentialJSON.newMediaList),
                         .optional("removeMediaIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
                result: "credential", credential, errors: mediaErrors + lookupErrors + [versionChangedDoc], run: edit),
-        Method("credentials.get", summary: "A credential with its latest version.", access: .ready,
+        Method("credentials.get", summary: "A credential with its latest version.", effect: .reads, access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "credential", credential,
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
             let (c, clock) = (try visible(service, p.required("credentialId")), try expiryClock(service, p))
             return CredentialJSON.credential(c, clock)
         },
-        Method("credentials.getVersion", summary: "One version of a credential.", access: .ready,
+        Method("credentials.getVersion", summary: "One version of a credential.", effect: .reads, access: .ready,
                params: [credentialID, versionNumber, CredentialJSON.asOf], result: "version", CredentialJSON.versionSchema,
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
             let c = try visible(service, p.required("credentialId"))
             return CredentialJSON.version(try version(service, c, p.int("version")), try expiryClock(service, p))
         },
-        Method("credentials.list", summary: "Credentials the caller may see, filtered by user, type, expiry and approval of the latest version.",
+        Method("credentials.list", summary: "Credentials the caller may see, filtered by user, type, expiry and approval of the latest version.", effect: .reads,
                description: "In creation order; with expiryStatus expiring, soonest expiration first; with expired, most recent expiration first.",
                access: .ready,
                params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
                         .optional("expiryStatus", CredentialJSON.expiryStatus), .optional("approvalStatus", CredentialJSON.approvalStatus),
                         CredentialJSON.asOf] + Page.params,
                result: "page", Page.schema("CredentialPage", of: credential), errors: Page.errors, run: list),
-        Method("credentials.history", summary: "Every version of a credential, newest first.", access: .ready,
+        Method("credentials.history", summary: "Every version of a credential, newest first.", effect: .reads, access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "history", CredentialJSON.items("CredentialHistory", CredentialJSON.versionSchema),
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
             let c = try visible(service, p.required("credentialId"))
             let clock = try expiryClock(service, p)
             return ["items": .array(try CredentialStore(service.db).versions(credentialID: c.id).map { CredentialJSON.version($0, clock) })]
         },
-        Method("credentials.activity", summary: "Who changed what, when, from what to what: of a credential, or of one version. Newest first.",
+        Method("credentials.activity", summary: "Who changed what, when, from what to what: of a credential, or of one version. Newest first.", effect: .reads,
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
                result: "activity", CredentialJSON.items("CredentialActivity", CredentialJSON.activitySchema),
                errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
@@ -72,12 +72,12 @@ enum CredentialMethods {
             if let n = p.int("version") { _ = try version(service, c, n) }
             return ["items": CredentialJSON.activity(try CredentialStore(service.db).activity(credentialID: c.id, version: p.int("version")))]
         },
-        Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.",
+        Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.", effect: .changes, idempotent: true,
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
                result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
             try review(service, p, to: .approved, reason: nil)
         },
-        Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.",
+        Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.", effect: .changes,
                description: "An approved version cannot be rejected. A rejected one may be rejected again with a new reason, or approved.",
                access: .ready,
                params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil)),
@@ -85,17 +85,17 @@ enum CredentialMethods {
                result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
             try review(service, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required("reason")))
         },
-        Method("credentials.deleteMedia", summary: "Removes media of one version (all of it when mediaIds is omitted); recorded in the activity.",
+        Method("credentials.deleteMedia", summary: "Removes media of one version (all of it when mediaIds is omitted); recorded in the activity.", effect: .destroys, idempotent: true,
                description: "Follows the rules for editing. The version's approval is unchanged.",
                access: .ready,
                params: [credentialID, versionNumber, .optional("mediaIds", .array(CredentialJSON.id, minItems: 1, maxItems: 100, unique: true))],
                result: "credential", credential, errors: lookupErrors, run: deleteMedia),
-        Method("credentials.delete", summary: "Deletes a credential for good: versions, activity and media bytes. Needs confirm: true.",
+        Method("credentials.delete", summary: "Deletes a credential for good: versions, activity and media bytes. Needs confirm: true.", effect: .destroys, idempotent: true,
                description: "Without confirm: true the answer is -32005 confirmation_required with error.data.preview, and nothing changes. Only an audit line remains.",
                access: .ready, params: [credentialID, .optional("confirm", .boolean)],
                result: "deleted", .named("Deleted", .object([Property("deleted", .boolean), Property("credentialId", .string())])),
                errors: lookupErrors + [ErrorDoc(.confirmationRequired, "confirmation_required")], run: delete),
-        Method("media.get", summary: "A media file with its bytes, base64.",
+        Method("media.get", summary: "A media file with its bytes, base64.", effect: .reads,
                description: "Another user's media needs shareReports, on a credential the caller may see.",
                access: .ready, params: [Property("mediaId", CredentialJSON.id)],
                result: "media", .named("MediaWithData", .object([

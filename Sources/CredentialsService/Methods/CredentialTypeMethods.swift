@@ -8,24 +8,24 @@ enum CredentialTypeMethods {
     static let manageErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "name_taken")]
 
     static let all: [Method] = [
-        Method("credentialTypes.create", summary: "Creates a credential type. Admin with createEditPackages.",
+        Method("credentialTypes.create", summary: "Creates a credential type. Admin with createEditPackages.", effect: .changes,
                access: .ready,
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength), "Unique, case-insensitively."),
                         .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
                         .optional("requiresExpiration", .boolean, "Whether credentials of this type must have an expiration date (default false).")],
                result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: create),
-        Method("credentialTypes.update", summary: "Renames a type or changes its description or expiration rule. Admin with createEditPackages.",
+        Method("credentialTypes.update", summary: "Renames a type or changes its description or expiration rule. Admin with createEditPackages.", effect: .changes, idempotent: true,
                description: "A changed expiration rule applies to credentials added or edited afterwards.",
                access: .ready,
                params: [typeID, .optional("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength)),
                         .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
                         .optional("requiresExpiration", .boolean)],
                result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: update),
-        Method("credentialTypes.archive", summary: "Archives a type: no new credentials of it. Admin with createEditPackages.",
+        Method("credentialTypes.archive", summary: "Archives a type: no new credentials of it. Admin with createEditPackages.", effect: .changes, idempotent: true,
                description: "Existing credentials keep it and can still be renewed. Archiving an archived type changes nothing.",
                access: .ready, params: [typeID], result: "type", CredentialJSON.typeSchema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "type_in_use")], run: archive),
-        Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.",
+        Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.", effect: .reads,
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
                result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema), errors: Page.errors) { service, p in
             let page = try Page(p, key: .id(prefix: "ctype"), seal: service.cursorSeal("credentialTypes.list"))

@@ -28,7 +28,7 @@ enum DigestMethods {
     ]))
 
     static let all: [Method] = [
-        Method("notifications.digest", summary: "For the teams the caller follows: their members' credentials that expire within days of asOf, or have expired. Admin.",
+        Method("notifications.digest", summary: "For the teams the caller follows: their members' credentials that expire within days of asOf, or have expired. Admin.", effect: .reads,
                description: "Latest versions of active members' credentials whose expiration date is on or before asOf + days (expired ones included), of those the caller may view; at most \(maxItems) items in all.",
                access: .ready,
                params: [.optional("days", .integer(1...365), "The window after asOf (default \(defaultDays))."), CredentialJSON.asOf],

@@ -11,7 +11,7 @@ enum ExportMethods {
     static let defaultRows = 1000
 
     static let all: [Method] = [
-        Method("credentials.export", summary: "The latest version of every credential the caller may view, as CSV, a page at a time.",
+        Method("credentials.export", summary: "The latest version of every credential the caller may view, as CSV, a page at a time.", effect: .reads,
                description: "The same filters and visibility as credentials.list, plus teamId. Columns: \(credentialColumns.joined(separator: ", ")); the first five are the import's, so a page re-imports unchanged. A cell that would start with =, +, -, @, a tab or a CR is written with a leading '. Rows in the order of credentials.list.",
                access: .ready,
                params: [.optional("userId", CredentialJSON.id), .optional("typeId", CredentialJSON.id),
@@ -26,7 +26,7 @@ enum ExportMethods {
                    Property("nextCursor", .nullable(.string()), "Pass as cursor for the next page; null on the last page."),
                ])),
                errors: [ErrorDoc(.notFound, "not_found")] + Page.errors, run: exportCredentials),
-        Method("compliance.export", summary: "A team's skills matrix as CSV: one row per member, one column per required type. Needs viewReports.",
+        Method("compliance.export", summary: "A team's skills matrix as CSV: one row per member, one column per required type. Needs viewReports.", effect: .reads,
                description: "Columns: email, first_name, last_name, then each required type by name (in compliance.report's order of types), then overall. Each cell is the status compliance.check gives (compliant, expiring, expired, not_approved, missing); overall is the verdict. Rows in compliance.report's order.",
                access: .ready, params: [Property("teamId", CredentialJSON.id), CredentialJSON.asOf],
                result: "export", .named("ComplianceExport", .object([Property("csv", .string(), "RFC 4180, CRLF line ends, a header row first.")])),

@@ -34,7 +34,7 @@ enum NotificationMethods {
     static let settingsErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
-        Method("notifications.getSettings", summary: "A user's expiry reminder settings (default: enabled, 30, 7 and 1 days before) and the teams they follow.",
+        Method("notifications.getSettings", summary: "A user's expiry reminder settings (default: enabled, 30, 7 and 1 days before) and the teams they follow.", effect: .reads,
                description: "One's own, or an admin for anyone.",
                access: .ready, params: [.optional("userId", CredentialJSON.id, "Default: the caller.")],
                result: "settings", notificationSettingsSchema, errors: settingsErrors) { service, p in
@@ -42,16 +42,16 @@ enum NotificationMethods {
             let s = try OrganizationStore(service.db).notificationSettings(userID: userID)
             return try notificationJSON(service, userID, s.enabled, s.daysBefore)
         },
-        Method("notifications.updateSettings", summary: "Changes a user's expiry reminder settings. One's own, or an admin for anyone.",
+        Method("notifications.updateSettings", summary: "Changes a user's expiry reminder settings. One's own, or an admin for anyone.", effect: .changes, idempotent: true,
                access: .ready,
                params: [.optional("userId", CredentialJSON.id), .optional("enabled", .boolean),
                         .optional("daysBefore", .array(.integer(1...Reminders.maxDaysBefore), maxItems: Reminders.maxOffsets, unique: true))],
                result: "settings", notificationSettingsSchema, errors: settingsErrors, run: updateSettings),
-        Method("notifications.due", summary: "Expiry reminders due by asOf and not yet marked sent, one per recipient, oldest due first. Admin.",
+        Method("notifications.due", summary: "Expiry reminders due by asOf and not yet marked sent, one per recipient, oldest due first. Admin.", effect: .reads,
                description: "Only the latest version of each credential counts; before expiry, one reminder per offset d of the holder's once expirationDate - d <= asOf; after expiry, one expired reminder instead. Recipients: the holder while their reminders are on, and each active follower of a team the holder is in who may view the credential. Deactivated holders' credentials give none.",
                access: .ready, params: [CredentialJSON.asOf, .optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")],
                result: "due", CredentialJSON.items("DueReminders", reminderSchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: due),
-        Method("notifications.markSent", summary: "Marks reminders sent to their recipients, so each is due once per recipient. Admin.",
+        Method("notifications.markSent", summary: "Marks reminders sent to their recipients, so each is due once per recipient. Admin.", effect: .changes, idempotent: true,
                access: .ready, params: [Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))],
                result: "marked", .named("Marked", .object([Property("marked", .integer(minimum: 0, maximum: nil), "How many were not marked before.")])),
                errors: [ErrorDoc(.forbidden, "forbidden")], run: markSent),

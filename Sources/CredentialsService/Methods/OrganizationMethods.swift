@@ -15,14 +15,14 @@ enum OrganizationMethods {
     ]))
 
     static let all: [Method] = [
-        Method("settings.get", summary: "The organization's settings.", access: .ready, result: "settings", settingsSchema) { service, _ in
+        Method("settings.get", summary: "The organization's settings.", effect: .reads, access: .ready, result: "settings", settingsSchema) { service, _ in
             json(try service.orgSettings())
         },
-        Method("settings.update", summary: "Changes the organization's settings; every computed status follows at once. Admin.",
+        Method("settings.update", summary: "Changes the organization's settings; every computed status follows at once. Admin.", effect: .changes, idempotent: true,
                access: .ready,
                params: [.optional("expiringWindowDays", .integer(0...365)), .optional("approvalsRequired", .boolean)],
                result: "settings", settingsSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: updateSettings),
-        Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.",
+        Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.", effect: .reads,
                access: .ready,
                params: [.optional("actorId", CredentialJSON.id), .optional("since", UserJSON.timestamp, "Entries at or after this instant.")] + Page.params,
                result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")] + Page.errors,

@@ -5,7 +5,7 @@ import JSONRPC
 /// `setup.createAdmin` and `session.*`: bootstrap, sign-in, sign-out, whoami, password change.
 enum SessionMethods {
     static let all: [Method] = [
-        Method("setup.createAdmin", summary: "Creates the first admin; only while the database has no user.",
+        Method("setup.createAdmin", summary: "Creates the first admin; only while the database has no user.", effect: .changes,
                description: "The first admin needs no password change. Afterwards: -32004 already_initialized. Does not sign in.",
                access: .open,
                params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
@@ -13,7 +13,7 @@ enum SessionMethods {
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.conflict, "already_initialized")],
                run: createAdmin),
-        Method("session.login", summary: "Signs this connection in, with email and password or with an API token.",
+        Method("session.login", summary: "Signs this connection in, with email and password or with an API token.", effect: .changes,
                description: "Either email and password, or token (from tokens.create), not both. Unknown email and wrong password give the same invalid_credentials and take the same time. Five failures in a row lock the account for 15 minutes (locked_out). A token that is unknown, revoked or whose owner is no longer an active admin is invalid_token; an expired one token_expired. A token session acts with its owner's current permissions and is not held at password_change_required.",
                access: .open,
                params: [.optional("email", .string(maxLength: 1000), "With password."), .optional("password", .string(maxLength: 1000)),
@@ -23,7 +23,7 @@ enum SessionMethods {
                         ErrorDoc(.unauthenticated, "account_deactivated"), ErrorDoc(.unauthenticated, "invalid_token"),
                         ErrorDoc(.unauthenticated, "token_expired")],
                run: login),
-        Method("session.logout", summary: "Signs this connection out (also when not signed in).", access: .open,
+        Method("session.logout", summary: "Signs this connection out (also when not signed in).", effect: .changes, idempotent: true, access: .open,
                result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { service, _ in
             if let s = service.session {
                 try service.write { try service.audit("session.logout", target: s.userID, actor: s.userID) }
@@ -31,11 +31,11 @@ enum SessionMethods {
             service.session = nil
             return ["signedOut": true]
         },
-        Method("session.whoami", summary: "The signed-in user.", access: .signedIn,
+        Method("session.whoami", summary: "The signed-in user.", effect: .reads, access: .signedIn,
                result: "session", UserJSON.sessionSchema) { service, _ in
             UserJSON.session(try service.requireActor(), held: service.session?.tokenID == nil)
         },
-        Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.",
+        Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.", effect: .changes,
                description: "Refuses the current password as the new one. Ends the user's sessions in other processes.",
                access: .signedIn,
                params: [Property("currentPassword", .string(maxLength: 1000)), Property("newPassword", UserJSON.password)],

@@ -11,9 +11,9 @@ public enum ServiceInfo {
 /// `rpc.discover` and `service.info`: open to everyone, no session needed.
 enum SystemMethods {
     static let all: [Method] = [
-        Method("rpc.discover", summary: "The OpenRPC document of every method (the same as Protocol/openrpc.json).",
+        Method("rpc.discover", summary: "The OpenRPC document of every method (the same as Protocol/openrpc.json).", effect: .reads,
                access: .open, result: "document", .named("OpenRPCDocument", .any)) { _, _ in Service.openRPCEncoded },
-        Method("service.info", summary: "The service's name and versions.", access: .open,
+        Method("service.info", summary: "The service's name and versions.", effect: .reads, access: .open,
                result: "info", serviceInfoSchema) { service, _ in
             [
                 "name": .string(ServiceInfo.name),

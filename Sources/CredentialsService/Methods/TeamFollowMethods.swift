@@ -16,10 +16,10 @@ enum TeamFollowMethods {
     static let errors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
-        Method("teams.follow", summary: "Follows a team: the follower hears of its members' expiry reminders. No change if already following.",
+        Method("teams.follow", summary: "Follows a team: the follower hears of its members' expiry reminders. No change if already following.", effect: .changes, idempotent: true,
                description: "Any admin may follow any team; a support user only a team they are a member of. Following for another user (userId) needs an admin who may manage that user.",
                access: .ready, params: params, result: "following", followingSchema, errors: errors) { s, p in try follow(s, p, true) },
-        Method("teams.unfollow", summary: "Stops following a team. No change if not following.",
+        Method("teams.unfollow", summary: "Stops following a team. No change if not following.", effect: .changes, idempotent: true,
                description: "One's own, always; another user's (userId) needs an admin who may manage that user.",
                access: .ready, params: params, result: "following", followingSchema, errors: errors) { s, p in try follow(s, p, false) },
     ]

@@ -33,27 +33,27 @@ enum TeamMethods {
     static let changeErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
-        Method("teams.create", summary: "Creates a team. Admin.", access: .ready,
+        Method("teams.create", summary: "Creates a team. Admin.", effect: .changes, access: .ready,
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
-        Method("teams.list", summary: "Teams in creation order.", access: .ready, params: Page.params,
+        Method("teams.list", summary: "Teams in creation order.", effect: .reads, access: .ready, params: Page.params,
                result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { service, p in
             let page = try Page(p, key: .id(prefix: "team"), seal: service.cursorSeal("teams.list"))
             let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
             return page.result(teams.map(json), lastKey: teams.last?.id, more: more)
         },
-        Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", access: .ready,
+        Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", effect: .changes, idempotent: true, access: .ready,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, true) },
-        Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", access: .ready,
+        Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", effect: .destroys, idempotent: true, access: .ready,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, false) },
-        Method("teams.setRequiredTypes", summary: "Sets the credential types a team requires (replacing the list). Admin.",
+        Method("teams.setRequiredTypes", summary: "Sets the credential types a team requires (replacing the list). Admin.", effect: .changes, idempotent: true,
                access: .ready, params: [teamID, Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
                result: "team", teamSchema, errors: changeErrors + [ErrorDoc(.conflict, "type_archived")], run: setRequiredTypes),
-        Method("compliance.check", summary: "Per type required by the user's teams: compliant, expiring, expired, not_approved or missing; and a verdict.",
+        Method("compliance.check", summary: "Per type required by the user's teams: compliant, expiring, expired, not_approved or missing; and a verdict.", effect: .reads,
                description: "Own, or another user's with viewReports. Several credentials of one type: the best counts.",
                access: .ready, params: [UserJSON.userID, CredentialJSON.asOf], result: "check", checkSchema,
                errors: changeErrors, run: check),
-        Method("compliance.report", summary: "compliance.check for every member of a team, gaps first. Needs viewReports.",
+        Method("compliance.report", summary: "compliance.check for every member of a team, gaps first. Needs viewReports.", effect: .reads,
                access: .ready, params: [teamID, CredentialJSON.asOf], result: "report", reportSchema, errors: changeErrors, run: report),
     ]
 

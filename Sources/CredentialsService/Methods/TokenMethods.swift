@@ -17,7 +17,7 @@ enum TokenMethods {
     static let tokenID = Property("tokenId", .string(minLength: 1, maxLength: 100))
 
     static let all: [Method] = [
-        Method("tokens.create", summary: "Makes an API token for the caller and shows its secret, once. Active admins only.",
+        Method("tokens.create", summary: "Makes an API token for the caller and shows its secret, once. Active admins only.", effect: .changes,
                description: "The secret is crpc_ followed by 43 URL-safe characters from 32 bytes of OpenSSL's CSPRNG; only its SHA-256 digest is kept, and no other answer, log line or audit row ever holds it. Several tokens may be active at once, so rotation needs no downtime.",
                access: .ready,
                params: [Property("name", .string(minLength: 1, maxLength: TokenRules.maxNameLength), "What the token is for, 1 to 100 characters."),
@@ -27,11 +27,11 @@ enum TokenMethods {
                    Property("secret", .string(minLength: TokenSecret.length, maxLength: TokenSecret.length), "Shown here only: store it now."),
                ])),
                errors: [ErrorDoc(.forbidden, "forbidden")], run: create),
-        Method("tokens.list", summary: "API tokens, in creation order: one's own, or an admin's view of any user's.",
+        Method("tokens.list", summary: "API tokens, in creation order: one's own, or an admin's view of any user's.", effect: .reads,
                access: .ready, params: [.optional("userId", .string(minLength: 1, maxLength: 100), "Whose (default: the caller's); another user's for admins.")] + Page.params,
                result: "page", Page.schema("TokenPage", of: schema),
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")] + Page.errors, run: list),
-        Method("tokens.revoke", summary: "Revokes a token: its sessions end in every process at their next call.",
+        Method("tokens.revoke", summary: "Revokes a token: its sessions end in every process at their next call.", effect: .destroys, idempotent: true,
                description: "One's own, or another user's as an admin who holds every permission that user has. Revoking a revoked token returns it unchanged.",
                access: .ready, params: [tokenID], result: "token", schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: revoke),

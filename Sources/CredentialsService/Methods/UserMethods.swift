@@ -5,7 +5,7 @@ import JSONRPC
 /// `users.*`: integration users. Admins manage; every signed-in user may view.
 enum UserMethods {
     static let all: [Method] = [
-        Method("users.add", summary: "Adds a user who must change the temporary password at first sign-in. Admin only.",
+        Method("users.add", summary: "Adds a user who must change the temporary password at first sign-in. Admin only.", effect: .changes,
                description: "Permissions are all on unless deselected. An admin can grant only permissions they hold.",
                access: .ready,
                params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
@@ -14,17 +14,17 @@ enum UserMethods {
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "email_taken")],
                run: add),
-        Method("users.get", summary: "One user.", access: .ready, params: [UserJSON.userID],
+        Method("users.get", summary: "One user.", effect: .reads, access: .ready, params: [UserJSON.userID],
                result: "user", UserJSON.schema, errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
             UserJSON.encode(try find(service, p.required("userId")).user)
         },
-        Method("users.list", summary: "Users in creation order, filtered by role, status and a name or email substring.",
+        Method("users.list", summary: "Users in creation order, filtered by role, status and a name or email substring.", effect: .reads,
                access: .ready,
                params: [.optional("role", UserJSON.role), .optional("status", UserJSON.status),
                         .optional("query", .string(maxLength: 200), "Case-insensitive substring of the first name, last name or email.")]
                    + Page.params,
                result: "page", Page.schema("UserPage", of: UserJSON.schema), errors: Page.errors, run: list),
-        Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.",
+        Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.", effect: .changes, idempotent: true,
                description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted. Another user can be changed only by an admin who holds every permission that user has, before and after the change.",
                access: .ready,
                params: [UserJSON.userID, .optional("firstName", UserJSON.name), .optional("lastName", UserJSON.name),
@@ -32,25 +32,25 @@ enum UserMethods {
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")],
                run: update),
-        Method("users.deactivate", summary: "Deactivates a user and ends their sessions everywhere. Admin only.",
+        Method("users.deactivate", summary: "Deactivates a user and ends their sessions everywhere. Admin only.", effect: .destroys, idempotent: true,
                description: "Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")]) { s, p in
             try setStatus(s, p, .deactivated)
         },
-        Method("users.reactivate", summary: "Reactivates a user and clears any sign-in lock. Admin only.",
+        Method("users.reactivate", summary: "Reactivates a user and clears any sign-in lock. Admin only.", effect: .changes, idempotent: true,
                description: "Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]) { s, p in
             try setStatus(s, p, .active)
         },
-        Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.",
+        Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.", effect: .changes,
                description: "Ends the user's sessions everywhere and clears any sign-in lock. Only by an admin who holds every permission the user has.",
                access: .ready, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
                run: resetPassword),
-        Method("users.invitation", summary: "A ready invitation to sign in, for the admin to send. Admin only.",
+        Method("users.invitation", summary: "A ready invitation to sign in, for the admin to send. Admin only.", effect: .reads,
                description: "Names who invited them and the email to sign in with, and says the temporary password must be changed at first sign-in. Never contains the password.",
                access: .ready, params: [UserJSON.userID],
                result: "invitation", .named("Invitation", .object([Property("to", .string()), Property("subject", .string()), Property("body", .string())])),

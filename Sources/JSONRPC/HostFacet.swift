@@ -1,0 +1,135 @@
+/// What the facet needs from the service to offer MCP tools, without knowing what they do.
+public protocol ToolCatalog: AnyObject {
+    /// The tools as `tools/list` answers them, in their fixed order.
+    var tools: [JSON] { get }
+    /// Runs a tool and answers its MCP `CallToolResult`; nil when no tool has that name.
+    /// `progress`, when the caller asked for it, takes (done, total) as the work goes on.
+    func callTool(name: String, arguments: JSONObject, progress: ((Int, Int) -> Void)?) -> JSON?
+}
+
+/// The lifecycles of the two kinds of program that spawn stdio services, in front of a plain
+/// JSON-RPC handler: AI hosts (MCP) and editors (LSP). It knows those protocols' message names,
+/// never what the service keeps; it lives beside the envelope (not in the service) because it
+/// is protocol, and it hands every other method to the handler behind it, so every method stays
+/// callable by name whatever the mode.
+///
+/// The mode is decided by the first `initialize`: a string `params.protocolVersion` is MCP, a
+/// `processId` member is LSP. Before it, and without it, the connection is plain JSON-RPC.
+public final class HostFacet: RPCMethodHandler {
+    public enum Mode: Equatable, Sendable { case plain, mcp, lsp }
+
+    /// Newest first: what `initialize` answers when the client's revision is not one of these.
+    public static let mcpVersions = ["2025-11-25", "2025-06-18", "2025-03-26"]
+
+    public let inner: RPCMethodHandler
+    public let catalog: ToolCatalog
+    public let serverInfo: JSON
+    public let instructions: String
+    public private(set) var mode: Mode = .plain
+    /// LSP: `shutdown` was answered; only `exit` is taken after it.
+    public private(set) var shutDown = false
+    public private(set) var exitStatus: Int32?
+    /// Request ids a client cancelled (`notifications/cancelled`, `$/cancelRequest`), as their JSON
+    /// text. Requests run one at a time in order, so a cancel is read only once the request it
+    /// names has been answered: kept for the record (and tests), it changes no answer.
+    public private(set) var cancelled: [String] = []
+    private var notifier: (([UInt8]) -> Void)?
+
+    /// The facet's own methods. `server/discover` (MCP 2026-07-28's probe) is deliberately not
+    /// one: it is answered `-32601` at once, which tells such a client to fall back to `initialize`.
+    static let own: Set<String> = ["initialize", "initialized", "ping", "tools/list", "tools/call", "shutdown", "exit",
+                                   "notifications/initialized", "notifications/cancelled", "$/cancelRequest"]
+
+    public init(inner: RPCMethodHandler, catalog: ToolCatalog, name: String, version: String, instructions: String) {
+        self.inner = inner
+        self.catalog = catalog
+        self.serverInfo = ["name": .string(name), "version": .string(version)]
+        self.instructions = instructions
+    }
+
+    /// The revision `initialize` answers for a client that asked for `requested`.
+    public static func negotiate(_ requested: String) -> String {
+        mcpVersions.contains(requested) ? requested : mcpVersions[0]
+    }
+
+    public func hasMethod(_ method: String) -> Bool { Self.own.contains(method) || inner.hasMethod(method) }
+    public func beginGroup() { inner.beginGroup() }
+    public func endGroup() -> Bool { inner.endGroup() }
+    public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }
+    public func acceptsNullParams(_ method: String) -> Bool { method == "shutdown" || method == "exit" }
+    public func attach(notifier: @escaping ([UInt8]) -> Void) { self.notifier = notifier }
+
+    public func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
+        if shutDown && method != "exit" {
+            return .failure(.invalidRequest("the server was shut down: only exit is taken now", reason: "shut_down"))
+        }
+        switch method {
+        case "initialize": return initialize(params)
+        case "ping": return .success(.object(JSONObject()))
+        case "initialized", "notifications/initialized": return .success(.object(JSONObject()))
+        case "notifications/cancelled", "$/cancelRequest":
+            if let id = params["requestId"] ?? params["id"] { cancelled.append(JSONWriter.string(id)) }
+            return .success(.object(JSONObject()))
+        case "tools/list": return .success(["tools": .array(catalog.tools)])
+        case "tools/call": return callTool(params)
+        case "shutdown":
+            shutDown = true
+            return .success(.null)
+        case "exit":
+            exitStatus = shutDown ? 0 : 1
+            return .success(.null)
+        default: return inner.call(method: method, params: params)
+        }
+    }
+
+    private func initialize(_ params: JSONObject) -> Result<JSON, RPCError> {
+        guard mode == .plain else {
+            return .failure(.invalidRequest("initialize was already answered on this connection; nothing changed",
+                                            reason: "already_initialized"))
+        }
+        if case .string(let requested) = params["protocolVersion"] {
+            mode = .mcp
+            return .success([
+                "protocolVersion": .string(Self.negotiate(requested)),
+                "capabilities": ["tools": ["listChanged": false]],
+                "serverInfo": serverInfo,
+                "instructions": .string(instructions),
+            ])
+        }
+        if params["processId"] != nil {
+            mode = .lsp
+            return .success(["capabilities": .object(JSONObject()), "serverInfo": serverInfo])
+        }
+        return .failure(.invalidParams([FieldError(
+            field: "protocolVersion", message: "is required: a string for MCP (or processId for the LSP lifecycle)")]))
+    }
+
+    private func callTool(_ params: JSONObject) -> Result<JSON, RPCError> {
+        guard case .string(let name) = params["name"] else {
+            return .failure(.invalidParams([FieldError(field: "name", message: "is required: the tool's name (tools/list)")]))
+        }
+        var arguments = JSONObject()
+        switch params["arguments"] {
+        case nil, .null?: break
+        case .object(let o)?: arguments = o
+        default: return .failure(.invalidParams([FieldError(field: "arguments", message: "must be an object")]))
+        }
+        var progress: ((Int, Int) -> Void)? = nil
+        if let token = params["_meta"]?["progressToken"], let notifier {
+            var last = -1
+            progress = { done, total in
+                guard done > last else { return }  // MCP: progress must rise
+                last = done
+                notifier(JSONWriter.encode([
+                    "jsonrpc": "2.0", "method": "notifications/progress",
+                    "params": ["progressToken": token, "progress": .int(done), "total": .int(total)],
+                ]))
+            }
+        }
+        guard let result = catalog.callTool(name: name, arguments: arguments, progress: progress) else {
+            return .failure(RPCError(.invalidParams, "Unknown tool: \(name.prefix(100))", reason: "unknown_tool",
+                                     fields: [FieldError(field: "name", message: "is not a tool of this server (tools/list)")]))
+        }
+        return .success(result)
+    }
+}
