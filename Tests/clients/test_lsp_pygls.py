@@ -70,3 +70,24 @@ def test_many_requests_in_flight_are_all_answered_to_their_ids(executable, db):
         assert [t.name for t in listed.items] == names
 
     asyncio.run(with_client(executable, db, body))
+
+
+def test_the_lsp_lifecycle_ends_the_process_within_two_seconds(executable, db):
+    """As LSP clients stop: initialize, a request, shutdown, exit, with stdin left open. The
+    process must be gone within 2 seconds with status 0."""
+    async def main():
+        client = JsonRPCClient()
+        await client.start_io(executable, "--db", db, env=dict(os.environ, **SERVICE_ENV))
+        rpc = client.protocol
+        init = await rpc.send_request_async("initialize", {"processId": os.getpid(), "capabilities": {}, "rootUri": None})
+        assert fields(init)["serverInfo"]["name"] == "credentials-rpc"
+        rpc.notify("initialized", {})
+        info = await rpc.send_request_async("service.info", {})
+        assert info.name == "credentials-rpc"
+        assert await rpc.send_request_async("shutdown", None) is None
+        rpc.notify("exit", None)
+        code = await asyncio.wait_for(client._server.wait(), 2)
+        await client.stop()
+        assert code == 0
+
+    asyncio.run(main())
