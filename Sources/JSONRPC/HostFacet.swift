@@ -5,6 +5,8 @@ public protocol ToolCatalog: AnyObject {
     /// Runs a tool and answers its MCP `CallToolResult`; nil when no tool has that name.
     /// `progress`, when the caller asked for it, takes (done, total) as the work goes on.
     func callTool(name: String, arguments: JSONObject, progress: ((Int, Int) -> Void)?) -> JSON?
+    /// Runs a method by name as the plain handler does, reporting (done, total) to `progress`.
+    func call(method: String, params: JSONObject, progress: @escaping (Int, Int) -> Void) -> Result<JSON, RPCError>
 }
 
 /// The lifecycles of the two kinds of program that spawn stdio services, in front of a plain
@@ -78,8 +80,32 @@ public final class HostFacet: RPCMethodHandler {
         case "exit":
             exitStatus = shutDown ? 0 : 1
             return .success(.null)
-        default: return inner.call(method: method, params: params)
+        default:
+            if mode == .lsp, let token = params["workDoneToken"] { return callReportingWork(method, params, token: token) }
+            return inner.call(method: method, params: params)
         }
+    }
+
+    /// LSP work-done progress: a request carrying `workDoneToken` (taken out of its params, which
+    /// the method itself does not know) gets `$/progress` begin, reports as the work goes on
+    /// (`credentials.import` reports; other methods only begin and end), and end, all before its
+    /// answer.
+    private func callReportingWork(_ method: String, _ params: JSONObject, token: JSON) -> Result<JSON, RPCError> {
+        var rest = JSONObject()
+        for (k, v) in params.members where k != "workDoneToken" { rest[k] = v }
+        func send(_ value: JSON) {
+            notifier?(JSONWriter.encode(["jsonrpc": "2.0", "method": "$/progress", "params": ["token": token, "value": value]]))
+        }
+        send(["kind": "begin", "title": .string(method), "percentage": 0])
+        var last = 0
+        let result = catalog.call(method: method, params: rest) { done, total in
+            let percentage = total > 0 ? min(100, done * 100 / total) : 0
+            guard percentage > last else { return }
+            last = percentage
+            send(["kind": "report", "percentage": .int(percentage)])
+        }
+        send(["kind": "end"])
+        return result
     }
 
     private func initialize(_ params: JSONObject) -> Result<JSON, RPCError> {

@@ -70,6 +70,33 @@ struct HostFacetTests {
         #expect(c.send("initialize", ["capabilities": [:]])?["error"]?["code"] == -32600)
     }
 
+    /// LSP work-done progress: `$/progress` begin, rising reports, end, before the answer.
+    @Test func lspWorkDoneProgressOnAnImport() throws {
+        let (admin, adminID) = try bootstrap()
+        _ = adminID
+        _ = admin.createType("Lic")
+        let c = FacetClient(admin.service)
+        var sent: [JSON] = []
+        c.facet.attach { bytes in if let v = try? JSONParser.parse(bytes).value { sent.append(v) } }
+        _ = c.result("initialize", ["processId": .null, "capabilities": [:]])
+        var csv = "email,credential_type,issue_date\n"
+        for _ in 0..<1000 { csv += "ada@example.com,Lic,2026-01-01\n" }
+        let r = c.result("credentials.import", ["csv": .string(csv), "dryRun": true, "workDoneToken": "w1"])
+        #expect(r["created"] == 1000)
+        let kinds = sent.compactMap { $0["params"]?["value"]?["kind"]?.stringValue }
+        #expect(kinds.first == "begin" && kinds.last == "end" && kinds.filter { $0 == "report" }.count >= 3, "\(kinds)")
+        #expect(sent.allSatisfy { $0["method"] == "$/progress" && $0["params"]?["token"] == "w1" })
+        let percentages = sent.compactMap { $0["params"]?["value"]?["percentage"]?.intValue }
+        #expect(percentages == percentages.sorted() && Set(percentages).count == percentages.count)
+        // A method that reports nothing only begins and ends; without a token nothing is sent.
+        sent.removeAll()
+        _ = c.result("users.list", ["workDoneToken": 7])
+        #expect(sent.compactMap { $0["params"]?["value"]?["kind"]?.stringValue } == ["begin", "end"])
+        sent.removeAll()
+        _ = c.result("users.list")
+        #expect(sent.isEmpty)
+    }
+
     @Test func lspLifecycle() throws {
         let (admin, _) = try bootstrap()
         let c = FacetClient(admin.service)

@@ -108,6 +108,12 @@ public final class ServiceTools: ToolCatalog {
         self.tools = offered.map(Self.describe)
     }
 
+    public func call(method: String, params: JSONObject, progress: @escaping (Int, Int) -> Void) -> Result<JSON, RPCError> {
+        service.progress = progress
+        defer { service.progress = nil }
+        return service.call(method: method, params: params)
+    }
+
     public func callTool(name: String, arguments: JSONObject, progress: ((Int, Int) -> Void)?) -> JSON? {
         guard let method = methods[name] else { return nil }
         service.progress = progress
