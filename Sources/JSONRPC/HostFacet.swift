@@ -32,9 +32,12 @@ public final class HostFacet: RPCMethodHandler {
     public private(set) var shutDown = false
     public private(set) var exitStatus: Int32?
     /// Request ids a client cancelled (`notifications/cancelled`, `$/cancelRequest`), as their JSON
-    /// text. Requests run one at a time in order, so a cancel is read only once the request it
-    /// names has been answered: kept for the record (and tests), it changes no answer.
+    /// text, in the order the cancels ran: kept for the record (and tests).
     public private(set) var cancelled: [String] = []
+    /// Requests still waiting in the input whose cancel the transport read ahead: they are not
+    /// run (LSP answers them `-32800`, MCP not at all). A cancel that arrives only after its
+    /// request ran changes nothing: requests run one at a time, in order.
+    private var cancelledAhead: Set<String> = []
     private var notifier: (([UInt8]) -> Void)?
 
     /// The facet's own methods. `server/discover` (MCP 2026-07-28's probe) is deliberately not
@@ -54,12 +57,29 @@ public final class HostFacet: RPCMethodHandler {
         mcpVersions.contains(requested) ? requested : mcpVersions[0]
     }
 
-    public func hasMethod(_ method: String) -> Bool { Self.own.contains(method) || inner.hasMethod(method) }
+    /// LSP's lifecycle messages: only an LSP session has them; elsewhere they are unknown methods,
+    /// so a plain or MCP client cannot end the process by a name it never meant to send.
+    static let lspOnly: Set<String> = ["shutdown", "exit", "initialized"]
+
+    public func hasMethod(_ method: String) -> Bool {
+        if Self.lspOnly.contains(method) { return mode == .lsp }
+        return Self.own.contains(method) || inner.hasMethod(method)
+    }
     public func beginGroup() { inner.beginGroup() }
     public func endGroup() -> Bool { inner.endGroup() }
     public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }
-    public func acceptsNullParams(_ method: String) -> Bool { method == "shutdown" || method == "exit" }
+    /// LSP clients send `params: null` with the lifecycle messages that take none.
+    public func acceptsNullParams(_ method: String) -> Bool { mode == .lsp && Self.lspOnly.contains(method) }
     public func attach(notifier: @escaping ([UInt8]) -> Void) { self.notifier = notifier }
+    public var looksAhead: Bool { mode != .plain }
+    public func cancelAhead(id: String) { cancelledAhead.insert(id) }
+
+    public func cancelledBeforeRun(id: String) -> CancelledRequest? {
+        guard !cancelledAhead.isEmpty, cancelledAhead.remove(id) != nil else { return nil }
+        if mode == .mcp { return .noAnswer }  // MCP: the receiver should not answer a cancelled request
+        return .answer(RPCError(ErrorCode(rawValue: -32800), "the request was cancelled before it ran; nothing changed",
+                                reason: "request_cancelled"))
+    }
 
     public func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
         if shutDown && method != "exit" {
@@ -141,7 +161,14 @@ public final class HostFacet: RPCMethodHandler {
         default: return .failure(.invalidParams([FieldError(field: "arguments", message: "must be an object")]))
         }
         var progress: ((Int, Int) -> Void)? = nil
-        if let token = params["_meta"]?["progressToken"], let notifier {
+        let token = params["_meta"]?["progressToken"]
+        switch token {
+        case nil, .string?: break
+        case let value? where value.intValue != nil: break
+        default:
+            return .failure(.invalidParams([FieldError(field: "_meta.progressToken", message: "must be a string or an integer")]))
+        }
+        if let token, let notifier {
             var last = -1
             progress = { done, total in
                 guard done > last else { return }  // MCP: progress must rise

@@ -69,6 +69,10 @@ public struct LineReader {
     /// Whether a read would return at once (input waiting, or its end): lets a group of
     /// waiting requests span several reads. Nil: never read ahead.
     private let inputReady: (() -> Bool)?
+    /// Every byte read so far: tells a look-ahead whether the buffer changed since the last one.
+    public private(set) var bytesRead = 0
+    /// Set on the copy `bufferedMessages` walks: it must never read, only look.
+    private var peeking = false
 
     public init(maxLineBytes: Int, chunkSize: Int = 64 * 1024, inputReady: (() -> Bool)? = nil, read: @escaping ReadFunction) {
         self.maxLineBytes = maxLineBytes
@@ -118,6 +122,43 @@ public struct LineReader {
             }
         }
         return true
+    }
+
+    /// The complete messages the buffer holds after the one in hand (at most `limit`), without
+    /// consuming them or reading: lets the transport see a cancellation that arrived behind the
+    /// request it names. The walk is on a copy, so the buffer is copied only if the walk drops
+    /// something (an oversize line).
+    public func bufferedMessages(limit: Int) -> [[UInt8]] {
+        var probe = self
+        probe.peeking = true
+        var out: [[UInt8]] = []
+        while out.count < limit && probe.hasBufferedLine(readAhead: false) {
+            switch probe.next() {
+            case .line(let message): out.append(message)
+            case .oversize, .malformedFrame: continue
+            case .end, .stopped: return out
+            }
+        }
+        return out
+    }
+
+    /// Whether the unconsumed bytes hold `needle` anywhere.
+    public func holds(_ needle: [UInt8]) -> Bool {
+        guard buffer.count - start >= needle.count else { return false }
+        // memchr for the first byte, then a compare (Glibc's module does not export memmem).
+        return buffer.withUnsafeBufferPointer { b in
+            needle.withUnsafeBufferPointer { n in
+                var i = start
+                let last = b.count - n.count
+                while i <= last {
+                    guard let p = memchr(b.baseAddress! + i, Int32(n[0]), last - i + 1) else { return false }
+                    i = b.baseAddress!.distance(to: p.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(b.baseAddress! + i, n.baseAddress!, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 
     private mutating func messageInBuffer() -> Bool {
@@ -202,6 +243,7 @@ public struct LineReader {
 
     /// One read. While discarding, only the bytes after the oversize line's newline are kept.
     mutating func fill() -> Int? {
+        if peeking { return nil }
         if start > 0 && (start >= buffer.count || start > chunkSize) {
             buffer.removeSubrange(0..<start)
             start = 0
@@ -209,6 +251,7 @@ public struct LineReader {
         let n = chunk.withUnsafeMutableBytes { read($0.baseAddress!, chunkSize) }
         guard let n else { return nil }
         guard n > 0 else { return 0 }
+        bytesRead += n
         chunk.withUnsafeBufferPointer { c in
             var keepFrom = 0
             if skipRemaining > 0 {  // the rest of an oversize Content-Length body

@@ -96,6 +96,17 @@ public enum LineTransport {
         // (known by then: a request has been read), ahead of the answers held for the group.
         let framing = FramingBox()
         server.handler.attach { message in _ = emit([message], framing.value) }
+        var lookedAt = -1
+        /// Runs one request, after showing the handler any cancellation waiting behind it, so a
+        /// request cancelled before it ran is not run (MCP and LSP sessions only: the look is a
+        /// scan of the buffer, done again only once more bytes have arrived).
+        func run(_ event: LineReader.Event) -> [UInt8]? {
+            if server.handler.looksAhead, case .line(let line) = event, reader.bytesRead != lookedAt {
+                lookedAt = reader.bytesRead
+                if reader.holds(cancelMarker) { server.lookAhead([line] + reader.bufferedMessages(limit: maxGroup)) }
+            }
+            return respond(event, server, reader.maxLineBytes)
+        }
         while !StopSignals.stopRequested && server.handler.exitStatus == nil {
             let first = reader.next()
             if first == .end || first == .stopped { return }
@@ -105,18 +116,18 @@ public enum LineTransport {
             // A group starts only when the last read brought more than one request: a lone
             // request costs no extra system call.
             if !reader.hasBufferedLine(readAhead: false) {
-                responses = [respond(first, server, reader.maxLineBytes)]
+                responses = [run(first)]
             } else {
                 server.handler.beginGroup()
                 let deadline = monotonicNanoseconds() + groupNanoseconds
-                responses = [respond(first, server, reader.maxLineBytes)]
+                responses = [run(first)]
                 var held = responses[0]?.count ?? 0
                 // A stop ends the group at the request in hand: it is committed and answered.
                 while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline
                         && !StopSignals.stopRequested && server.handler.exitStatus == nil && reader.hasBufferedLine() {
                     let event = reader.next()
                     events.append(event)
-                    responses.append(respond(event, server, reader.maxLineBytes))
+                    responses.append(run(event))
                     held += responses.last!?.count ?? 0
                 }
                 if !server.handler.endGroup() {
@@ -128,6 +139,9 @@ public enum LineTransport {
             if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
         }
     }
+
+    /// In both cancellation notifications' names (`notifications/cancelled`, `$/cancelRequest`).
+    private static let cancelMarker = Array("ancel".utf8)
 
     /// The framing notifications are sent in, as the reader last found it.
     private final class FramingBox {

@@ -21,6 +21,21 @@ public protocol RPCMethodHandler: AnyObject {
     /// Gives the handler a way to send a notification (one encoded message) ahead of the answer
     /// of the request in hand, such as MCP progress. The transport calls it once before serving.
     func attach(notifier: @escaping ([UInt8]) -> Void)
+    /// Whether the transport should show the handler the notifications already waiting behind
+    /// the request in hand (`cancelAhead`) before running it. False for plain JSON-RPC: the
+    /// look costs a scan of the buffer per request.
+    var looksAhead: Bool { get }
+    /// A cancellation notification read ahead, naming a request that waits in the input before
+    /// it (`id` is the request's id as JSON text).
+    func cancelAhead(id: String)
+    /// Asked before a request runs: how to treat it when it was cancelled before it ran. Nil runs it.
+    func cancelledBeforeRun(id: String) -> CancelledRequest?
+}
+
+/// What happens to a request cancelled before it ran: LSP answers it `-32800`; MCP sends nothing.
+public enum CancelledRequest: Equatable, Sendable {
+    case answer(RPCError)
+    case noAnswer
 }
 
 extension RPCMethodHandler {
@@ -30,6 +45,9 @@ extension RPCMethodHandler {
     public func acceptsNullParams(_ method: String) -> Bool { false }
     public var exitStatus: Int32? { nil }
     public func attach(notifier: @escaping ([UInt8]) -> Void) {}
+    public var looksAhead: Bool { false }
+    public func cancelAhead(id: String) {}
+    public func cancelledBeforeRun(id: String) -> CancelledRequest? { nil }
 }
 
 /// JSON-RPC 2.0 semantics for one line: parse, envelope check, batches, notifications, ids.
@@ -106,6 +124,28 @@ public final class RPCServer {
         }
     }
 
+    /// The names of the cancellation notifications, MCP's and LSP's, and the member naming the request.
+    private static let cancelMethods = ["notifications/cancelled": "requestId", "$/cancelRequest": "id"]
+
+    /// Looks through `messages` (the request in hand, then those waiting behind it, in order) for
+    /// cancellations of a request that comes before them, and tells the handler of each. A
+    /// cancel of a request already answered, or of none, is not noted: an id reused later must
+    /// not find itself cancelled.
+    public func lookAhead(_ messages: [[UInt8]]) {
+        var waiting: Set<String> = []
+        for message in messages {
+            guard let doc = try? JSONParser.parse(message), case .object(let m) = doc.value else { continue }
+            if let id = m["id"] {
+                waiting.insert(JSONWriter.string(id))
+                continue
+            }
+            guard case .string(let method) = m["method"], let member = Self.cancelMethods[method],
+                  let named = m["params"]?[member] else { continue }
+            let id = JSONWriter.string(named)
+            if waiting.contains(id) { handler.cancelAhead(id: id) }
+        }
+    }
+
     /// The answer to a line longer than the message limit.
     public static func oversizeResponse(limit: Int) -> [UInt8] {
         response(id: nil, error: .invalidRequest("a message is longer than \(limit) bytes", reason: "message_too_large"))
@@ -156,6 +196,12 @@ public final class RPCServer {
         } else if case .array = request["params"] {
             result = .failure(.invalidParams(
                 [FieldError(field: "params", message: "params are by name: send an object, not an array")]))
+        } else if handler.looksAhead, let idValue = request["id"],
+                  let outcome = handler.cancelledBeforeRun(id: JSONWriter.string(idValue)) {
+            switch outcome {
+            case .answer(let error): result = .failure(error)
+            case .noAnswer: return nil
+            }
         } else {
             result = handler.call(method: method, params: params)
         }

@@ -112,9 +112,80 @@ struct HostFacetTests {
         #expect(c.server.handle(line: Array(#"{"jsonrpc":"2.0","method":"exit","params":null}"#.utf8)) == nil)
         #expect(c.facet.exitStatus == 0)
         let other = FacetClient(admin.service)
+        _ = other.result("initialize", ["processId": 7, "capabilities": [:]])
+        #expect(other.server.handle(line: Array(#"{"jsonrpc":"2.0","method":"initialized","params":null}"#.utf8)) == nil)
         #expect(other.send("session.logout", .null)?["error"]?["code"] == -32600)
         _ = other.send("exit", nil, notification: true)
         #expect(other.facet.exitStatus == 1)
+    }
+
+    /// `shutdown`, `exit` and `initialized` are LSP's: a plain or MCP client that sends them by
+    /// mistake gets `-32601` (or, as a notification, nothing), and the process goes on.
+    @Test func lspLifecycleOnlyInAnLSPSession() throws {
+        let (admin, _) = try bootstrap()
+        for initialize: JSON? in [nil, Self.initializeMCP] {
+            let c = FacetClient(admin.service)
+            if let initialize { _ = c.result("initialize", initialize) }
+            #expect(c.send("shutdown")?["error"]?["code"] == -32601)
+            #expect(c.server.handle(line: Array(#"{"jsonrpc":"2.0","id":5,"method":"shutdown","params":null}"#.utf8))
+                .flatMap { try? JSONParser.parse($0).value }?["error"]?["code"] == -32600)
+            #expect(c.send("exit", nil, notification: true) == nil)
+            #expect(c.facet.exitStatus == nil && !c.facet.shutDown)
+            #expect(c.result("session.whoami")["user"] != nil)
+        }
+    }
+
+    /// A cancel read ahead, behind the request it names: LSP answers that request `-32800` without
+    /// running it, MCP does not answer it at all; a cancel of a request already answered, or one
+    /// that comes before its request, changes nothing.
+    @Test func requestsCancelledBeforeTheyRan() throws {
+        let (admin, _) = try bootstrap()
+        func frame(_ json: String) -> [UInt8] { Array("Content-Length: \(json.utf8.count)\r\n\r\n\(json)".utf8) }
+        let lsp = FacetClient(admin.service)
+        let lspInput = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":1,"capabilities":{}}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"teams.create","params":{"name":"Never"}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"teams.create","params":{"name":"Made"}}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":2}}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":1}}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":4}}"#,
+            #"{"jsonrpc":"2.0","id":4,"method":"teams.list"}"#,
+        ].flatMap(frame)
+        let answers = LineTransport.process(lspInput, server: lsp.server, maxMessageBytes: 1 << 20).map { framed -> JSON in
+            let text = String(decoding: framed, as: UTF8.self)
+            let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+            return (try? JSONParser.parse(Array(body.utf8)).value) ?? .null
+        }
+        #expect(answers.map { $0["id"] } == [1, 2, 3, 4])
+        #expect(answers[1]["error"]?["code"] == -32800)
+        #expect(answers[1]["error"]?["data"]?["reason"] == "request_cancelled")
+        #expect(answers[2]["result"]?["name"] == "Made")
+        #expect(answers[3]["result"]?["items"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["Made"])
+
+        let mcp = FacetClient(admin.service)
+        let mcpInput = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}"#,
+            #"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"teams_create","arguments":{"name":"Dropped"}}}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"a","reason":"user"}}"#,
+            #"{"jsonrpc":"2.0","id":"b","method":"teams.list"}"#,
+        ].map { Array(($0 + "\n").utf8) }.flatMap { $0 }
+        let lines = LineTransport.process(mcpInput, server: mcp.server, maxMessageBytes: 1 << 20).compactMap { try? JSONParser.parse($0.dropLast()).value }
+        #expect(lines.map { $0["id"] } == [1, "b"])
+        #expect(lines[1]["result"]?["items"]?.arrayValue?.count == 1)
+        #expect(mcp.facet.cancelled == ["\"a\""])
+    }
+
+    @Test func progressTokenIsAStringOrAnInteger() throws {
+        let (admin, _) = try bootstrap()
+        let c = FacetClient(admin.service)
+        _ = c.result("initialize", Self.initializeMCP)
+        for token: JSON in [.object(JSONObject(["x": .int(1)])), .number("1.5"), .bool(true), .null] {
+            let r = c.send("tools/call", ["name": "teams_list", "arguments": [:], "_meta": ["progressToken": token]])
+            #expect(r?["error"]?["code"] == -32602, "\(token)")
+        }
+        for token: JSON in ["t", 12] {
+            #expect(c.send("tools/call", ["name": "teams_list", "_meta": ["progressToken": token]])?["result"]?["isError"] == false)
+        }
     }
 
     @Test func toolsListMatchesTheTableAndDispatch() throws {
@@ -256,9 +327,26 @@ struct HostProcessTests {
         #expect(!text.contains(#""id":4"#))
     }
 
+    /// Through the executable: an editor's burst, with a cancel behind the request it names.
+    @Test func aCancelledRequestIsAnsweredWithoutRunning() throws {
+        let input = [
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":1,"capabilities":{}}}"#,
+            #"{"jsonrpc":"2.0","id":2,"method":"service.info"}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":2}}"#,
+            #"{"jsonrpc":"2.0","id":3,"method":"shutdown"}"#,
+            #"{"jsonrpc":"2.0","method":"exit"}"#,
+        ].flatMap(Self.frame)
+        let r = try runService(["--db", ":memory:"], input: input)
+        let text = String(decoding: r.stdout, as: UTF8.self)
+        #expect(r.status == 0)
+        #expect(text.contains(#"{"jsonrpc":"2.0","id":2,"error":{"code":-32800"#), "\(text)")
+        #expect(text.contains(#""id":3,"result":null"#))
+    }
+
     @Test func exitWithoutShutdownEndsOneAtOnce() throws {
         let live = try LiveService(["--db", ":memory:"])
-        live.send(String(decoding: Self.frame(#"{"jsonrpc":"2.0","method":"exit"}"#), as: UTF8.self))
+        live.send(String(decoding: Self.frame(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"capabilities":{}}}"#)
+                         + Self.frame(#"{"jsonrpc":"2.0","method":"exit"}"#), as: UTF8.self))
         // stdin stays open: the process must end by itself.
         let ended = live.waitForExit(seconds: 5)
         #expect(ended?.status == 1)
