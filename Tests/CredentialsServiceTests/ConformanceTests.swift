@@ -58,6 +58,64 @@ struct ConformanceTests {
         #expect(missing == [], "error reasons no vector shows")
     }
 
+    /// Every result the service gives in every vector's replay matches its method's result
+    /// schema as `rpc.discover` and `tools/list` render it, so no encoder can drift from its
+    /// schema without this failing.
+    @Test func everyResultMatchesItsMethodsResultSchema() throws {
+        var checked: [String: Int] = [:]
+        for v in try VectorFile.all() {
+            let (server, _) = try makeServer(maxMediaBytes: v.maxMediaBytes)
+            var answers = LineTransport.process(v.input, server: server, maxMessageBytes: v.maxMessageBytes).makeIterator()
+            for (request, expected) in zip(v.requests, v.expected) where expected != nil {
+                guard let line = answers.next(), let answered = try? JSONParser.parse(line.dropLast()).value,
+                      let sent = try? JSONParser.parse(request).value else { continue }
+                var methodOf: [String: String] = [:]
+                for r in sent.arrayValue ?? [sent] {
+                    guard let id = r["id"], var m = r["method"]?.stringValue else { continue }
+                    // A tool call's structuredContent is its method's result.
+                    if m == "tools/call", let tool = r["params"]?["name"]?.stringValue,
+                       let method = Service.methods.first(where: { ServiceTools.toolName($0.name) == tool }) { m = method.name }
+                    methodOf[JSONWriter.string(id)] = m
+                }
+                for var answer in answered.arrayValue ?? [answered] {
+                    switch answer["result"]?["isError"] {
+                    case nil: break
+                    case false?: answer = ["id": answer["id"] ?? .null, "result": answer["result"]?["structuredContent"] ?? .null]
+                    default: continue  // a failed tool: no result to check
+                    }
+                    guard let result = answer["result"], let id = answer["id"],
+                          let name = methodOf[JSONWriter.string(id)], let method = Service.table[name] else { continue }
+                    var components = SchemaComponents(inline: true)
+                    let problems = MiniSchema.problems(result, components.render(method.result))
+                    #expect(problems == [], "\(v.name) id \(JSONWriter.string(id)) (\(name)): \(problems.prefix(5))")
+                    checked[name, default: 0] += 1
+                }
+            }
+        }
+        #expect(Set(checked.keys) == Set(Service.methods.map(\.name)), "methods whose results no vector checks")
+        #expect(checked.values.reduce(0, +) >= 200)
+    }
+
+    /// The check above can fail: a result with a member missing, one too many, or a wrong type
+    /// does not pass.
+    @Test func aDriftedResultFailsItsSchema() throws {
+        let method = try #require(Service.table["teams.create"])
+        var components = SchemaComponents(inline: true)
+        let schema = components.render(method.result)
+        let good: JSON = ["id": "team_1", "name": "A", "memberIds": [], "requiredTypeIds": [],
+                          "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z"]
+        #expect(MiniSchema.problems(good, schema) == [])
+        var missing = good.objectValue!
+        missing["name"] = nil
+        #expect(!MiniSchema.problems(.object(missing), schema).isEmpty)
+        var extra = good.objectValue!
+        extra["colour"] = "red"
+        #expect(!MiniSchema.problems(.object(extra), schema).isEmpty)
+        var wrong = good.objectValue!
+        wrong["memberIds"] = "usr_1"
+        #expect(!MiniSchema.problems(.object(wrong), schema).isEmpty)
+    }
+
     @Test("vectors replayed in process", arguments: files)
     func inProcess(file: String) throws {
         let v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))

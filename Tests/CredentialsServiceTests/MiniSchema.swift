@@ -19,6 +19,14 @@ enum MiniSchema {
             let ok = type == actual || (type == "number" && actual == "integer")
             if !ok { return out + ["\(path): \(actual), not \(type)"] }
         }
+        if case .string(let text) = value {
+            let count = text.count
+            if let lo = s["minLength"]?.intValue, count < lo { out.append("\(path): shorter than \(lo)") }
+            if let hi = s["maxLength"]?.intValue, count > hi { out.append("\(path): longer than \(hi)") }
+            if let pattern = s["pattern"]?.stringValue, let regex = try? Regex(pattern), text.firstMatch(of: regex) == nil {
+                out.append("\(path): does not match \(pattern)")
+            }
+        }
         if let n = value.intValue {
             if let lo = s["minimum"]?.intValue, n < lo { out.append("\(path): below minimum") }
             if let hi = s["maximum"]?.intValue, n > hi { out.append("\(path): above maximum") }
@@ -26,6 +34,7 @@ enum MiniSchema {
         if case .array(let items) = value {
             if let lo = s["minItems"]?.intValue, items.count < lo { out.append("\(path): too few items") }
             if let hi = s["maxItems"]?.intValue, items.count > hi { out.append("\(path): too many items") }
+            if s["uniqueItems"] == true, Set(items.map(JSONWriter.string)).count != items.count { out.append("\(path): items repeat") }
             if let item = s["items"] {
                 for (i, v) in items.enumerated() { out += problems(v, item, path: "\(path)[\(i)]") }
             }
