@@ -278,13 +278,6 @@ public enum CredentialAccess {
             throw .conflict(reason: "already_approved", message: "This version is approved; an approval is final")
         }
     }
-
-    /// Managing credential types: an admin with `createEditPackages`.
-    public static func checkManageTypes(_ actor: User) throws(DomainError) {
-        guard actor.role == .admin && actor.permissions.has(.createEditPackages) else {
-            throw .forbidden("Managing credential types needs an admin with createEditPackages")
-        }
-    }
 }
 
 /// Organization-wide settings that change how credentials behave.

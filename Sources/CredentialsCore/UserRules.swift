@@ -1,8 +1,12 @@
 /// Who may do what to users, and the invariants that protect the organization.
 public enum UserRules {
-    /// Managing users, teams and settings is for admins.
-    public static func requireAdmin(_ actor: User) throws(DomainError) {
-        guard actor.role == .admin else { throw .forbidden("Only admins may do this") }
+    /// Managing users, teams and settings is for admins; some of it for admins holding one
+    /// permission besides (`holding`), named in the refusal. The method table applies it.
+    public static func requireAdmin(_ actor: User, holding permission: Permission? = nil, to what: String = "do this") throws(DomainError) {
+        guard actor.role == .admin else { throw .forbidden("Only admins may \(what)") }
+        if let permission, !actor.permissions.has(permission) {
+            throw .forbidden("Only an admin with \(permission.rawValue) may \(what)")
+        }
     }
 
     /// An admin may hand out only permissions they hold themselves: otherwise an admin could mint

@@ -1,7 +1,9 @@
 import CredentialsCore
 import JSONRPC
 
-/// Who may call a method at all, before its own permission rules.
+/// Who may call a method at all, checked by dispatch before the params and the handler. What
+/// depends on the object (one's own or another user's, visibility by approval) stays with the
+/// handler, as rules in Core.
 public enum Access: Sendable, Equatable {
     /// No session needed: discovery, service info, first-admin setup, sign-in.
     case open
@@ -9,6 +11,22 @@ public enum Access: Sendable, Equatable {
     case signedIn
     /// A signed-in user who has changed the temporary password.
     case ready
+    /// As `ready`, and an admin.
+    case admin
+    /// As `ready`, and an admin who holds this permission.
+    case adminWith(Permission)
+
+    /// Whether the temporary password must have been changed first.
+    var needsPasswordChanged: Bool { self != .open && self != .signedIn }
+
+    /// The role and permission the caller needs beyond being signed in: forbidden otherwise.
+    func check(_ caller: User, method: String) throws(DomainError) {
+        switch self {
+        case .open, .signedIn, .ready: return
+        case .admin: try UserRules.requireAdmin(caller, to: "call \(method)")
+        case .adminWith(let p): try UserRules.requireAdmin(caller, holding: p, to: "call \(method)")
+        }
+    }
 }
 
 /// An error a method can answer, documented in the OpenRPC document.

@@ -12,7 +12,7 @@ enum OpenRPC {
             o["name"] = .string(m.name)
             o["summary"] = .string(m.summary)
             if let d = m.description { o["description"] = .string(d) }
-            o["tags"] = [["name": .string(access(m.access))]]
+            o["tags"] = tags(m.access)
             o["paramStructure"] = "by-name"
             o["params"] = .array(m.params.map { p in
                 var d = JSONObject()
@@ -42,11 +42,18 @@ enum OpenRPC {
         ]
     }
 
-    static func access(_ a: Access) -> String {
+    /// The access tags: the session a method needs, then, for admin methods, `admin` or
+    /// `admin:<permission>`.
+    static func tags(_ a: Access) -> JSON {
+        let session: JSON = switch a {
+        case .open: ["name": "no-session"]
+        case .signedIn: ["name": "signed-in"]
+        case .ready, .admin, .adminWith: ["name": "signed-in-password-changed"]
+        }
         switch a {
-        case .open: return "no-session"
-        case .signedIn: return "signed-in"
-        case .ready: return "signed-in-password-changed"
+        case .admin: return [session, ["name": "admin"]]
+        case .adminWith(let p): return [session, ["name": .string("admin:\(p.rawValue)")]]
+        default: return [session]
         }
     }
 
@@ -56,7 +63,7 @@ enum OpenRPC {
         switch access {
         case .open: break
         case .signedIn: e.append(ErrorDoc(.unauthenticated, "unauthenticated"))
-        case .ready:
+        case .ready, .admin, .adminWith:
             e.append(ErrorDoc(.unauthenticated, "unauthenticated"))
             e.append(ErrorDoc(.passwordChangeRequired, "password_change_required"))
         }

@@ -131,9 +131,10 @@ public final class Service: RPCMethodHandler {
                     if method.access != .open {
                         let user = try signedInUser()
                         // A token session is not held at the temporary password (contract §10).
-                        if method.access == .ready && user.mustChangePassword && session?.tokenID == nil {
+                        if method.access.needsPasswordChanged && user.mustChangePassword && session?.tokenID == nil {
                             throw DomainError.passwordChangeRequired
                         }
+                        try method.access.check(user, method: name)
                         actor = user
                     }
                     let problems = method.paramsSchema.validate(params)

@@ -115,7 +115,7 @@ struct CredentialRulesTests {
         }
         #expect(throws: Never.self) { try CredentialAccess.checkReview(bareAdmin, current: .rejected) }
         #expect(throws: DomainError.self) { try CredentialAccess.checkReview(support, current: .pending) }
-        #expect(throws: DomainError.self) { try CredentialAccess.checkManageTypes(bareAdmin) }
-        #expect(throws: Never.self) { try CredentialAccess.checkManageTypes(admin) }
+        #expect(throws: DomainError.self) { try UserRules.requireAdmin(bareAdmin, holding: .createEditPackages) }
+        #expect(throws: Never.self) { try UserRules.requireAdmin(admin, holding: .createEditPackages) }
     }
 }

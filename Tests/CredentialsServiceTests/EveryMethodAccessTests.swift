@@ -46,6 +46,40 @@ struct EveryMethodAccessTests {
         }
     }
 
+    /// Who may call is the table's (`Method.access`): a caller without the role or permission is
+    /// refused before the params are looked at, and every such method documents `forbidden`.
+    @Test func theTablesAccessIsCheckedBeforeTheParams() throws {
+        let (root, _) = try bootstrap()
+        root.addUser("support@example.com", role: "support")
+        let support = TestClient(db: root.service.db)
+        support.signInFirstTime("support@example.com")
+        var admins: [Permission: TestClient] = [:]
+        for p in Permission.allCases {
+            root.addUser("admin-\(p.rawValue.lowercased())@example.com", role: "admin", permissions: .object(JSONObject([p.rawValue: false])))
+            let c = TestClient(db: root.service.db)
+            c.signInFirstTime("admin-\(p.rawValue.lowercased())@example.com")
+            admins[p] = c
+        }
+        var gated = 0
+        for m in Service.methods {
+            let needed: Permission?
+            switch m.access {
+            case .admin: needed = nil
+            case .adminWith(let p): needed = p
+            default: continue
+            }
+            gated += 1
+            #expect(m.errors.contains { $0.reason == "forbidden" }, "\(m.name) does not document forbidden")
+            // Params that would fail validation: the refusal comes first all the same.
+            #expect(support.failure(m.name, ["nonsense": true])?.reason == "forbidden", "\(m.name) to a support user")
+            if let needed {
+                #expect(admins[needed]!.failure(m.name, ["nonsense": true])?.reason == "forbidden", "\(m.name) without \(needed)")
+            }
+            #expect(root.failure(m.name, ["nonsense": true])?.reason == "invalid_params", "\(m.name) to an admin with everything")
+        }
+        #expect(gated >= 19)
+    }
+
     @Test("the rest of the methods", arguments: Role.allCases, AuthorizationMatrixTests.callerPermissions)
     func matrix(role: Role, permissionOff: Permission?) throws {
         let world = try FuzzTests.World()

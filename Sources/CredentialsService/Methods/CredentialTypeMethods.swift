@@ -9,21 +9,21 @@ enum CredentialTypeMethods {
 
     static let all: [Method] = [
         Method("credentialTypes.create", summary: "Creates a credential type. Admin with createEditPackages.", effect: .changes,
-               access: .ready,
+               access: .adminWith(.createEditPackages),
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength), "Unique, case-insensitively."),
                         .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
                         .optional("requiresExpiration", .boolean, "Whether credentials of this type must have an expiration date (default false).")],
                result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: create),
         Method("credentialTypes.update", summary: "Renames a type or changes its description or expiration rule. Admin with createEditPackages.", effect: .changes, idempotent: true,
                description: "A changed expiration rule applies to credentials added or edited afterwards.",
-               access: .ready,
+               access: .adminWith(.createEditPackages),
                params: [typeID, .optional("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength)),
                         .optional("description", .string(maxLength: CredentialFields.maxDescriptionLength)),
                         .optional("requiresExpiration", .boolean)],
                result: "type", CredentialJSON.typeSchema, errors: manageErrors, run: update),
         Method("credentialTypes.archive", summary: "Archives a type: no new credentials of it. Admin with createEditPackages.", effect: .changes, idempotent: true,
                description: "Existing credentials keep it and can still be renewed. Archiving an archived type changes nothing.",
-               access: .ready, params: [typeID], result: "type", CredentialJSON.typeSchema,
+               access: .adminWith(.createEditPackages), params: [typeID], result: "type", CredentialJSON.typeSchema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "type_in_use")], run: archive),
         Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.", effect: .reads,
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
@@ -48,7 +48,6 @@ enum CredentialTypeMethods {
 
     static func create(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try CredentialAccess.checkManageTypes(actor)
         let name = try CredentialFields.typeName(p.required("name"))
         let now = service.now
         let t = CredentialType(id: service.deps.newID("ctype"), name: name, description: try description(p) ?? "",
@@ -64,7 +63,6 @@ enum CredentialTypeMethods {
 
     static func update(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try CredentialAccess.checkManageTypes(actor)
         let name = try p.string("name").map { try CredentialFields.typeName($0) }
         let t: CredentialType = try service.write {
             let store = CredentialStore(service.db)
@@ -97,7 +95,6 @@ enum CredentialTypeMethods {
 
     static func archive(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try CredentialAccess.checkManageTypes(actor)
         let t: CredentialType = try service.write {
             var t = try find(service, p.required("typeId"))
             if t.archived { return t }

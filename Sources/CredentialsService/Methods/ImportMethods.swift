@@ -28,7 +28,7 @@ enum ImportMethods {
     static let all: [Method] = [
         Method("credentials.import", summary: "Adds credentials from CSV. Admin with createReports.", effect: .changes,
                description: "RFC 4180 CSV (BOM, CRLF or LF, quotes) with the header email, credential_type, issue_date, expiration_date, document_number in any order and case, up to 20,000 rows. Users are matched by email (active users only), types by name (any case). A row for another user needs orderIndividualChecks (and viewApplications with approve: true), else it fails as forbidden. A cell written as ' before =, +, -, @, a tab or a CR is read without the '. all_or_nothing (default) writes nothing when any row fails; valid_rows writes the good rows. Row failures are a result, not an error.",
-               access: .ready,
+               access: .adminWith(.createReports),
                params: [Property("csv", .string()), .optional("dryRun", .boolean), .optional("mode", .oneOf(["all_or_nothing", "valid_rows"])),
                         .optional("approve", .boolean, "Approve what it adds.")],
                result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: importCSV),
@@ -128,9 +128,6 @@ enum ImportMethods {
 
     static func importCSV(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        guard actor.role == .admin && actor.permissions.has(.createReports) else {
-            throw DomainError.forbidden("Importing credentials needs an admin with createReports")
-        }
         let dryRun = p.bool("dryRun") ?? false
         let mode = p.string("mode") ?? "all_or_nothing"
         let text = try p.required("csv")

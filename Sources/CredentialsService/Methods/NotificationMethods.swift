@@ -49,10 +49,10 @@ enum NotificationMethods {
                result: "settings", notificationSettingsSchema, errors: settingsErrors, run: updateSettings),
         Method("notifications.due", summary: "Expiry reminders due by asOf and not yet marked sent, one per recipient, oldest due first. Admin.", effect: .reads,
                description: "Only the latest version of each credential counts; before expiry, one reminder per offset d of the holder's once expirationDate - d <= asOf; after expiry, one expired reminder instead. Recipients: the holder while their reminders are on, and each active follower of a team the holder is in who may view the credential. Deactivated holders' credentials give none.",
-               access: .ready, params: [CredentialJSON.asOf, .optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")],
+               access: .admin, params: [CredentialJSON.asOf, .optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")],
                result: "due", CredentialJSON.items("DueReminders", reminderSchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: due),
         Method("notifications.markSent", summary: "Marks reminders sent to their recipients, so each is due once per recipient. Admin.", effect: .changes, idempotent: true,
-               access: .ready, params: [Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))],
+               access: .admin, params: [Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))],
                result: "marked", .named("Marked", .object([Property("marked", .integer(minimum: 0, maximum: nil), "How many were not marked before.")])),
                errors: [ErrorDoc(.forbidden, "forbidden")], run: markSent),
     ]
@@ -98,7 +98,6 @@ enum NotificationMethods {
 
     static func due(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         // Only credentials the caller may view (contract §14): a reminder names the holder, the
         // type and the expiry, as credentials.get would. That holds for every recipient.
         let visibility = Visibility(actor)
@@ -162,7 +161,6 @@ enum NotificationMethods {
 
     static func markSent(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let ids = p["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var parsed: [(index: Int, id: ReminderID)] = []
         var tokenIDs: [(index: Int, id: (tokenID: String, days: Int))] = []

@@ -19,11 +19,11 @@ enum OrganizationMethods {
             json(try service.orgSettings())
         },
         Method("settings.update", summary: "Changes the organization's settings; every computed status follows at once. Admin.", effect: .changes, idempotent: true,
-               access: .ready,
+               access: .admin,
                params: [.optional("expiringWindowDays", .integer(0...365)), .optional("approvalsRequired", .boolean)],
                result: "settings", settingsSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: updateSettings),
         Method("audit.list", summary: "Every change, in the order it was made, filtered by actor and time. Admin.", effect: .reads,
-               access: .ready,
+               access: .admin,
                params: [.optional("actorId", CredentialJSON.id), .optional("since", UserJSON.timestamp, "Entries at or after this instant.")] + Page.params,
                result: "page", Page.schema("AuditPage", of: auditEntrySchema), errors: [ErrorDoc(.forbidden, "forbidden")] + Page.errors,
                run: auditList),
@@ -35,7 +35,6 @@ enum OrganizationMethods {
 
     static func updateSettings(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let s: OrgSettings = try service.write {
             let store = OrganizationStore(service.db)
             let before = try store.settings()
@@ -59,7 +58,6 @@ enum OrganizationMethods {
     }
 
     static func auditList(_ service: Service, _ p: Params) throws -> JSON {
-        try UserRules.requireAdmin(try service.requireActor())
         let page = try Page(p, key: .seq, seal: service.cursorSeal("audit.list"))
         if let since = p.string("since"), Timestamp.parse(since) == nil {
             throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")

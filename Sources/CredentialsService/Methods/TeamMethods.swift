@@ -33,7 +33,7 @@ enum TeamMethods {
     static let changeErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
-        Method("teams.create", summary: "Creates a team. Admin.", effect: .changes, access: .ready,
+        Method("teams.create", summary: "Creates a team. Admin.", effect: .changes, access: .admin,
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
         Method("teams.list", summary: "Teams in creation order.", effect: .reads, access: .ready, params: Page.params,
@@ -42,12 +42,12 @@ enum TeamMethods {
             let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
             return page.result(teams.map(json), lastKey: teams.last?.id, more: more)
         },
-        Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", effect: .changes, idempotent: true, access: .ready,
+        Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", effect: .changes, idempotent: true, access: .admin,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, true) },
-        Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", effect: .destroys, idempotent: true, access: .ready,
+        Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", effect: .destroys, idempotent: true, access: .admin,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, false) },
         Method("teams.setRequiredTypes", summary: "Sets the credential types a team requires (replacing the list). Admin.", effect: .changes, idempotent: true,
-               access: .ready, params: [teamID, Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
+               access: .admin, params: [teamID, Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
                result: "team", teamSchema, errors: changeErrors + [ErrorDoc(.conflict, "type_archived")], run: setRequiredTypes),
         Method("compliance.check", summary: "Per type required by the user's teams: compliant, expiring, expired, not_approved or missing; and a verdict.", effect: .reads,
                description: "Own, or another user's with viewReports. Several credentials of one type: the best counts.",
@@ -70,7 +70,6 @@ enum TeamMethods {
 
     static func create(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let name = try CredentialFields.typeName(p.required("name"))
         let id = service.deps.newID("team")
         try service.write {
@@ -84,7 +83,6 @@ enum TeamMethods {
 
     static func membership(_ service: Service, _ p: Params, _ member: Bool) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let team = try find(service, p.required("teamId"))
         let userID = try p.required("userId")
         _ = try UserMethods.find(service, userID)
@@ -98,7 +96,6 @@ enum TeamMethods {
 
     static func setRequiredTypes(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let team = try find(service, p.required("teamId"))
         let typeIDs = p["typeIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
         for (i, id) in typeIDs.enumerated() {

@@ -7,7 +7,7 @@ enum UserMethods {
     static let all: [Method] = [
         Method("users.add", summary: "Adds a user who must change the temporary password at first sign-in. Admin only.", effect: .changes,
                description: "Permissions are all on unless deselected. An admin can grant only permissions they hold.",
-               access: .ready,
+               access: .admin,
                params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
                         Property("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema),
                         Property("temporaryPassword", UserJSON.password)],
@@ -26,7 +26,7 @@ enum UserMethods {
                result: "page", Page.schema("UserPage", of: UserJSON.schema), errors: Page.errors, run: list),
         Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.", effect: .changes, idempotent: true,
                description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted. Another user can be changed only by an admin who holds every permission that user has, before and after the change.",
-               access: .ready,
+               access: .admin,
                params: [UserJSON.userID, .optional("firstName", UserJSON.name), .optional("lastName", UserJSON.name),
                         .optional("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema)],
                result: "user", UserJSON.schema,
@@ -34,25 +34,25 @@ enum UserMethods {
                run: update),
         Method("users.deactivate", summary: "Deactivates a user and ends their sessions everywhere. Admin only.", effect: .destroys, idempotent: true,
                description: "Only by an admin who holds every permission the user has.",
-               access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
+               access: .admin, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")]) { s, p in
             try setStatus(s, p, .deactivated)
         },
         Method("users.reactivate", summary: "Reactivates a user and clears any sign-in lock. Admin only.", effect: .changes, idempotent: true,
                description: "Only by an admin who holds every permission the user has.",
-               access: .ready, params: [UserJSON.userID], result: "user", UserJSON.schema,
+               access: .admin, params: [UserJSON.userID], result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]) { s, p in
             try setStatus(s, p, .active)
         },
         Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.", effect: .changes,
                description: "Ends the user's sessions everywhere and clears any sign-in lock. Only by an admin who holds every permission the user has.",
-               access: .ready, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
+               access: .admin, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
                run: resetPassword),
         Method("users.invitation", summary: "A ready invitation to sign in, for the admin to send. Admin only.", effect: .reads,
                description: "Names who invited them and the email to sign in with, and says the temporary password must be changed at first sign-in. Never contains the password.",
-               access: .ready, params: [UserJSON.userID],
+               access: .admin, params: [UserJSON.userID],
                result: "invitation", .named("Invitation", .object([Property("to", .string()), Property("subject", .string()), Property("body", .string())])),
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: invitation),
     ]
@@ -64,7 +64,6 @@ enum UserMethods {
 
     static func add(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let password = try p.required("temporaryPassword")
         let (email, first, last) = try identity(p, passwordField: "temporaryPassword")
         let permissions = Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: .all)
@@ -99,7 +98,6 @@ enum UserMethods {
 
     static func update(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         var issues: [FieldIssue] = []
         func optionalName(_ field: String) -> String? {
@@ -150,7 +148,6 @@ enum UserMethods {
 
     static func setStatus(_ service: Service, _ p: Params, _ status: UserStatus) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         let now = service.now
         let user: User = try service.write {
@@ -180,7 +177,6 @@ enum UserMethods {
 
     static func resetPassword(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let id = try p.required("userId")
         let password = try p.required("temporaryPassword")
         if id == actor.id { try service.refuseInTokenSession("reset its owner's password") }
@@ -207,7 +203,6 @@ enum UserMethods {
 
     static func invitation(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        try UserRules.requireAdmin(actor)
         let u = try find(service, p.required("userId")).user
         let body = """
             Hello \(u.firstName),
