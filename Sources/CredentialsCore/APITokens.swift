@@ -1,6 +1,6 @@
 import CCrypto
 
-/// An API token's secret (contract §10): `crpc_` and 43 URL-safe characters, the base64url of 32
+/// An API token's secret (Protocol/README.md §6, API tokens): `crpc_` and 43 URL-safe characters, the base64url of 32
 /// bytes from OpenSSL's CSPRNG. The fixed prefix lets secret scanners be taught the pattern
 /// (`crpc_[A-Za-z0-9_-]{43}`). Only its SHA-256 digest is stored.
 public enum TokenSecret {
@@ -105,7 +105,7 @@ public struct APIToken: Equatable, Sendable {
     }
 }
 
-/// Who may hold and use API tokens (contract §10): admins reach the API with keys; support users
+/// Who may hold and use API tokens (Protocol/README.md §6, API tokens): admins reach the API with keys; support users
 /// cannot (Certn).
 public enum TokenRules {
     public static let maxNameLength = 100

@@ -135,7 +135,7 @@ extension CSV {
         return nil
     }
 
-    /// A cell as written (contract §12): one leading `'` when, after any apostrophes it already
+    /// A cell as written (Protocol/README.md §8, Exports): one leading `'` when, after any apostrophes it already
     /// starts with, it would start with a formula trigger. So no spreadsheet runs it, and
     /// `unescapeFormula` gives back exactly the value, also one that itself starts with `'=`.
     public static func escapeFormula(_ f: String) -> String {

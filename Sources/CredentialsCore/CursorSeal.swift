@@ -1,6 +1,6 @@
 import CCrypto
 
-/// Cursors the service issues are sealed (contract §14: a cursor the service did not issue is
+/// Cursors the service issues are sealed (Protocol/README.md §6, who may call what: a cursor the service did not issue is
 /// `invalid_cursor`): a cursor is the base64url of 16 bytes of HMAC-SHA256, under a key kept in
 /// the database, of the list's name and the sort key, followed by the sort key. The service keeps
 /// no state per cursor, so any process on the same database pages on from any other's cursor;

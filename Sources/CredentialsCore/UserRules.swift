@@ -23,7 +23,7 @@ public enum UserRules {
     /// `users.reactivate`, revoking their tokens) needs every permission that user holds, before
     /// and after the change: otherwise an admin with permissions deselected could reset the
     /// password of an admin who has more and sign in as them, promote a support user who holds
-    /// more, or lock out the admins above them (contract §14). Acting on oneself is ruled by the
+    /// more, or lock out the admins above them (Protocol/README.md §6, who may call what). Acting on oneself is ruled by the
     /// self-rules (`checkUpdate`) instead.
     public static func checkManage(actor: User, target before: User, after: User? = nil) throws(DomainError) {
         try requireAdmin(actor)

@@ -37,15 +37,9 @@ public final class Service: RPCMethodHandler {
     private(set) var actor: User?
     /// The organization's settings as the call in hand read them (`orgSettings`).
     var settingsOfRequest: OrgSettings?
-    /// The signed-in user as last checked inside a write transaction, and under which snapshot.
-    private var sessionUser: (key: SnapshotKey, userID: String, epoch: Int64, user: User)?
-    /// Credential types read inside the current write transaction (`credentialType`).
-    private var typesRead: (key: SnapshotKey, types: [String: CredentialType])?
     /// Set by a tool call that asked for progress (MCP `_meta.progressToken`): long methods
     /// (credentials.import) call it with (done, total) as they go.
     var progress: ((Int, Int) -> Void)?
-    /// The settings as read inside the current write transaction (`orgSettings`).
-    private var settingsRead: (key: SnapshotKey, settings: OrgSettings)?
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -107,7 +101,7 @@ public final class Service: RPCMethodHandler {
         return result
     }
 
-    /// No error echoes an API token's secret a client put where it does not belong (contract §10:
+    /// No error echoes an API token's secret a client put where it does not belong (Protocol/README.md §6, API tokens:
     /// no response but tokens.create's holds one): not in the message, not in a field's name.
     public func scrub(_ error: RPCError) -> RPCError { error.scrubbed(TokenSecret.redact) }
 
@@ -130,7 +124,7 @@ public final class Service: RPCMethodHandler {
                     // Who may call comes first: a signed-out caller learns nothing from its params' errors.
                     if method.access != .open {
                         let user = try signedInUser()
-                        // A token session is not held at the temporary password (contract §10).
+                        // A token session is not held at the temporary password (Protocol/README.md §6, API tokens).
                         if method.access.needsPasswordChanged && user.mustChangePassword && session?.tokenID == nil {
                             throw DomainError.passwordChangeRequired
                         }
@@ -177,14 +171,12 @@ extension Service {
         }
         if let tokenID = s.tokenID { return try tokenSessionUser(s, tokenID) }
         // Inside a group's write transaction the user read for an earlier request of the group is
-        // still current unless this connection changed a user since (see Database.snapshotKey).
-        let key = db.snapshotKey(.users)
-        if let key, let c = sessionUser, c.key == key, c.userID == s.userID, c.epoch == s.epoch { return c.user }
-        guard let current = try UserStore(db).session(id: s.userID), current.epoch == s.epoch, current.user.status == .active else {
+        // still current unless this connection changed a user since (`ReadCache`).
+        let row = try ReadCache.of(db).sessionUser(s.userID) { try UserStore(db).session(id: s.userID) }
+        guard let current = row, current.epoch == s.epoch, current.user.status == .active else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The session has ended: sign in again")
         }
-        sessionUser = key.map { (key: $0, userID: s.userID, epoch: s.epoch, user: current.user) }
         return current.user
     }
 
@@ -201,7 +193,7 @@ extension Service {
     }
 
     /// Every write a handler makes goes through here, so that who may act is decided inside the
-    /// write's own transaction (contract §14): after `BEGIN IMMEDIATE` no other process can change
+    /// write's own transaction (Protocol/README.md §6, who may call what): after `BEGIN IMMEDIATE` no other process can change
     /// the caller's row until the commit, so the caller is read again there, and if it is not
     /// exactly the user the request's checks were made for (deactivated, demoted, permissions
     /// changed, password reset), nothing is written and the request is decided again from the
@@ -223,7 +215,7 @@ extension Service {
     static let maxCallerChanges = 3
 
     /// What a token session may not do, so that revoking a token undoes what it can do: make
-    /// more tokens, or take over the owner's password (contract §10 keeps passwords out of
+    /// more tokens, or take over the owner's password (Protocol/README.md §6, API tokens keeps passwords out of
     /// token sessions' reach).
     func refuseInTokenSession(_ what: String) throws {
         if session?.tokenID != nil { throw DomainError.forbidden("A session signed in with a token cannot \(what): sign in with the password") }
@@ -249,14 +241,7 @@ extension Service {
     /// A credential type; inside a group's write transaction, read once for the whole group
     /// unless this connection changed a type since.
     func credentialType(_ id: String) throws -> CredentialType? {
-        let key = db.snapshotKey(.credentialTypes)
-        if let key, let read = typesRead, read.key == key, let t = read.types[id] { return t }
-        guard let t = try CredentialStore(db).findType(id: id) else { return nil }
-        if let key {
-            if typesRead?.key != key { typesRead = (key, [:]) }
-            typesRead!.types[id] = t
-        }
-        return t
+        try ReadCache.of(db).credentialType(id) { try CredentialStore(db).findType(id: id) }
     }
 
     /// The organization's settings, read once per request (an add or an import row needs them
@@ -264,14 +249,7 @@ extension Service {
     /// write transaction, once for the whole group unless this connection changed them since.
     func orgSettings() throws -> OrgSettings {
         if let s = settingsOfRequest { return s }
-        let key = db.snapshotKey(.orgSettings)
-        let s: OrgSettings
-        if let key, let read = settingsRead, read.key == key {
-            s = read.settings
-        } else {
-            s = try OrganizationStore(db).settings()
-            settingsRead = key.map { ($0, s) }
-        }
+        let s = try ReadCache.of(db).settings { try OrganizationStore(db).settings() }
         settingsOfRequest = s
         return s
     }

@@ -154,13 +154,27 @@ public struct CredentialStore {
         public var typeID: String
         public var latest: Latest
         public var createdAt: Int64
+        /// The write transaction it was read in, if any (`latestUnderLock`).
+        var readInTransaction: Int?
     }
 
     public func summary(id: String) throws -> Summary? {
-        try db.first("SELECT id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at FROM credentials WHERE id = ?", id) {
+        let transaction = db.isInTransaction ? db.transactionSerial : nil
+        return try db.first("SELECT id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at FROM credentials WHERE id = ?", id) {
             Summary(id: $0.text(0), userID: $0.text(1), typeID: $0.text(2),
-                    latest: Latest(versionCount: Int($0.int(3)), expiration: $0.optionalText(4), approval: $0.text(5)), createdAt: $0.int(6))
+                    latest: Latest(versionCount: Int($0.int(3)), expiration: $0.optionalText(4), approval: $0.text(5)), createdAt: $0.int(6),
+                    readInTransaction: transaction)
         }
+    }
+
+    /// The latest version of `summary`'s credential as the write lock finds it: call inside
+    /// `write`. Read under the lock, two renewals cannot take the same number. When the summary
+    /// was itself read in this write transaction (a group's later request), it is what the
+    /// lock finds: no other process can have written since, and this request wrote nothing to it
+    /// in between, so it is not read again.
+    public func latestUnderLock(_ summary: Summary) throws -> Latest? {
+        if let t = summary.readInTransaction, t == db.transactionSerial, db.isInTransaction { return summary.latest }
+        return try latest(credentialID: summary.id)
     }
 
     /// Appends `v` (number `latest.versionCount + 1`) and makes it the latest. Of

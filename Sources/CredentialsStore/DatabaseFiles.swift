@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The files of a database are their owner's alone (contract §12): they hold emails, names,
+/// The files of a database are their owner's alone (Protocol/README.md §12, threat model): they hold emails, names,
 /// password hashes and licence photos. SQLite creates a database's `-wal` and `-shm` with the
 /// database file's own mode, whatever the umask, so making the file (and any folder above it)
 /// before SQLite opens it is enough for all three.

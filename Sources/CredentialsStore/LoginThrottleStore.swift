@@ -1,6 +1,6 @@
 import CredentialsCore
 
-/// Failed sign-ins to emails that have no account (contract §14). They are counted and locked
+/// Failed sign-ins to emails that have no account (Protocol/README.md §6, who may call what). They are counted and locked
 /// out exactly like an account's own (`LoginThrottle`), so the answers never tell whether an
 /// email exists. One row per email tried: each costs the one trying a full PBKDF2 derivation,
 /// which bounds how fast the table can grow; an account made for the email later starts clean.

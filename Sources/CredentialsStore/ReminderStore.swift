@@ -1,7 +1,7 @@
 import CredentialsCore
 
 /// Expiry reminders and who hears of them: the holder (when their reminders are on) and the
-/// followers of the holder's teams (issue 19). A holder's marks live in reminders_sent, a
+/// followers of the holder's teams. A holder's marks live in reminders_sent, a
 /// follower's in reminders_sent_to, one row per (reminder, recipient).
 extension OrganizationStore {
     /// A credential's latest version whose reminders may be due, with what a reminder needs.
@@ -37,7 +37,7 @@ extension OrganizationStore {
         public var teamID: String
         public var permissions: Permissions
 
-        /// Contract §14, as `CredentialAccess.canView` for someone who is not the holder: a
+        /// Protocol/README.md §8, Reminders, as `CredentialAccess.canView` for someone who is not the holder: a
         /// follower is told only of credentials they could open themselves.
         public func mayHear(of approval: ApprovalStatus) -> Bool {
             approval == .approved ? permissions.has(.viewReports) : permissions.has(.viewApplications)

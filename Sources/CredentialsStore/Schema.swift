@@ -229,7 +229,7 @@ public enum StoreSchema {
             ALTER TABLE audit_log_by_time RENAME TO audit_log;
             CREATE INDEX audit_log_actor ON audit_log(actor_id, seq);
             """),
-        // Contract §14: emails are compared after NFC normalization and full case folding
+        // Protocol/README.md §12: emails are compared after NFC normalization and full case folding
         // (`TextRules.emailKey`), which SQL cannot compute, so existing keys are recomputed here. A
         // user whose new key another user already holds (two accounts that only NFC or folding
         // tells apart, made before this rule) keeps the old key: nothing is merged or lost, that
@@ -252,7 +252,7 @@ public enum StoreSchema {
                 try db.run("UPDATE users SET email_key = ? WHERE id = ?", folded, id)
             }
         }),
-        // API tokens (contract §10): only the SHA-256 digest of a secret is kept, unique, so
+        // API tokens (Protocol/README.md §6, API tokens): only the SHA-256 digest of a secret is kept, unique, so
         // signing in is one index lookup. service_keys holds the key that seals list cursors. Expiry reminders are marked per token and offset.
         // users.token_epoch moves when the user stops being an active admin (deactivated or
         // demoted), ending their token sessions for good: a session does not come back when they
@@ -289,7 +289,7 @@ public enum StoreSchema {
             try db.run("INSERT OR IGNORE INTO service_keys (name, key) VALUES ('cursor', ?)",
                        Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))
         }),
-        // Reminders to the right people (issue 19): a user follows a team to hear of its members'
+        // Reminders to the right people: a user follows a team to hear of its members'
         // expiries. A holder's own reminders stay marked in reminders_sent; each follower's are
         // marked per recipient here, so marking one recipient leaves the others due. Users are
         // never deleted (only deactivated), so follows need no cascade; credentials are, and take

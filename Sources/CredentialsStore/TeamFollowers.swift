@@ -1,6 +1,6 @@
 import CredentialsCore
 
-/// Who follows which team (issue 19), and the digest of a follower's teams: what their members
+/// Who follows which team, and the digest of a follower's teams: what their members
 /// hold that expires soon or has expired.
 extension TeamStore {
     /// Starts (`true`) or ends following; returns whether anything changed.

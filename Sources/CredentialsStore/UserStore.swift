@@ -71,7 +71,9 @@ public struct UserStore {
 
     /// The user and their session epoch, without the password hash: what every signed-in call checks.
     /// `tokenEpoch` moves when the user stops being an active admin (`endTokenSessions`).
-    public func session(id: String) throws -> (user: User, epoch: Int64, tokenEpoch: Int64)? {
+    public typealias SessionRow = (user: User, epoch: Int64, tokenEpoch: Int64)
+
+    public func session(id: String) throws -> SessionRow? {
         try db.first(Self.sessionByID, id) { (Self.user($0), $0.int(10), $0.int(11)) }
     }
 
@@ -182,36 +184,5 @@ public struct UserStore {
             guard hay.count >= needle.count else { return false }
             return (0...(hay.count - needle.count)).contains { hay[$0..<($0 + needle.count)].elementsEqual(needle) }
         }
-    }
-}
-
-/// The audit trail: one row per change, written in the change's own transaction.
-public struct AuditLog {
-    let db: Database
-    public init(_ db: Database) { self.db = db }
-
-    /// A row's seq is at least its time in milliseconds times this, and more than the seq before
-    /// it: the log stays in the order it was written, and the rows at or after a time start at
-    /// that time's seq (schema version 7).
-    public static let seqPerMillisecond: Int64 = 1024
-
-    /// `detail` is a JSON object's UTF-8 text, made by the caller; it never holds a password or hash.
-    /// Call inside the change's own `db.write`; outside one it takes its own, since the seq must be
-    /// read and used under the write lock.
-    public func append(at millis: Int64, actorID: String?, action: String, targetID: String?, detail: [UInt8] = Array("{}".utf8)) throws {
-        guard db.isInTransaction else {
-            return try db.write { try append(at: millis, actorID: actorID, action: action, targetID: targetID, detail: detail) }
-        }
-        let last: Int64
-        if let key = db.snapshotKey(.auditLog), let tail = db.auditTail, tail.key == key {
-            last = tail.seq  // nothing was added since this connection's own last row
-        } else {
-            last = try db.scalarInt("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
-        }
-        let (timeSeq, overflow) = millis.multipliedReportingOverflow(by: Self.seqPerMillisecond)
-        let seq = overflow ? last + 1 : max(last + 1, timeSeq)
-        try db.run("INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                   seq, Timestamp.format(millis: millis), SQLValue.optional(actorID), action, SQLValue.optional(targetID), SQLValue.utf8(detail))
-        db.auditTail = db.snapshotKey(.auditLog).map { ($0, seq) }
     }
 }

@@ -38,7 +38,7 @@ enum QueriesAtScale {
         let reportTimes = roundTrips(big, request(1, "compliance.report", ["teamId": "team_bench"]), q ? 10 : 40)
         table.rows.append(Row(name: "compliance.report (\(teamSize) members) p50", value: percentile(reportTimes, 0.5), unit: "ms", ceiling: nil, target: "-", ok: nil))
         table.rows.append(Row(name: "compliance.report (\(teamSize) members) p99", value: percentile(reportTimes, 0.99), unit: "ms", ceiling: nil, target: "< 5 ms", ok: percentile(reportTimes, 0.99) < 5))
-        // Contract §12 / issue 19: a page of 5,000 exported credentials at scale comes well under a second.
+        // Protocol/README.md §8, Exports: a page of 5,000 exported credentials at scale comes well under a second.
         let exportTimes = roundTrips(big, request(1, "credentials.export", ["limit": 5000, "asOf": "2026-01-01"]), q ? 5 : 20)
         table.rows.append(Row(name: "credentials.export (5,000 rows) p50", value: percentile(exportTimes, 0.5), unit: "ms", ceiling: nil, target: "-", ok: nil))
         table.rows.append(Row(name: "credentials.export (5,000 rows) p99", value: percentile(exportTimes, 0.99), unit: "ms", ceiling: nil,

@@ -39,7 +39,7 @@ enum RoundTrips {
         table.rows.append(Row(name: "round trip p99 (users.get)", value: percentile(rtt, 0.99), unit: "ms", ceiling: percentile(pongRTT, 0.99), target: "-", ok: nil))
     }
 
-    // Contract §14: an import's cost is linear in its rows, failed rows included. A dry run of rows
+    // Protocol/README.md §8, CSV import: an import's cost is linear in its rows, failed rows included. A dry run of rows
     // that all fail (unknown emails, so each is looked up and reported) against the same number of
     // good rows, best of three each.
     static func imports(_ s: SeededService, _ run: Run, _ table: inout Table) {

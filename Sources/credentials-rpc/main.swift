@@ -50,7 +50,7 @@ func serve(_ options: CommandLineOptions) -> Int32 {
         logger.log(.warning, "the database file \(options.databasePath) can be read by other users; chmod 600 it unless a group shares it on purpose")
     }
     let service = Service(db: database, deps: deps, config: config, log: logger)
-    // Scripts and hosts sign in without a password (contract §10); a refused token still serves,
+    // Scripts and hosts sign in without a password (Protocol/README.md §6, API tokens); a refused token still serves,
     // signed out, after one line that says why and never shows the secret.
     if let secret = environment["CREDENTIALS_RPC_TOKEN"], !secret.isEmpty, let why = service.signIn(token: secret) {
         writeLine(2, "credentials-rpc: CREDENTIALS_RPC_TOKEN was refused (\(why)); serving signed out")

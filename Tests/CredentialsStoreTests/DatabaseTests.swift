@@ -311,26 +311,43 @@ struct GroupWriteTests {
     }
 }
 
-/// When a value read inside a write transaction may be reused.
-struct SnapshotKeyTests {
-    @Test func aKeyHoldsWithinOneTransactionUntilThisConnectionChangesTheTable() throws {
+/// When a value read inside a write transaction may be reused (`ReadCache`).
+struct ReadCacheTests {
+    @Test func aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable() throws {
         let db = try Database(path: ":memory:")
-        #expect(db.snapshotKey(.users) == nil)  // outside a write transaction: never
+        let cache = ReadCache.of(db)
+        #expect(ReadCache.of(db) === cache)
+        var loads = 0
+        func settings() throws -> OrgSettings {
+            try cache.settings { loads += 1; return try OrganizationStore(db).settings() }
+        }
+        func type(_ id: String) throws -> CredentialType? {
+            try cache.credentialType(id) { loads += 1; return try CredentialStore(db).findType(id: id) }
+        }
+        _ = try settings()
+        _ = try settings()
+        #expect(loads == 2)  // outside a write transaction: never reused
+        loads = 0
         db.beginGroup()
         try db.write { try db.run("INSERT INTO credential_types (id, name, name_key, requires_expiration, created_at, updated_at) VALUES ('t1', 'A', 'a', 0, 0, 0)") }
-        let users = try #require(db.snapshotKey(.users))
-        let types = try #require(db.snapshotKey(.credentialTypes))
+        #expect(try type("t1")?.name == "A")
+        _ = try settings()
+        #expect(loads == 2)
         try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'y')") }
-        #expect(db.snapshotKey(.users) == users && db.snapshotKey(.credentialTypes) == types)  // other tables do not count
+        #expect(try type("t1")?.name == "A")
+        _ = try settings()
+        #expect(loads == 2)  // other tables do not count
         try db.write { try db.run("UPDATE credential_types SET name = 'B' WHERE id = 't1'") }
-        #expect(db.snapshotKey(.credentialTypes) != types)
-        #expect(db.snapshotKey(.users) == users)
+        #expect(try type("t1")?.name == "B")  // read again after this connection changed the table
+        _ = try settings()
+        #expect(loads == 3)
         try db.endGroup()
-        #expect(db.snapshotKey(.users) == nil)
-        // The next transaction has other keys, even with no change in between.
+        // The next transaction reads afresh, even with no change in between.
         db.beginGroup()
         try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'z')") }
-        #expect(db.snapshotKey(.users) != users)
+        _ = try settings()
+        #expect(try type("t1")?.name == "B")
+        #expect(loads == 5)
         try db.endGroup()
     }
 }

@@ -44,7 +44,7 @@ public struct UsageProblem: Error, Equatable {
 /// and `tools/list`, so the three cannot disagree. A tool call runs the method through
 /// `Service.call`, with the same access rules as a plain request.
 public final class ServiceTools: ToolCatalog {
-    /// Methods that are not tools. No password ever passes through an assistant (contract §11):
+    /// Methods that are not tools. No password ever passes through an assistant (Protocol/README.md §13):
     /// setup, password sign-in, password changes and users.add take one. session.logout would
     /// end the token session the host started with, and nothing could sign it in again;
     /// tokens.create shows a secret and a token session may not call it anyway. rpc.discover

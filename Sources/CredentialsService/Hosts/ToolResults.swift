@@ -1,6 +1,6 @@
 import JSONRPC
 
-/// How a method's answer becomes an MCP `CallToolResult` (contract §11): the result both as
+/// How a method's answer becomes an MCP `CallToolResult` (Protocol/README.md §13): the result both as
 /// text and as `structuredContent` (which matches the tool's `outputSchema`), or an error as an
 /// `isError` result whose text a model can act on.
 enum ToolResults {

@@ -2,7 +2,7 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// `notifications.digest` (issue 19): for an admin, in one call, what the members of the teams
+/// `notifications.digest`: for an admin, in one call, what the members of the teams
 /// they follow hold that expires within the next `days` days, or has expired, as a compliance
 /// manager reviews it. Bounded, so one call stays one answer of a known size.
 enum DigestMethods {

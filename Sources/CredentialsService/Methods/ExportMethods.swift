@@ -2,7 +2,7 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// `credentials.export` and `compliance.export` (contract §12): CSV out, through the one writer
+/// `credentials.export` and `compliance.export` (Protocol/README.md §8, Exports): CSV out, through the one writer
 /// every CSV of the service uses (`CSV.line`, which escapes formula cells).
 enum ExportMethods {
     /// The import's columns first, so a page uploads again as it is (the import skips the rest).

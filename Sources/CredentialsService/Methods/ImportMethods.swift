@@ -92,7 +92,7 @@ enum ImportMethods {
             }
             if userID == nil { fail("email", "unknown_user", "no active user has this email") }
             // For another user a row needs what credentials.add needs, and with approve: true what
-            // credentials.approve needs on the pending version it adds (contract §14).
+            // credentials.approve needs on the pending version it adds (Protocol/README.md §6, who may call what).
             if let owner = userID, owner != actor.id {
                 if (try? CredentialAccess.checkEdit(actor, ownerID: owner)) == nil {
                     fail("email", "forbidden", "adding credentials for another user needs an admin with orderIndividualChecks")

@@ -3,7 +3,7 @@ import CredentialsStore
 import JSONRPC
 
 /// `notifications.*` but the digest (DigestMethods): reminder settings, the reminders due and
-/// who should hear of each (issue 19), and marking them sent once per recipient.
+/// who should hear of each, and marking them sent once per recipient.
 enum NotificationMethods {
     static let notificationSettingsSchema: Schema = .named("NotificationSettings", .object([
         Property("userId", .string()), Property("enabled", .boolean, "The user's reminders of their own credentials."),
@@ -63,7 +63,7 @@ enum NotificationMethods {
     }
 
     /// Whose reminder settings: one's own, or anyone's for an admin; changing another user's
-    /// needs what managing that user needs (contract §14).
+    /// needs what managing that user needs (Protocol/README.md §6, who may call what).
     static func reminderOwner(_ service: Service, _ p: Params, changing: Bool = false) throws -> String {
         let actor = try service.requireActor()
         let userID = p.string("userId") ?? actor.id
@@ -98,7 +98,7 @@ enum NotificationMethods {
 
     static func due(_ service: Service, _ p: Params) throws -> JSON {
         let actor = try service.requireActor()
-        // Only credentials the caller may view (contract §14): a reminder names the holder, the
+        // Only credentials the caller may view (Protocol/README.md §6, who may call what): a reminder names the holder, the
         // type and the expiry, as credentials.get would. That holds for every recipient.
         let visibility = Visibility(actor)
         let clock = try CredentialMethods.expiryClock(service, p)

@@ -155,7 +155,7 @@ enum SessionMethods {
     }
 
     /// A wrong sign-in to an email with no account, counted and locked exactly as an account's
-    /// (contract §14): the same answers, in the same order, after the same work (one write).
+    /// (Protocol/README.md §6, who may call what): the same answers, in the same order, after the same work (one write).
     static func recordUnknownFailure(_ service: Service, emailKey: String) throws -> DomainError {
         let now = service.now
         return try service.write {

@@ -2,11 +2,11 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// `teams.follow` and `teams.unfollow` (issue 19): a follower hears of the expiry reminders of
+/// `teams.follow` and `teams.unfollow`: a follower hears of the expiry reminders of
 /// a team's members (notifications.due) and reads its digest (notifications.digest). Any admin
 /// may follow any team; a support user only a team they are a member of, since a team they are
 /// not in is not theirs to watch. Following for someone else changes what they are sent, so it
-/// needs what managing that user needs (contract §14).
+/// needs what managing that user needs (Protocol/README.md §6, who may call what).
 enum TeamFollowMethods {
     static let followingSchema: Schema = .named("TeamFollowing", .object([
         Property("teamId", .string()), Property("userId", .string()),

@@ -2,7 +2,7 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// `tokens.*`: API tokens, so scripts and hosts sign in without a password (contract §10).
+/// `tokens.*`: API tokens, so scripts and hosts sign in without a password (Protocol/README.md §6, API tokens).
 /// Signing in with one is `session.login {token}` (SessionMethods) or `CREDENTIALS_RPC_TOKEN`.
 enum TokenMethods {
     static let schema: Schema = .named("Token", .object([

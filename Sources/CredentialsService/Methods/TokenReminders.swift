@@ -2,7 +2,7 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// Expiry reminders for API tokens (contract §10, as Certn does for its keys): an active admin's
+/// Expiry reminders for API tokens (Protocol/README.md §6, API tokens, as Certn does for its keys): an active admin's
 /// token expiring within 30, 7 or 1 days is due once per offset in `notifications.due`, marked
 /// with `notifications.markSent` like a credential's. Every admin sees them, as every admin may
 /// list any user's tokens. An item says it is a token (`kind: "token_expiring"`), whose, and when
