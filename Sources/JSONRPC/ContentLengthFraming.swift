@@ -11,6 +11,10 @@ extension LineReader {
 
     /// ASCII letters in lower case; every other byte as it is.
     private static func lowercased(_ b: UInt8) -> UInt8 { (0x41...0x5A).contains(b) ? b | 0x20 : b }
+    /// RFC 9110's tchar: letters, digits and !#$%&'*+-.^_`|~.
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || Array("!#$%&'*+-.^_`|~".utf8).contains(b)
+    }
 
     /// Reads until the first bytes tell the framing: `Content-Length` (any case) is LSP framing,
     /// anything else (or input that ends first) is lines. Returns `.stopped` when a stop comes first.
@@ -76,6 +80,9 @@ extension LineReader {
             let line = buffer[lineStart..<lineEnd]
             if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
                 let name = line[lineStart..<colon].map(Self.lowercased)
+                // A header name is a token (RFC 9110 §5.1): a JSON message sent without a frame
+                // (`{"jsonrpc":...}` has a colon too) is a broken block, answered, not a header.
+                if name.isEmpty || !name.allSatisfy(Self.isTokenByte) { valid = false }
                 if name.elementsEqual(Self.contentLengthName) {
                     let digits = line[(colon + 1)...].drop { $0 == 0x20 || $0 == 0x09 }.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed()
                     if length != nil || digits.isEmpty || digits.count > 18 || !digits.allSatisfy({ (0x30...0x39).contains($0) }) {

@@ -59,12 +59,18 @@ public final class HostFacet: RPCMethodHandler {
 
     /// LSP's lifecycle messages: only an LSP session has them; elsewhere they are unknown methods,
     /// so a plain or MCP client cannot end the process by a name it never meant to send.
-    static let lspOnly: Set<String> = ["shutdown", "exit", "initialized"]
+    static let lspOnly: Set<String> = ["shutdown", "exit", "initialized", "$/cancelRequest"]
+    /// MCP's notifications, likewise only in an MCP session.
+    static let mcpOnly: Set<String> = ["notifications/initialized", "notifications/cancelled"]
 
     public func hasMethod(_ method: String) -> Bool {
         if Self.lspOnly.contains(method) { return mode == .lsp }
+        if Self.mcpOnly.contains(method) { return mode == .mcp }
         return Self.own.contains(method) || inner.hasMethod(method)
     }
+
+    /// `initialize` and `shutdown` are requests: sent as notifications they change nothing.
+    public func runsAsNotification(_ method: String) -> Bool { method != "initialize" && method != "shutdown" }
     public func beginGroup() { inner.beginGroup() }
     public func endGroup() -> Bool { inner.endGroup() }
     public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }
@@ -72,7 +78,12 @@ public final class HostFacet: RPCMethodHandler {
     public func acceptsNullParams(_ method: String) -> Bool { mode == .lsp && Self.lspOnly.contains(method) }
     public func attach(notifier: @escaping ([UInt8]) -> Void) { self.notifier = notifier }
     public var looksAhead: Bool { mode != .plain }
-    public func cancelAhead(id: String) { cancelledAhead.insert(id) }
+    /// Each protocol's own cancel only: MCP's `notifications/cancelled`, LSP's `$/cancelRequest`.
+    public func cancelAhead(method: String, id: String) {
+        if (mode == .mcp && method == "notifications/cancelled") || (mode == .lsp && method == "$/cancelRequest") {
+            cancelledAhead.insert(id)
+        }
+    }
 
     public func cancelledBeforeRun(id: String) -> CancelledRequest? {
         guard !cancelledAhead.isEmpty, cancelledAhead.remove(id) != nil else { return nil }
@@ -142,7 +153,11 @@ public final class HostFacet: RPCMethodHandler {
                 "instructions": .string(instructions),
             ])
         }
-        if params["processId"] != nil {
+        if let processID = params["processId"] {
+            // LSP: the parent's process id, an integer, or null.
+            guard processID == .null || processID.intValue != nil else {
+                return .failure(.invalidParams([FieldError(field: "processId", message: "must be an integer or null")]))
+            }
             mode = .lsp
             return .success(["capabilities": .object(JSONObject()), "serverInfo": serverInfo])
         }
@@ -161,10 +176,14 @@ public final class HostFacet: RPCMethodHandler {
         default: return .failure(.invalidParams([FieldError(field: "arguments", message: "must be an object")]))
         }
         var progress: ((Int, Int) -> Void)? = nil
+        switch params["_meta"] {
+        case nil, .object?: break
+        default: return .failure(.invalidParams([FieldError(field: "_meta", message: "must be an object")]))
+        }
         let token = params["_meta"]?["progressToken"]
         switch token {
         case nil, .string?: break
-        case let value? where value.intValue != nil: break
+        case .number(let text)? where !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }): break  // any integer, however long
         default:
             return .failure(.invalidParams([FieldError(field: "_meta.progressToken", message: "must be a string or an integer")]))
         }

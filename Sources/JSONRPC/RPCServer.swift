@@ -25,9 +25,12 @@ public protocol RPCMethodHandler: AnyObject {
     /// the request in hand (`cancelAhead`) before running it. False for plain JSON-RPC: the
     /// look costs a scan of the buffer per request.
     var looksAhead: Bool { get }
-    /// A cancellation notification read ahead, naming a request that waits in the input before
-    /// it (`id` is the request's id as JSON text).
-    func cancelAhead(id: String)
+    /// A cancellation notification (`method`) read ahead, naming a request that waits in the
+    /// input before it (`id` is the request's id as JSON text).
+    func cancelAhead(method: String, id: String)
+    /// Whether `method` runs when sent as a notification. False for messages that must be
+    /// requests (`initialize`, LSP `shutdown`): such a notification is neither run nor answered.
+    func runsAsNotification(_ method: String) -> Bool
     /// Asked before a request runs: how to treat it when it was cancelled before it ran. Nil runs it.
     func cancelledBeforeRun(id: String) -> CancelledRequest?
 }
@@ -46,7 +49,8 @@ extension RPCMethodHandler {
     public var exitStatus: Int32? { nil }
     public func attach(notifier: @escaping ([UInt8]) -> Void) {}
     public var looksAhead: Bool { false }
-    public func cancelAhead(id: String) {}
+    public func cancelAhead(method: String, id: String) {}
+    public func runsAsNotification(_ method: String) -> Bool { true }
     public func cancelledBeforeRun(id: String) -> CancelledRequest? { nil }
 }
 
@@ -128,9 +132,11 @@ public final class RPCServer {
     private static let cancelMethods = ["notifications/cancelled": "requestId", "$/cancelRequest": "id"]
 
     /// Looks through `messages` (the request in hand, then those waiting behind it, in order) for
-    /// cancellations of a request that comes before them, and tells the handler of each. A
-    /// cancel of a request already answered, or of none, is not noted: an id reused later must
-    /// not find itself cancelled.
+    /// cancellations of a request that comes before them, and tells the handler of each. Only a
+    /// cancel that is itself a valid notification counts (one that will be refused `-32600`
+    /// changes nothing), and only one naming a string or integer id (MCP's and LSP's request
+    /// ids). A cancel of a request already answered, or of none, is not noted: an id reused
+    /// later must not find itself cancelled.
     public func lookAhead(_ messages: [[UInt8]]) {
         var waiting: Set<String> = []
         for message in messages {
@@ -139,10 +145,16 @@ public final class RPCServer {
                 waiting.insert(JSONWriter.string(id))
                 continue
             }
-            guard case .string(let method) = m["method"], let member = Self.cancelMethods[method],
-                  let named = m["params"]?[member] else { continue }
+            guard m.keys.allSatisfy(Self.envelopeKeys.contains), m["jsonrpc"] == .string("2.0"),
+                  case .string(let method) = m["method"], let member = Self.cancelMethods[method],
+                  case .object(let params)? = m["params"], let named = params[member] else { continue }
+            switch named {
+            case .string: break
+            case .number(let text) where !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }): break
+            default: continue
+            }
             let id = JSONWriter.string(named)
-            if waiting.contains(id) { handler.cancelAhead(id: id) }
+            if waiting.contains(id) { handler.cancelAhead(method: method, id: id) }
         }
     }
 
@@ -190,6 +202,7 @@ public final class RPCServer {
             return Self.response(id: id, error: .invalidRequest("params must be an object or absent"))
         }
 
+        if isNotification && !handler.runsAsNotification(method) { return nil }
         let result: Result<JSON, RPCError>
         if !handler.hasMethod(method) {
             result = .failure(.methodNotFound(method))

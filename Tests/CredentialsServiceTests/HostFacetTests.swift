@@ -60,7 +60,7 @@ struct HostFacetTests {
         for n in ["notifications/initialized", "notifications/cancelled", "notifications/anything", "$/cancelRequest"] {
             #expect(c.send(n, ["requestId": 1], notification: true) == nil, "\(n) answered")
         }
-        #expect(c.facet.cancelled == ["1", "1"])
+        #expect(c.facet.cancelled == ["1"])  // LSP's $/cancelRequest is not MCP's
         let again = c.send("initialize", ["protocolVersion": "2025-03-26"])
         #expect(again?["error"]?["code"] == -32600)
         #expect(again?["error"]?["data"]?["reason"] == "already_initialized")
@@ -175,6 +175,57 @@ struct HostFacetTests {
         #expect(mcp.facet.cancelled == ["\"a\""])
     }
 
+    /// What the look-ahead must not take for a cancel: a cancel that is itself an invalid
+    /// request, one naming a null or fractional id, the other protocol's cancel.
+    @Test func onlyAValidCancelOfThisProtocolCancels() throws {
+        let (admin, _) = try bootstrap()
+        let c = FacetClient(admin.service)
+        let input = [
+            #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}"#,
+            #"{"jsonrpc":"2.0","id":5,"method":"service.info"}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5},"x":1}"#,
+            #"{"jsonrpc":2,"method":"notifications/cancelled","params":{"requestId":5}}"#,
+            #"{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":5}}"#,
+            #"{"jsonrpc":"2.0","id":null,"method":"service.info"}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":null}}"#,
+            #"{"jsonrpc":"2.0","id":0.5,"method":"service.info"}"#,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":0.5}}"#,
+            #"{"jsonrpc":"2.0","id":7,"method":"service.info"}"#,
+        ].map { Array(($0 + "\n").utf8) }.flatMap { $0 }
+        let answers = LineTransport.process(input, server: c.server, maxMessageBytes: 1 << 20).compactMap { try? JSONParser.parse($0.dropLast()).value }
+        #expect(answers.filter { $0["result"] != nil }.map { $0["id"] } == [0, 5, .null, .number("0.5"), 7])
+        #expect(answers.filter { $0["error"] != nil }.map { $0["error"]?["code"] } == [-32600, -32600])
+    }
+
+    /// `initialize` and `shutdown` are requests: as notifications they change nothing, and an
+    /// LSP `processId` must be an integer or null.
+    @Test func lifecycleNotificationsThatMustBeRequests() throws {
+        let (admin, _) = try bootstrap()
+        let c = FacetClient(admin.service)
+        #expect(c.send("initialize", ["protocolVersion": "2025-06-18"], notification: true) == nil)
+        #expect(c.facet.mode == .plain)
+        #expect(c.send("initialize", ["processId": "x", "capabilities": [:]])?["error"]?["code"] == -32602)
+        #expect(c.facet.mode == .plain)
+        #expect(c.result("initialize", ["processId": 12, "capabilities": [:]])["serverInfo"] != nil)
+        #expect(c.send("shutdown", nil, notification: true) == nil)
+        #expect(!c.facet.shutDown)
+        #expect(c.result("session.whoami")["user"] != nil)
+    }
+
+    /// Content-Length framing: a JSON message sent without a frame is answered as a broken frame,
+    /// not taken for a header and dropped without a word.
+    @Test func anUnframedMessageInAFramedStreamIsAnswered() throws {
+        let (admin, _) = try bootstrap()
+        let c = FacetClient(admin.service)
+        func frame(_ json: String) -> [UInt8] { Array("Content-Length: \(json.utf8.count)\r\n\r\n\(json)".utf8) }
+        let input = frame(#"{"jsonrpc":"2.0","id":1,"method":"service.info"}"#)
+            + Array(#"{"jsonrpc":"2.0","id":2,"method":"service.info"}"#.utf8) + [0x0A]
+            + frame(#"{"jsonrpc":"2.0","id":3,"method":"service.info"}"#)
+        let text = LineTransport.process(input, server: c.server, maxMessageBytes: 1 << 20).map { String(decoding: $0, as: UTF8.self) }.joined()
+        #expect(text.contains(#""id":1,"result""#))
+        #expect(text.contains(#""reason":"invalid_frame""#), "\(text)")
+    }
+
     @Test func progressTokenIsAStringOrAnInteger() throws {
         let (admin, _) = try bootstrap()
         let c = FacetClient(admin.service)
@@ -183,7 +234,8 @@ struct HostFacetTests {
             let r = c.send("tools/call", ["name": "teams_list", "arguments": [:], "_meta": ["progressToken": token]])
             #expect(r?["error"]?["code"] == -32602, "\(token)")
         }
-        for token: JSON in ["t", 12] {
+        #expect(c.send("tools/call", ["name": "teams_list", "_meta": "x"])?["error"]?["code"] == -32602)
+        for token: JSON in ["t", 12, .number("18446744073709551616")] {
             #expect(c.send("tools/call", ["name": "teams_list", "_meta": ["progressToken": token]])?["result"]?["isError"] == false)
         }
     }
