@@ -66,12 +66,12 @@ public struct Method: Sendable {
     public var resultName: String
     public var result: Schema
     public var errors: [ErrorDoc]
-    public var run: @Sendable (Service, Params) throws -> JSON
+    var run: @Sendable (Context, Params) throws -> JSON
 
-    public init(_ name: String, summary: String, effect: Effect, idempotent: Bool = false,
+    init(_ name: String, summary: String, effect: Effect, idempotent: Bool = false,
                 description: String? = nil, access: Access,
                 params: [Property] = [], result resultName: String, _ result: Schema, errors: [ErrorDoc] = [],
-                run: @escaping @Sendable (Service, Params) throws -> JSON) {
+                run: @escaping @Sendable (Context, Params) throws -> JSON) {
         self.name = name
         self.summary = summary
         self.description = description

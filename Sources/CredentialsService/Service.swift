@@ -26,20 +26,18 @@ struct SessionState {
 ///
 /// To find a method's handler: `Service.methods` lists every table in `Methods/`; each entry names
 /// its handler.
-public final class Service: RPCMethodHandler {
+public final class Service: RPCMethodHandler, Connection {
     public let db: Database
     public let deps: Dependencies
     public let config: ServiceConfig
     public let log: Logger
     var hasher: PasswordHasher
     var session: SessionState?
-    /// The signed-in user for the call in hand, loaded fresh by `call` for methods that need one.
-    private(set) var actor: User?
-    /// The organization's settings as the call in hand read them (`orgSettings`).
-    var settingsOfRequest: OrgSettings?
-    /// Set by a tool call that asked for progress (MCP `_meta.progressToken`): long methods
-    /// (credentials.import) call it with (done, total) as they go.
+    /// Set by a tool call that asked for progress (MCP `_meta.progressToken`), for the request's
+    /// `Context`.
     var progress: ((Int, Int) -> Void)?
+    /// The store handle every request's context gets.
+    let store: Store
 
     public init(db: Database, deps: Dependencies = .live(), config: ServiceConfig = ServiceConfig(),
                 log: Logger = Logger(level: .warning)) {
@@ -48,6 +46,7 @@ public final class Service: RPCMethodHandler {
         self.config = config
         self.log = log
         self.hasher = PasswordHasher(iterations: config.passwordIterations)
+        self.store = Store(db)
     }
 
     /// Every method, in the order of the OpenRPC document.
@@ -64,8 +63,8 @@ public final class Service: RPCMethodHandler {
 
     public func hasMethod(_ method: String) -> Bool { Service.table[method] != nil }
 
-    /// The database's cursor key, read once (`cursorSeal`).
-    private var cursorKey: [UInt8]?
+    /// The database's cursor key, once read (`cursorKey()`).
+    private var cursorKeyRead: [UInt8]?
 
     /// The session as the group found it: when the group is run again one by one, it starts from here.
     private var sessionBeforeGroup: SessionState?
@@ -108,13 +107,6 @@ public final class Service: RPCMethodHandler {
     /// Access check, params check, handler, and the mapping of every error to the wire.
     private func run(_ method: Method, _ params: JSONObject) -> Result<JSON, RPCError> {
         let name = method.name
-        // Nothing read for one call is kept for the next.
-        actor = nil
-        settingsOfRequest = nil
-        defer {
-            actor = nil
-            settingsOfRequest = nil
-        }
         do {
             // A file deleted or replaced under us would take writes into an unlinked inode: refuse.
             if name != "rpc.discover" { try db.checkFileIsStillOurs() }
@@ -122,6 +114,7 @@ public final class Service: RPCMethodHandler {
             while true {
                 do {
                     // Who may call comes first: a signed-out caller learns nothing from its params' errors.
+                    var caller: User?
                     if method.access != .open {
                         let user = try signedInUser()
                         // A token session is not held at the temporary password (Protocol/README.md §6, API tokens).
@@ -129,17 +122,15 @@ public final class Service: RPCMethodHandler {
                             throw DomainError.passwordChangeRequired
                         }
                         try method.access.check(user, method: name)
-                        actor = user
+                        caller = user
                     }
                     let problems = method.paramsSchema.validate(params)
                     if !problems.isEmpty { return .failure(.invalidParams(problems)) }
-                    return .success(try method.run(self, Params(params)))
+                    return .success(try method.run(context(caller: caller), Params(params)))
                 } catch is CallerChanged where attempt < Service.maxCallerChanges {
                     // The caller's row changed between the request's checks and its write: decide
                     // again on the caller as committed now (see `write`).
                     attempt += 1
-                    actor = nil
-                    settingsOfRequest = nil
                 }
             }
         } catch let e as DomainError {
@@ -192,76 +183,28 @@ extension Service {
         return current.user
     }
 
-    /// Every write a handler makes goes through here, so that who may act is decided inside the
-    /// write's own transaction (Protocol/README.md §6, who may call what): after `BEGIN IMMEDIATE` no other process can change
-    /// the caller's row until the commit, so the caller is read again there, and if it is not
-    /// exactly the user the request's checks were made for (deactivated, demoted, permissions
-    /// changed, password reset), nothing is written and the request is decided again from the
-    /// start on the caller as committed now. Checks made before the write (the cheap ones, and
-    /// those before a slow password hash) stay where they are: this makes them authoritative.
-    func write<T>(_ body: () throws -> T) throws -> T {
-        try db.write {
-            if let checked = actor {
-                let current = try signedInUser()  // ends the session if deactivated or reset meanwhile
-                if current != checked { throw CallerChanged() }
-            }
-            return try body()
-        }
-    }
-
     /// How many times one request is decided again because its caller changed under it: each
     /// time needs another process to commit a change to that user in the gap, so more is an attack
     /// or a loop, answered `storage_busy`.
     static let maxCallerChanges = 3
 
-    /// What a token session may not do, so that revoking a token undoes what it can do: make
-    /// more tokens, or take over the owner's password (Protocol/README.md §6, API tokens keeps passwords out of
-    /// token sessions' reach).
-    func refuseInTokenSession(_ what: String) throws {
-        if session?.tokenID != nil { throw DomainError.forbidden("A session signed in with a token cannot \(what): sign in with the password") }
-    }
-
-    /// The caller of a method whose access is not `.open`.
-    func requireActor() throws -> User {
-        guard let actor else { return try signedInUser() }
-        return actor
-    }
-
     var now: Int64 { deps.nowMillis() }
 
-    /// The seal of `list`'s cursors, under the database's cursor key (made from the CSPRNG by
-    /// migration 9 and shared by every process on the file), or the fixed one of a vector run.
-    func cursorSeal(_ list: String) throws -> CursorSeal {
-        if cursorKey == nil {
-            cursorKey = try deps.cursorKey ?? ServiceKeyStore(db).key(named: "cursor")
-        }
-        return CursorSeal(key: cursorKey!, list: list)
+    /// What the handler of one request gets (`Context`): made after the access check, with the
+    /// caller that check found.
+    func context(caller: User?) -> Context {
+        Context(store: store, deps: deps, passwords: hasher, limits: config, progress: progress, connection: self,
+                caller: caller, callerNow: { [unowned self] in try self.signedInUser() }, cursorKey: { [unowned self] in try self.cursorKey() })
     }
 
-    /// A credential type; inside a group's write transaction, read once for the whole group
-    /// unless this connection changed a type since.
-    func credentialType(_ id: String) throws -> CredentialType? {
-        try ReadCache.of(db).credentialType(id) { try CredentialStore(db).findType(id: id) }
-    }
-
-    /// The organization's settings, read once per request (an add or an import row needs them
-    /// twice), so a change by any process applies from the next request on; inside a group's
-    /// write transaction, once for the whole group unless this connection changed them since.
-    func orgSettings() throws -> OrgSettings {
-        if let s = settingsOfRequest { return s }
-        let s = try ReadCache.of(db).settings { try OrganizationStore(db).settings() }
-        settingsOfRequest = s
-        return s
-    }
-
-    /// Appends an audit row; call inside the change's own `db.write`.
-    func audit(_ action: String, target: String?, actor actorID: String?, detail: JSON = [:]) throws {
-        try AuditLog(db).append(at: now, actorID: actorID, action: action, targetID: target, detail: JSONWriter.encode(detail))
+    /// The database's cursor key, read once per process (the file's never changes).
+    private func cursorKey() throws -> [UInt8] {
+        if let key = cursorKeyRead { return key }
+        let key = try deps.cursorKey ?? store.serviceKeys.key(named: "cursor")
+        cursorKeyRead = key
+        return key
     }
 }
-
-/// Thrown inside a write when the caller's row is no longer what the request was checked against.
-struct CallerChanged: Error {}
 
 extension ErrorCode {
     public static let unauthenticated = ErrorCode(rawValue: -32001)

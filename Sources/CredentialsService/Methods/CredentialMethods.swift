@@ -40,15 +40,15 @@ enum CredentialMethods {
                result: "credential", credential, errors: mediaErrors + lookupErrors + [versionChangedDoc], run: edit),
         Method("credentials.get", summary: "A credential with its latest version.", effect: .reads, access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "credential", credential,
-               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
-            let (c, clock) = (try visible(service, p.required("credentialId")), try expiryClock(service, p))
+               errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
+            let (c, clock) = (try visible(ctx, p.required("credentialId")), try expiryClock(ctx, p))
             return CredentialJSON.credential(c, clock)
         },
         Method("credentials.getVersion", summary: "One version of a credential.", effect: .reads, access: .ready,
                params: [credentialID, versionNumber, CredentialJSON.asOf], result: "version", CredentialJSON.versionSchema,
-               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
-            let c = try visible(service, p.required("credentialId"))
-            return CredentialJSON.version(try version(service, c, p.int("version")), try expiryClock(service, p))
+               errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
+            let c = try visible(ctx, p.required("credentialId"))
+            return CredentialJSON.version(try version(ctx, c, p.int("version")), try expiryClock(ctx, p))
         },
         Method("credentials.list", summary: "Credentials the caller may see, filtered by user, type, expiry and approval of the latest version.", effect: .reads,
                description: "In creation order; with expiryStatus expiring, soonest expiration first; with expired, most recent expiration first.",
@@ -59,31 +59,31 @@ enum CredentialMethods {
                result: "page", Page.schema("CredentialPage", of: credential), errors: Page.errors, run: list),
         Method("credentials.history", summary: "Every version of a credential, newest first.", effect: .reads, access: .ready,
                params: [credentialID, CredentialJSON.asOf], result: "history", CredentialJSON.items("CredentialHistory", CredentialJSON.versionSchema),
-               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
-            let c = try visible(service, p.required("credentialId"))
-            let clock = try expiryClock(service, p)
-            return ["items": .array(try CredentialStore(service.db).versions(credentialID: c.id).map { CredentialJSON.version($0, clock) })]
+               errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
+            let c = try visible(ctx, p.required("credentialId"))
+            let clock = try expiryClock(ctx, p)
+            return ["items": .array(try ctx.store.credentials.versions(credentialID: c.id).map { CredentialJSON.version($0, clock) })]
         },
         Method("credentials.activity", summary: "Who changed what, when, from what to what: of a credential, or of one version. Newest first.", effect: .reads,
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
                result: "activity", CredentialJSON.items("CredentialActivity", CredentialJSON.activitySchema),
-               errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
-            let c = try visible(service, p.required("credentialId"))
-            if let n = p.int("version") { _ = try version(service, c, n) }
-            return ["items": CredentialJSON.activity(try CredentialStore(service.db).activity(credentialID: c.id, version: p.int("version")))]
+               errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
+            let c = try visible(ctx, p.required("credentialId"))
+            if let n = p.int("version") { _ = try version(ctx, c, n) }
+            return ["items": CredentialJSON.activity(try ctx.store.credentials.activity(credentialID: c.id, version: p.int("version")))]
         },
         Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.", effect: .changes, idempotent: true,
                access: .ready, params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil))],
-               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
-            try review(service, p, to: .approved, reason: nil)
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { ctx, p in
+            try review(ctx, p, to: .approved, reason: nil)
         },
         Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.", effect: .changes,
                description: "An approved version cannot be rejected. A rejected one may be rejected again with a new reason, or approved.",
                access: .ready,
                params: [credentialID, .optional("version", .integer(minimum: 1, maximum: nil)),
                         Property("reason", .string(minLength: 1, maxLength: CredentialFields.maxReasonLength))],
-               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { service, p in
-            try review(service, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required("reason")))
+               result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { ctx, p in
+            try review(ctx, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required("reason")))
         },
         Method("credentials.deleteMedia", summary: "Removes media of one version (all of it when mediaIds is omitted); recorded in the activity.", effect: .destroys, idempotent: true,
                description: "Follows the rules for editing. The version's approval is unchanged.",
@@ -114,45 +114,45 @@ enum CredentialMethods {
     }
 
     /// The credential, if it exists and the caller may see it; otherwise not_found, never forbidden.
-    static func visible(_ service: Service, _ id: String) throws -> Credential {
-        let actor = try service.requireActor()
-        guard let c = try CredentialStore(service.db).find(id: id),
+    static func visible(_ ctx: Context, _ id: String) throws -> Credential {
+        let actor = try ctx.user
+        guard let c = try ctx.store.credentials.find(id: id),
               CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else { throw notFound(id) }
         return c
     }
 
-    static func version(_ service: Service, _ c: Credential, _ number: Int?) throws -> CredentialVersion {
+    static func version(_ ctx: Context, _ c: Credential, _ number: Int?) throws -> CredentialVersion {
         guard let n = number else { return c.latest }
-        guard let v = try CredentialStore(service.db).version(credentialID: c.id, number: n) else {
+        guard let v = try ctx.store.credentials.version(credentialID: c.id, number: n) else {
             throw DomainError.notFound("Credential \(c.id) has no version \(n)")
         }
         return v
     }
 
-    static func expiryClock(_ service: Service, _ p: Params) throws -> ExpiryClock {
-        let asOf = try p.string("asOf").map { try CredentialFields.date($0, field: "asOf") } ?? CalendarDate.today(nowMillis: service.now)
-        return ExpiryClock(asOf: asOf, windowDays: try service.orgSettings().expiringWindowDays)
+    static func expiryClock(_ ctx: Context, _ p: Params) throws -> ExpiryClock {
+        let asOf = try p.string("asOf").map { try CredentialFields.date($0, field: "asOf") } ?? CalendarDate.today(nowMillis: ctx.now)
+        return ExpiryClock(asOf: asOf, windowDays: try ctx.settings().expiringWindowDays)
     }
 
     /// The credential as the caller now sees it.
-    static func answer(_ service: Service, _ id: String) throws -> JSON {
-        guard let c = try CredentialStore(service.db).find(id: id) else { throw notFound(id) }
-        return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
+    static func answer(_ ctx: Context, _ id: String) throws -> JSON {
+        guard let c = try ctx.store.credentials.find(id: id) else { throw notFound(id) }
+        return CredentialJSON.credential(c, try expiryClock(ctx, Params(JSONObject())))
     }
 
     // MARK: Lists
 
-    static func list(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let page = try Page(p, key: .checkedByList, seal: service.cursorSeal("credentials.list"))
-        let clock = try expiryClock(service, p)
+    static func list(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let page = try Page(p, key: .checkedByList, seal: ctx.cursorSeal("credentials.list"))
+        let clock = try expiryClock(ctx, p)
         let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"),
                                       approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
                                       expiry: p.string("expiryStatus").flatMap(ExpiryStatus.init(rawValue:)),
                                       asOf: clock.asOf, windowDays: clock.windowDays)
         let visibility = Visibility(actor)
         do {
-            let (items, next) = try CredentialStore(service.db).list(filter, visibility: visibility, after: page.after, limit: page.limit)
+            let (items, next) = try ctx.store.credentials.list(filter, visibility: visibility, after: page.after, limit: page.limit)
             return page.result(items.map { CredentialJSON.credential($0, clock) }, lastKey: next, more: next != nil)
         } catch is CursorError {
             throw Page.invalidCursor
@@ -161,12 +161,12 @@ enum CredentialMethods {
 
     // MARK: Media
 
-    static func mediaGet(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func mediaGet(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let id = try p.required("mediaId")
         let notFound = DomainError.notFound("No media \(id.prefix(100))")
-        guard let m = try CredentialStore(service.db).mediaWithBytes(id: id) else { throw notFound }
-        guard let c = try? visible(service, m.credentialID) else { throw notFound }
+        guard let m = try ctx.store.credentials.mediaWithBytes(id: id) else { throw notFound }
+        guard let c = try? visible(ctx, m.credentialID) else { throw notFound }
         try CredentialAccess.checkMediaDownload(actor, ownerID: c.userID)
         return .encoded(CredentialJSON.media(m.file, dataBase64: Data(m.bytes).base64EncodedString()))
     }

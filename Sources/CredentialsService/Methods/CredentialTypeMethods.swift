@@ -27,9 +27,9 @@ enum CredentialTypeMethods {
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "type_in_use")], run: archive),
         Method("credentialTypes.list", summary: "Credential types in creation order; archived ones only when asked.", effect: .reads,
                access: .ready, params: [.optional("includeArchived", .boolean, "Default false.")] + Page.params,
-               result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema), errors: Page.errors) { service, p in
-            let page = try Page(p, key: .id(prefix: "ctype"), seal: service.cursorSeal("credentialTypes.list"))
-            let (types, more) = try CredentialStore(service.db).listTypes(includeArchived: p.bool("includeArchived") ?? false,
+               result: "page", Page.schema("CredentialTypePage", of: CredentialJSON.typeSchema), errors: Page.errors) { ctx, p in
+            let page = try Page(p, key: .id(prefix: "ctype"), seal: ctx.cursorSeal("credentialTypes.list"))
+            let (types, more) = try ctx.store.credentials.listTypes(includeArchived: p.bool("includeArchived") ?? false,
                                                                           afterID: page.after, limit: page.limit)
             return page.result(types.map(CredentialJSON.type), lastKey: types.last?.id, more: more)
         },
@@ -37,8 +37,8 @@ enum CredentialTypeMethods {
 
     static let nameTaken = DomainError.conflict(reason: "name_taken", message: "Another credential type has this name")
 
-    static func find(_ service: Service, _ id: String) throws -> CredentialType {
-        guard let t = try service.credentialType(id) else { throw DomainError.notFound("No credential type \(id.prefix(100))") }
+    static func find(_ ctx: Context, _ id: String) throws -> CredentialType {
+        guard let t = try ctx.credentialType(id) else { throw DomainError.notFound("No credential type \(id.prefix(100))") }
         return t
     }
 
@@ -46,27 +46,27 @@ enum CredentialTypeMethods {
         try p.string("description").map { d throws(DomainError) in try CredentialFields.description(d) }
     }
 
-    static func create(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func create(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let name = try CredentialFields.typeName(p.required("name"))
-        let now = service.now
-        let t = CredentialType(id: service.deps.newID("ctype"), name: name, description: try description(p) ?? "",
+        let now = ctx.now
+        let t = CredentialType(id: ctx.deps.newID("ctype"), name: name, description: try description(p) ?? "",
                                requiresExpiration: p.bool("requiresExpiration") ?? false, archived: false, createdAt: now, updatedAt: now)
-        try service.write {
-            let store = CredentialStore(service.db)
+        try ctx.write {
+            let store = ctx.store.credentials
             if try store.typeNameTaken(name) { throw nameTaken }
             try store.insertType(t)
-            try service.audit("credentialTypes.create", target: t.id, actor: actor.id, detail: ["name": .string(t.name)])
+            try ctx.audit("credentialTypes.create", target: t.id, actor: actor.id, detail: ["name": .string(t.name)])
         }
         return CredentialJSON.type(t)
     }
 
-    static func update(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func update(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let name = try p.string("name").map { try CredentialFields.typeName($0) }
-        let t: CredentialType = try service.write {
-            let store = CredentialStore(service.db)
-            var t = try find(service, p.required("typeId"))
+        let t: CredentialType = try ctx.write {
+            let store = ctx.store.credentials
+            var t = try find(ctx, p.required("typeId"))
             let before = t
             if let name {
                 if try store.typeNameTaken(name, except: t.id) { throw nameTaken }
@@ -79,7 +79,7 @@ enum CredentialTypeMethods {
             if !differ(t.name, before.name) && !differ(t.description, before.description) && t.requiresExpiration == before.requiresExpiration {
                 return t
             }
-            t.updatedAt = service.now
+            t.updatedAt = ctx.now
             try store.updateType(t)
             var changes = JSONObject()
             if differ(before.name, t.name) { changes["name"] = ["from": .string(before.name), "to": .string(t.name)] }
@@ -87,24 +87,24 @@ enum CredentialTypeMethods {
             if before.requiresExpiration != t.requiresExpiration {
                 changes["requiresExpiration"] = ["from": .bool(before.requiresExpiration), "to": .bool(t.requiresExpiration)]
             }
-            try service.audit("credentialTypes.update", target: t.id, actor: actor.id, detail: .object(changes))
+            try ctx.audit("credentialTypes.update", target: t.id, actor: actor.id, detail: .object(changes))
             return t
         }
         return CredentialJSON.type(t)
     }
 
-    static func archive(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let t: CredentialType = try service.write {
-            var t = try find(service, p.required("typeId"))
+    static func archive(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let t: CredentialType = try ctx.write {
+            var t = try find(ctx, p.required("typeId"))
             if t.archived { return t }
-            if try TeamStore(service.db).typeRequired(t.id) {
+            if try ctx.store.teams.typeRequired(t.id) {
                 throw DomainError.conflict(reason: "type_in_use", message: "A team requires \(t.name); remove it from the team's required types first")
             }
             t.archived = true
-            t.updatedAt = service.now
-            try CredentialStore(service.db).updateType(t)
-            try service.audit("credentialTypes.archive", target: t.id, actor: actor.id)
+            t.updatedAt = ctx.now
+            try ctx.store.credentials.updateType(t)
+            try ctx.audit("credentialTypes.archive", target: t.id, actor: actor.id)
             return t
         }
         return CredentialJSON.type(t)

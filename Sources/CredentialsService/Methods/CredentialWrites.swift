@@ -14,27 +14,27 @@ extension CredentialMethods {
         return (issue, expiration, try CredentialFields.documentNumber(p.string("documentNumber")))
     }
 
-    static func newApproval(_ service: Service) throws -> Approval {
-        try service.orgSettings().approvalsRequired ? .pending : Approval(status: .approved)
+    static func newApproval(_ ctx: Context) throws -> Approval {
+        try ctx.settings().approvalsRequired ? .pending : Approval(status: .approved)
     }
 
     /// Stores a new version with its media and activity; `number` 1 creates the credential.
     /// Stores a new credential's first version (`replacing` nil) or a renewal of the one
     /// `replacing` describes, read under the write lock.
-    static func storeVersion(_ service: Service, credentialID: String, ownerID: String, typeID: String, replacing latest: CredentialStore.Latest?,
+    static func storeVersion(_ ctx: Context, credentialID: String, ownerID: String, typeID: String, replacing latest: CredentialStore.Latest?,
                              fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws -> CredentialVersion {
         let number = (latest?.versionCount ?? 0) + 1
-        let now = service.now
+        let now = ctx.now
         let v = CredentialVersion(number: number, issueDate: fields.0, expirationDate: fields.1, documentNumber: fields.2, media: [],
-                                  approval: try approval ?? newApproval(service), createdBy: actor, createdAt: now)
+                                  approval: try approval ?? newApproval(ctx), createdBy: actor, createdAt: now)
         // The creation's activity entries go into the version's own row.
-        let trail = Trail(service: service, credentialID: credentialID, version: number, actor: actor)
+        let trail = Trail(ctx: ctx, credentialID: credentialID, version: number, actor: actor)
         trail.record("issueDate", from: nil, to: .string(v.issueDate.description))
         if let e = v.expirationDate { trail.record("expirationDate", from: nil, to: .string(e.description)) }
         if let d = v.documentNumber { trail.record("documentNumber", from: nil, to: .string(d)) }
         for m in media { trail.record("media", from: nil, to: Trail.mediaValue(m.file)) }
         trail.record("approval", from: nil, to: Trail.approvalValue(v.approval))
-        let store = CredentialStore(service.db)
+        let store = ctx.store.credentials
         if let latest {
             try store.insertVersion(credentialID: credentialID, v, replacing: latest, updatedAt: now, createdChanges: trail.encoded)
         } else {
@@ -46,26 +46,26 @@ extension CredentialMethods {
         return stored
     }
 
-    static func add(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func add(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let ownerID = try p.required("userId")
-        if ownerID != actor.id { _ = try UserMethods.find(service, ownerID) }
+        if ownerID != actor.id { _ = try UserMethods.find(ctx, ownerID) }
         try CredentialAccess.checkEdit(actor, ownerID: ownerID)
-        let type = try CredentialTypeMethods.find(service, p.required("typeId"))
+        let type = try CredentialTypeMethods.find(ctx, p.required("typeId"))
         if type.archived { throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived") }
         let fields = try versionFields(p, type: type)
-        let media = try NewMedia.decode(p["media"], field: "media", service: service)
-        let id = service.deps.newID("cred")
-        let version: CredentialVersion = try service.write {
-            let v = try storeVersion(service, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
-            try service.audit("credentials.add", target: id, actor: actor.id,
+        let media = try NewMedia.decode(p["media"], field: "media", ctx: ctx)
+        let id = ctx.deps.newID("cred")
+        let version: CredentialVersion = try ctx.write {
+            let v = try storeVersion(ctx, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
+            try ctx.audit("credentials.add", target: id, actor: actor.id,
                               detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])
             return v
         }
         // Everything the answer holds was just written: no need to read it back.
         let c = Credential(id: id, userID: ownerID, typeID: type.id, typeName: type.name, versionCount: 1, latest: version,
                            createdAt: version.createdAt, updatedAt: version.createdAt)
-        return CredentialJSON.credential(c, try expiryClock(service, Params(JSONObject())))
+        return CredentialJSON.credential(c, try expiryClock(ctx, Params(JSONObject())))
     }
 
     /// Whether `actor` may change the credential `id`, owned by `ownerID` with its latest version
@@ -77,37 +77,37 @@ extension CredentialMethods {
     }
 
     /// The caller, and the credential of `credentialId` they may see and change, with its type.
-    static func editable(_ service: Service, _ p: Params) throws -> (User, Credential, CredentialType) {
-        let actor = try service.requireActor()
+    static func editable(_ ctx: Context, _ p: Params) throws -> (User, Credential, CredentialType) {
+        let actor = try ctx.user
         let id = try p.required("credentialId")
-        guard let c = try CredentialStore(service.db).find(id: id) else { throw notFound(id) }
+        guard let c = try ctx.store.credentials.find(id: id) else { throw notFound(id) }
         try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: c.latest.approval.status)
-        return (actor, c, try CredentialTypeMethods.find(service, c.typeID))
+        return (actor, c, try CredentialTypeMethods.find(ctx, c.typeID))
     }
 
-    static func addVersion(_ service: Service, _ p: Params) throws -> JSON {
+    static func addVersion(_ ctx: Context, _ p: Params) throws -> JSON {
         // The new version replaces the latest in the answer, so only the credential's own row is
         // read: it holds the latest version's approval, which decides who may see it.
-        let actor = try service.requireActor()
+        let actor = try ctx.user
         let id = try p.required("credentialId")
-        guard let c = try CredentialStore(service.db).summary(id: id) else { throw notFound(id) }
+        guard let c = try ctx.store.credentials.summary(id: id) else { throw notFound(id) }
         try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: ApprovalStatus(rawValue: c.latest.approval) ?? .pending)
-        let type = try CredentialTypeMethods.find(service, c.typeID)
+        let type = try CredentialTypeMethods.find(ctx, c.typeID)
         let fields = try versionFields(p, type: type)
-        let media = try NewMedia.decode(p["media"], field: "media", service: service)
-        let version: CredentialVersion = try service.write {
-            guard let latest = try CredentialStore(service.db).latestUnderLock(c) else { throw notFound(c.id) }
-            let v = try storeVersion(service, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
-            try service.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
+        let media = try NewMedia.decode(p["media"], field: "media", ctx: ctx)
+        let version: CredentialVersion = try ctx.write {
+            guard let latest = try ctx.store.credentials.latestUnderLock(c) else { throw notFound(c.id) }
+            let v = try storeVersion(ctx, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
+            try ctx.audit("credentials.addVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
             return v
         }
         let renewed = Credential(id: c.id, userID: c.userID, typeID: c.typeID, typeName: type.name, versionCount: version.number,
                                  latest: version, createdAt: c.createdAt, updatedAt: version.createdAt)
-        return CredentialJSON.credential(renewed, try expiryClock(service, Params(JSONObject())))
+        return CredentialJSON.credential(renewed, try expiryClock(ctx, Params(JSONObject())))
     }
 
-    static func edit(_ service: Service, _ p: Params) throws -> JSON {
-        let (actor, c, type) = try editable(service, p)
+    static func edit(_ ctx: Context, _ p: Params) throws -> JSON {
+        let (actor, c, type) = try editable(ctx, p)
         var v = c.latest
         let before = v
         if let s = p.string("issueDate") { v.issueDate = try CredentialFields.date(s, field: "issueDate") }
@@ -118,18 +118,18 @@ extension CredentialMethods {
         for (i, id) in removeIDs.enumerated() where !before.media.contains(where: { $0.id == id }) {
             throw DomainError.invalidField("removeMediaIds[\(i)]", "is not a file of the latest version")
         }
-        let added = try NewMedia.decode(p["addMedia"], field: "addMedia", service: service)
+        let added = try NewMedia.decode(p["addMedia"], field: "addMedia", ctx: ctx)
         let fieldsChanged = v.issueDate != before.issueDate || v.expirationDate != before.expirationDate || v.documentNumber != before.documentNumber
-        if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(service, p)) }
-        try service.write {
-            let store = CredentialStore(service.db)
+        if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(ctx, p)) }
+        try ctx.write {
+            let store = ctx.store.credentials
             // Checked under the write lock: writing `v` over a version another process renewed,
             // edited or reviewed since it was read would lose that change.
             guard let current = try store.find(id: c.id), current.versionCount == c.versionCount, current.latest == before else {
                 throw versionChanged()
             }
-            let now = service.now
-            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            let now = ctx.now
+            let trail = Trail(ctx: ctx, credentialID: c.id, version: v.number, actor: actor.id)
             if v.issueDate != before.issueDate {
                 trail.record("issueDate", from: .string(before.issueDate.description), to: .string(v.issueDate.description))
             }
@@ -149,38 +149,38 @@ extension CredentialMethods {
             }
             // A change sends a reviewed version back for review.
             if before.approval.status != .pending {
-                v.approval = try newApproval(service)
+                v.approval = try newApproval(ctx)
                 if v.approval != before.approval { trail.record("approval", from: Trail.approvalValue(before.approval), to: Trail.approvalValue(v.approval)) }
             }
             try trail.save()
             try store.updateVersion(credentialID: c.id, v, updatedAt: now)
-            try service.audit("credentials.editLatestVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
+            try ctx.audit("credentials.editLatestVersion", target: c.id, actor: actor.id, detail: ["version": .int(v.number)])
         }
-        if !removeIDs.isEmpty { service.db.checkpoint() }
-        return try answer(service, c.id)
+        if !removeIDs.isEmpty { ctx.store.purgeDeletedBytes() }
+        return try answer(ctx, c.id)
     }
 
     // MARK: Approval
 
-    static func review(_ service: Service, _ p: Params, to status: ApprovalStatus, reason: String?) throws -> JSON {
-        let actor = try service.requireActor()
-        let c = try visible(service, p.required("credentialId"))
-        let read = try version(service, c, p.int("version"))
+    static func review(_ ctx: Context, _ p: Params, to status: ApprovalStatus, reason: String?) throws -> JSON {
+        let actor = try ctx.user
+        let c = try visible(ctx, p.required("credentialId"))
+        let read = try version(ctx, c, p.int("version"))
         try CredentialAccess.checkReview(actor, current: read.approval.status)
         let before = read.approval
         var v = read
-        v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: service.now, reason: reason)
-        try service.write {
+        v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: ctx.now, reason: reason)
+        try ctx.write {
             // As for an edit: a version changed since it was read is not written over.
-            guard let current = try CredentialStore(service.db).version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
+            guard let current = try ctx.store.credentials.version(credentialID: c.id, number: v.number) else { throw notFound(c.id) }
             guard current == read else { throw versionChanged() }
-            try CredentialStore(service.db).updateVersion(credentialID: c.id, v, updatedAt: service.now)
-            let trail = Trail(service: service, credentialID: c.id, version: v.number, actor: actor.id)
+            try ctx.store.credentials.updateVersion(credentialID: c.id, v, updatedAt: ctx.now)
+            let trail = Trail(ctx: ctx, credentialID: c.id, version: v.number, actor: actor.id)
             trail.record("approval", from: Trail.approvalValue(before), to: Trail.approvalValue(v.approval))
             try trail.save()
-            try service.audit(status == .approved ? "credentials.approve" : "credentials.reject", target: c.id, actor: actor.id,
+            try ctx.audit(status == .approved ? "credentials.approve" : "credentials.reject", target: c.id, actor: actor.id,
                               detail: ["version": .int(v.number)])
         }
-        return try answer(service, c.id)
+        return try answer(ctx, c.id)
     }
 }

@@ -35,11 +35,11 @@ enum DigestMethods {
                result: "digest", digestSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: digest),
     ]
 
-    static func digest(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let clock = try CredentialMethods.expiryClock(service, p)
+    static func digest(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let clock = try CredentialMethods.expiryClock(ctx, p)
         let days = p.int("days") ?? defaultDays
-        let store = TeamStore(service.db)
+        let store = ctx.store.teams
         let teams = try store.followedTeams(userID: actor.id)
         var rows = try store.digest(followerID: actor.id, until: clock.asOf.windowEnd(days: days), visibility: Visibility(actor),
                                     limit: maxItems + 1)

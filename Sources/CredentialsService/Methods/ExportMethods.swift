@@ -33,25 +33,25 @@ enum ExportMethods {
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: exportCompliance),
     ]
 
-    static func exportCredentials(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let page = try Page(p, key: .checkedByList, seal: service.cursorSeal("credentials.export"))
+    static func exportCredentials(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let page = try Page(p, key: .checkedByList, seal: ctx.cursorSeal("credentials.export"))
         let limit = p.int("limit") ?? defaultRows
-        let clock = try CredentialMethods.expiryClock(service, p)
-        if let team = p.string("teamId") { _ = try TeamMethods.find(service, team, withMembers: false) }
+        let clock = try CredentialMethods.expiryClock(ctx, p)
+        if let team = p.string("teamId") { _ = try TeamMethods.find(ctx, team, withMembers: false) }
         let filter = CredentialFilter(userID: p.string("userId"), typeID: p.string("typeId"), teamID: p.string("teamId"),
                                       approval: p.string("approvalStatus").flatMap(ApprovalStatus.init(rawValue:)),
                                       expiry: p.string("expiryStatus").flatMap(ExpiryStatus.init(rawValue:)),
                                       asOf: clock.asOf, windowDays: clock.windowDays)
         let (credentials, next): ([Credential], String?)
         do {
-            (credentials, next) = try CredentialStore(service.db).list(filter, visibility: Visibility(actor), after: page.after,
+            (credentials, next) = try ctx.store.credentials.list(filter, visibility: Visibility(actor), after: page.after,
                                                                       limit: limit, withMedia: false)
         } catch is CursorError {
             throw Page.invalidCursor
         }
         var users: [String: User] = [:]
-        let store = UserStore(service.db)
+        let store = ctx.store.users
         var csv = CSV.line(credentialColumns)
         csv.reserveCapacity(credentials.count * 160)
         for c in credentials {
@@ -70,11 +70,11 @@ enum ExportMethods {
 
     /// The matrix is compliance.report's answer laid out as a table, so its rows, order and
     /// statuses cannot differ from the report's (nor, cell by cell, from compliance.check's).
-    static func exportCompliance(_ service: Service, _ p: Params) throws -> JSON {
+    static func exportCompliance(_ ctx: Context, _ p: Params) throws -> JSON {
         var params = JSONObject(["teamId": .string(try p.required("teamId"))])
         if let asOf = p.string("asOf") { params["asOf"] = .string(asOf) }
         // The report is written as bytes (parts of it pre-encoded): read back as a value.
-        let report = try JSONParser.parse(JSONWriter.encode(TeamMethods.report(service, Params(params)))).value
+        let report = try JSONParser.parse(JSONWriter.encode(TeamMethods.report(ctx, Params(params)))).value
         let members = report["members"]?.arrayValue ?? []
         // The columns: the types every member's items name (the report's own, so a type set
         // changed meanwhile cannot split them), by name then id; a team with no member reads them
@@ -84,8 +84,8 @@ enum ExportMethods {
             return (id, name)
         }
         if members.isEmpty {
-            let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
-            types = try team.requiredTypeIDs.compactMap { try CredentialStore(service.db).findType(id: $0).map { ($0.id, $0.name) } }
+            let team = try TeamMethods.find(ctx, p.required("teamId"), withMembers: false)
+            types = try team.requiredTypeIDs.compactMap { try ctx.store.credentials.findType(id: $0).map { ($0.id, $0.name) } }
         }
         types.sort { ($0.name, $0.id) < ($1.name, $1.id) }
         var csv = CSV.line(["email", "first_name", "last_name"] + types.map(\.name) + ["overall"])

@@ -56,7 +56,7 @@ enum ImportMethods {
 
     /// Checks rows with the rules of `credentials.add`, remembering users and types already looked up.
     struct RowChecker {
-        let service: Service
+        let ctx: Context
         let actor: User
         /// `approve: true`: each row's new version is approved as it is added.
         let approve: Bool
@@ -86,7 +86,7 @@ enum ImportMethods {
             var userID: String? = nil
             if let key = try? UserFields.email(value("email")).key {
                 if users[key] == nil {
-                    users[key] = try UserStore(service.db).find(emailKey: key).flatMap { $0.user.status == .active ? $0.user.id : nil }
+                    users[key] = try ctx.store.users.find(emailKey: key).flatMap { $0.user.status == .active ? $0.user.id : nil }
                 }
                 userID = users[key] ?? nil
             }
@@ -102,7 +102,7 @@ enum ImportMethods {
             }
             // The type: by name in any case, not archived.
             let typeName = value("credential_type").trimmingCharacters(in: .whitespaces).lowercased()
-            if types[typeName] == nil { types[typeName] = try CredentialStore(service.db).findType(name: typeName) }
+            if types[typeName] == nil { types[typeName] = try ctx.store.credentials.findType(name: typeName) }
             let type = types[typeName] ?? nil
             if type == nil { fail("credential_type", "unknown_type", "no credential type has this name") }
             if let type, type.archived { fail("credential_type", "type_archived", "the credential type is archived") }
@@ -126,8 +126,8 @@ enum ImportMethods {
         }
     }
 
-    static func importCSV(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func importCSV(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let dryRun = p.bool("dryRun") ?? false
         let mode = p.string("mode") ?? "all_or_nothing"
         let text = try p.required("csv")
@@ -142,7 +142,7 @@ enum ImportMethods {
         if rows.count > maxRows { throw DomainError.invalidField("csv", "has \(rows.count) rows; at most \(maxRows) at a time") }
 
         let approve = p.bool("approve") == true
-        var checker = RowChecker(service: service, actor: actor, approve: approve, header: header.fields, columns: columns)
+        var checker = RowChecker(ctx: ctx, actor: actor, approve: approve, header: header.fields, columns: columns)
         var errors: [RowError] = []
         var good: [GoodRow] = []
         var failedLines: [Int: [String]] = [:]
@@ -150,7 +150,7 @@ enum ImportMethods {
         // the work, writing the good ones the second; reported every `progressStep` rows.
         let total = rows.count * 2
         for (i, row) in rows.enumerated() {
-            if i % progressStep == 0 { service.progress?(i, total) }
+            if i % progressStep == 0 { ctx.progress?(i, total) }
             switch try checker.check(row) {
             case .success(let g): good.append(g)
             case .failure(let problems):
@@ -162,18 +162,18 @@ enum ImportMethods {
         let write = !dryRun && (mode == "valid_rows" || errors.isEmpty)
         let created = mode == "valid_rows" || errors.isEmpty ? good.count : 0
         if write && !good.isEmpty {
-            let approval: Approval? = approve ? Approval(status: .approved, reviewedBy: actor.id, reviewedAt: service.now) : nil
-            try service.write {
+            let approval: Approval? = approve ? Approval(status: .approved, reviewedBy: actor.id, reviewedAt: ctx.now) : nil
+            try ctx.write {
                 for (i, row) in good.enumerated() {
-                    if i % progressStep == 0 { service.progress?(rows.count + i, total) }
-                    let id = service.deps.newID("cred")
-                    _ = try CredentialMethods.storeVersion(service, credentialID: id, ownerID: row.userID, typeID: row.typeID, replacing: nil,
+                    if i % progressStep == 0 { ctx.progress?(rows.count + i, total) }
+                    let id = ctx.deps.newID("cred")
+                    _ = try CredentialMethods.storeVersion(ctx, credentialID: id, ownerID: row.userID, typeID: row.typeID, replacing: nil,
                                                        fields: row.fields, media: [], actor: actor.id, approval: approval)
-                    try service.audit("credentials.import", target: id, actor: actor.id, detail: ["userId": .string(row.userID), "typeId": .string(row.typeID)])
+                    try ctx.audit("credentials.import", target: id, actor: actor.id, detail: ["userId": .string(row.userID), "typeId": .string(row.typeID)])
                 }
             }
         }
-        service.progress?(total, total)
+        ctx.progress?(total, total)
         return [
             "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failedLines.count),
             "errors": .array(errors.map { ["line": .int($0.line), "column": .optional($0.column), "reason": .string($0.reason), "message": .string($0.message)] }),

@@ -7,9 +7,9 @@ struct NewMedia {
     var bytes: [UInt8]
 
     /// Every file of `json` (an array of NewMedia), or every problem with them at once.
-    static func decode(_ json: JSON?, field: String, service: Service) throws -> [NewMedia] {
+    static func decode(_ json: JSON?, field: String, ctx: Context) throws -> [NewMedia] {
         guard let items = json?.arrayValue, !items.isEmpty else { return [] }
-        let limit = service.config.maxMediaBytes
+        let limit = ctx.limits.maxMediaBytes
         var out: [NewMedia] = []
         var issues: [FieldIssue] = []
         var reason = "invalid_params"
@@ -57,7 +57,7 @@ struct NewMedia {
                 reason = "unsupported_media"
                 continue
             }
-            out.append(NewMedia(file: MediaFile(id: service.deps.newID("med"), fileName: fileName, contentType: kind.rawValue,
+            out.append(NewMedia(file: MediaFile(id: ctx.deps.newID("med"), fileName: fileName, contentType: kind.rawValue,
                                                 byteCount: bytes.count, sha256: Digest.sha256Hex(bytes)), bytes: bytes))
         }
         if !issues.isEmpty { throw DomainError.invalid(reason: reason, fields: issues) }

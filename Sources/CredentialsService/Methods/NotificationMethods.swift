@@ -37,10 +37,10 @@ enum NotificationMethods {
         Method("notifications.getSettings", summary: "A user's expiry reminder settings (default: enabled, 30, 7 and 1 days before) and the teams they follow.", effect: .reads,
                description: "One's own, or an admin for anyone.",
                access: .ready, params: [.optional("userId", CredentialJSON.id, "Default: the caller.")],
-               result: "settings", notificationSettingsSchema, errors: settingsErrors) { service, p in
-            let userID = try reminderOwner(service, p)
-            let s = try OrganizationStore(service.db).notificationSettings(userID: userID)
-            return try notificationJSON(service, userID, s.enabled, s.daysBefore)
+               result: "settings", notificationSettingsSchema, errors: settingsErrors) { ctx, p in
+            let userID = try reminderOwner(ctx, p)
+            let s = try ctx.store.organization.notificationSettings(userID: userID)
+            return try notificationJSON(ctx, userID, s.enabled, s.daysBefore)
         },
         Method("notifications.updateSettings", summary: "Changes a user's expiry reminder settings. One's own, or an admin for anyone.", effect: .changes, idempotent: true,
                access: .ready,
@@ -57,53 +57,53 @@ enum NotificationMethods {
                errors: [ErrorDoc(.forbidden, "forbidden")], run: markSent),
     ]
 
-    static func notificationJSON(_ service: Service, _ userID: String, _ enabled: Bool, _ days: [Int]) throws -> JSON {
+    static func notificationJSON(_ ctx: Context, _ userID: String, _ enabled: Bool, _ days: [Int]) throws -> JSON {
         ["userId": .string(userID), "enabled": .bool(enabled), "daysBefore": .array(days.sorted(by: >).map { .int($0) }),
-         "followedTeamIds": .array(try TeamStore(service.db).followedTeamIDs(userID: userID).map(JSON.string))]
+         "followedTeamIds": .array(try ctx.store.teams.followedTeamIDs(userID: userID).map(JSON.string))]
     }
 
     /// Whose reminder settings: one's own, or anyone's for an admin; changing another user's
     /// needs what managing that user needs (Protocol/README.md §6, who may call what).
-    static func reminderOwner(_ service: Service, _ p: Params, changing: Bool = false) throws -> String {
-        let actor = try service.requireActor()
+    static func reminderOwner(_ ctx: Context, _ p: Params, changing: Bool = false) throws -> String {
+        let actor = try ctx.user
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
-            let target = try UserMethods.find(service, userID).user
+            let target = try UserMethods.find(ctx, userID).user
             if changing { try UserRules.checkManage(actor: actor, target: target) }
         }
         return userID
     }
 
-    static func updateSettings(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let userID = try reminderOwner(service, p, changing: true)
-        let (enabled, days): (Bool, [Int]) = try service.write {
-            if userID != actor.id, let target = try UserStore(service.db).find(id: userID)?.user {
+    static func updateSettings(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let userID = try reminderOwner(ctx, p, changing: true)
+        let (enabled, days): (Bool, [Int]) = try ctx.write {
+            if userID != actor.id, let target = try ctx.store.users.find(id: userID)?.user {
                 try UserRules.checkManage(actor: actor, target: target)  // again, on the row as committed
             }
-            let store = OrganizationStore(service.db)
+            let store = ctx.store.organization
             let before = try store.notificationSettings(userID: userID)
             let enabled = p.bool("enabled") ?? before.enabled
             let days = p["daysBefore"]?.arrayValue?.compactMap(\.intValue).sorted(by: >) ?? before.daysBefore
             if enabled != before.enabled || days != before.daysBefore {
                 try store.saveNotificationSettings(userID: userID, enabled: enabled, daysBefore: days)
-                try service.audit("notifications.updateSettings", target: userID, actor: actor.id,
+                try ctx.audit("notifications.updateSettings", target: userID, actor: actor.id,
                                   detail: ["enabled": .bool(enabled), "daysBefore": .array(days.map { .int($0) })])
             }
             return (enabled, days)
         }
-        return try notificationJSON(service, userID, enabled, days)
+        return try notificationJSON(ctx, userID, enabled, days)
     }
 
-    static func due(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func due(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         // Only credentials the caller may view (Protocol/README.md §6, who may call what): a reminder names the holder, the
         // type and the expiry, as credentials.get would. That holds for every recipient.
         let visibility = Visibility(actor)
-        let clock = try CredentialMethods.expiryClock(service, p)
+        let clock = try CredentialMethods.expiryClock(ctx, p)
         let limit = p.int("limit") ?? 1000
-        let store = OrganizationStore(service.db)
+        let store = ctx.store.organization
         // The last expiration any reminder can be due for by asOf (ending at 9999-12-31).
         let until = clock.asOf.windowEnd(days: try store.largestOffset())
         var items: [(due: CalendarDate, json: JSON)] = []
@@ -135,7 +135,7 @@ enum NotificationMethods {
             pageSize = 1000
         }
         // A token's reminder is for its owner: the holder (TokenReminders writes the rest).
-        items += try TokenReminders.due(service, asOf: clock.asOf).map { t in
+        items += try TokenReminders.due(ctx, asOf: clock.asOf).map { t in
             guard case .object(var o) = t.json else { return t }
             o["recipient"] = ["userId": o["userId"] ?? .null, "email": o["email"] ?? .null, "reason": "holder"]
             return (t.due, .object(o))
@@ -159,8 +159,8 @@ enum NotificationMethods {
         ]
     }
 
-    static func markSent(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func markSent(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let ids = p["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var parsed: [(index: Int, id: ReminderID)] = []
         var tokenIDs: [(index: Int, id: (tokenID: String, days: Int))] = []
@@ -173,23 +173,23 @@ enum NotificationMethods {
                 throw DomainError.invalidField("ids[\(i)]", "is not a reminder id from notifications.due")
             }
         }
-        let marked: Int = try service.write {
+        let marked: Int = try ctx.write {
             // A refused id rolls the whole request back (its transaction, or its group, which
             // then runs again one by one): nothing is marked.
-            let store = OrganizationStore(service.db)
+            let store = ctx.store.organization
             var marked = 0
             for (i, r) in parsed {
-                try check(service, actor, r, index: i)
+                try check(ctx, actor, r, index: i)
                 let new = if let recipient = r.recipientID {
                     try store.markSent(credentialID: r.credentialID, version: r.version, offset: r.offset, recipientID: recipient,
-                                       at: service.now, by: actor.id)
+                                       at: ctx.now, by: actor.id)
                 } else {
-                    try store.markSent(credentialID: r.credentialID, version: r.version, offset: r.offset, at: service.now, by: actor.id)
+                    try store.markSent(credentialID: r.credentialID, version: r.version, offset: r.offset, at: ctx.now, by: actor.id)
                 }
                 if new { marked += 1 }
             }
-            for t in tokenIDs where try TokenReminders.markSent(service, t.id, index: t.index, by: actor.id) { marked += 1 }
-            try service.audit("notifications.markSent", target: nil, actor: actor.id, detail: ["marked": .int(marked), "ids": .array(ids.map(JSON.string))])
+            for t in tokenIDs where try TokenReminders.markSent(ctx, t.id, index: t.index, by: actor.id) { marked += 1 }
+            try ctx.audit("notifications.markSent", target: nil, actor: actor.id, detail: ["marked": .int(marked), "ids": .array(ids.map(JSON.string))])
             return marked
         }
         return ["marked": .int(marked)]
@@ -199,12 +199,12 @@ enum NotificationMethods {
     /// reminders), one of its holder's offsets or `expired` of a credential that expires, which
     /// the caller may view; for a follower's, one who hears of it now. Anything else would
     /// cancel reminders nobody was ever shown.
-    static func check(_ service: Service, _ actor: User, _ r: ReminderID, index i: Int) throws {
-        guard let c = try CredentialStore(service.db).find(id: r.credentialID), r.version == c.versionCount, c.latest.expirationDate != nil,
+    static func check(_ ctx: Context, _ actor: User, _ r: ReminderID, index i: Int) throws {
+        guard let c = try ctx.store.credentials.find(id: r.credentialID), r.version == c.versionCount, c.latest.expirationDate != nil,
               CredentialAccess.canView(actor, ownerID: c.userID, latestApproval: c.latest.approval.status) else {
             throw DomainError.invalidField("ids[\(i)]", "names no reminder of a credential's latest version")
         }
-        let store = OrganizationStore(service.db)
+        let store = ctx.store.organization
         if case .daysBefore(let d)? = Reminders.Offset(key: r.offset), !(try store.notificationSettings(userID: c.userID).daysBefore.contains(d)) {
             throw DomainError.invalidField("ids[\(i)]", "names an offset the holder has no reminder for")
         }

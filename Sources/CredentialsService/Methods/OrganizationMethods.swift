@@ -15,8 +15,8 @@ enum OrganizationMethods {
     ]))
 
     static let all: [Method] = [
-        Method("settings.get", summary: "The organization's settings.", effect: .reads, access: .ready, result: "settings", settingsSchema) { service, _ in
-            json(try service.orgSettings())
+        Method("settings.get", summary: "The organization's settings.", effect: .reads, access: .ready, result: "settings", settingsSchema) { ctx, _ in
+            json(try ctx.settings())
         },
         Method("settings.update", summary: "Changes the organization's settings; every computed status follows at once. Admin.", effect: .changes, idempotent: true,
                access: .admin,
@@ -33,17 +33,17 @@ enum OrganizationMethods {
         ["expiringWindowDays": .int(s.expiringWindowDays), "approvalsRequired": .bool(s.approvalsRequired)]
     }
 
-    static func updateSettings(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let s: OrgSettings = try service.write {
-            let store = OrganizationStore(service.db)
+    static func updateSettings(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let s: OrgSettings = try ctx.write {
+            let store = ctx.store.organization
             let before = try store.settings()
             var s = before
             if let w = p.int("expiringWindowDays") { s.expiringWindowDays = w }
             if let a = p.bool("approvalsRequired") { s.approvalsRequired = a }
             if s == before { return s }
             try store.save(s)
-            service.settingsOfRequest = nil
+            ctx.settingsChanged()
             var changes = JSONObject()
             if s.expiringWindowDays != before.expiringWindowDays {
                 changes["expiringWindowDays"] = ["from": .int(before.expiringWindowDays), "to": .int(s.expiringWindowDays)]
@@ -51,14 +51,14 @@ enum OrganizationMethods {
             if s.approvalsRequired != before.approvalsRequired {
                 changes["approvalsRequired"] = ["from": .bool(before.approvalsRequired), "to": .bool(s.approvalsRequired)]
             }
-            try service.audit("settings.update", target: nil, actor: actor.id, detail: .object(changes))
+            try ctx.audit("settings.update", target: nil, actor: actor.id, detail: .object(changes))
             return s
         }
         return json(s)
     }
 
-    static func auditList(_ service: Service, _ p: Params) throws -> JSON {
-        let page = try Page(p, key: .seq, seal: service.cursorSeal("audit.list"))
+    static func auditList(_ ctx: Context, _ p: Params) throws -> JSON {
+        let page = try Page(p, key: .seq, seal: ctx.cursorSeal("audit.list"))
         if let since = p.string("since"), Timestamp.parse(since) == nil {
             throw DomainError.invalidField("since", "must be an RFC 3339 UTC timestamp such as 2026-01-01T00:00:00.000Z")
         }
@@ -66,7 +66,7 @@ enum OrganizationMethods {
             guard let n = Int64(key) else { throw Page.invalidCursor }
             return n
         }
-        let (entries, more) = try AuditLog(service.db).list(actorID: p.string("actorId"), since: p.string("since"), afterSeq: after, limit: page.limit)
+        let (entries, more) = try ctx.store.auditLog.list(actorID: p.string("actorId"), since: p.string("since"), afterSeq: after, limit: page.limit)
         let items: [JSON] = entries.map { e in
             ["id": .string(String(e.seq)), "at": .string(e.at), "actorId": .optional(e.actorID), "action": .string(e.action),
              "targetId": .optional(e.targetID), "detail": (try? JSONParser.parseValue(e.detail)) ?? [:]]

@@ -24,16 +24,16 @@ enum SessionMethods {
                         ErrorDoc(.unauthenticated, "token_expired")],
                run: login),
         Method("session.logout", summary: "Signs this connection out (also when not signed in).", effect: .changes, idempotent: true, access: .open,
-               result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { service, _ in
-            if let s = service.session {
-                try service.write { try service.audit("session.logout", target: s.userID, actor: s.userID) }
+               result: "signedOut", .named("SignedOut", .object([Property("signedOut", .boolean)]))) { ctx, _ in
+            if let s = ctx.connection.session {
+                try ctx.write { try ctx.audit("session.logout", target: s.userID, actor: s.userID) }
             }
-            service.session = nil
+            ctx.connection.session = nil
             return ["signedOut": true]
         },
         Method("session.whoami", summary: "The signed-in user.", effect: .reads, access: .signedIn,
-               result: "session", UserJSON.sessionSchema) { service, _ in
-            UserJSON.session(try service.requireActor(), held: service.session?.tokenID == nil)
+               result: "session", UserJSON.sessionSchema) { ctx, _ in
+            UserJSON.session(try ctx.user, held: ctx.connection.session?.tokenID == nil)
         },
         Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.", effect: .changes,
                description: "Refuses the current password as the new one. Ends the user's sessions in other processes.",
@@ -45,20 +45,20 @@ enum SessionMethods {
                run: changePassword),
     ]
 
-    static func createAdmin(_ service: Service, _ p: Params) throws -> JSON {
+    static func createAdmin(_ ctx: Context, _ p: Params) throws -> JSON {
         let password = try p.required("password")
         let (email, first, last) = try identity(p, passwordField: "password")
-        if try UserStore(service.db).count() > 0 { throw alreadyInitialized }
-        let hash = service.hasher.hash(password)  // slow: outside the write lock
-        let now = service.now
-        let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last, role: .admin,
+        if try ctx.store.users.count() > 0 { throw alreadyInitialized }
+        let hash = ctx.passwords.hash(password)  // slow: outside the write lock
+        let now = ctx.now
+        let user = User(id: ctx.deps.newID("usr"), email: email.email, firstName: first, lastName: last, role: .admin,
                         permissions: .all, status: .active, mustChangePassword: false, createdAt: now, updatedAt: now)
-        try service.write {
-            let users = UserStore(service.db)
+        try ctx.write {
+            let users = ctx.store.users
             if try users.count() > 0 { throw alreadyInitialized }
             try users.insert(UserRecord(user: user, passwordHash: hash))
-            try LoginThrottleStore(service.db).forget(emailKey: email.key)
-            try service.audit("setup.createAdmin", target: user.id, actor: nil, detail: ["email": .string(user.email)])
+            try ctx.store.loginThrottle.forget(emailKey: email.key)
+            try ctx.audit("setup.createAdmin", target: user.id, actor: nil, detail: ["email": .string(user.email)])
         }
         return UserJSON.encode(user)
     }
@@ -69,12 +69,12 @@ enum SessionMethods {
     static let lockedOut = DomainError.unauthenticated(
         reason: "locked_out", message: "Too many failed sign-ins: the account is locked for \(LoginThrottle.lockMillis / 60_000) minutes")
 
-    static func login(_ service: Service, _ p: Params) throws -> JSON {
+    static func login(_ ctx: Context, _ p: Params) throws -> JSON {
         if let token = p.string("token") {
             if p.has("email") || p.has("password") {
                 throw DomainError.invalidField("token", "sign in with a token or with email and password, not both")
             }
-            return UserJSON.session(try signIn(service, token: token), held: false)
+            return UserJSON.session(try signIn(ctx, token: token), held: false)
         }
         var missing: [FieldIssue] = []
         for field in ["email", "password"] where !p.has(field) { missing.append(FieldIssue(field, "is required (or give token instead)")) }
@@ -82,21 +82,21 @@ enum SessionMethods {
         let password = try p.required("password")
         let typed = try p.required("email")
         let emailKey = (try? UserFields.email(typed))?.key
-        guard let key = emailKey, let found = try findAccount(service, typed: typed, key: key) else {
-            service.hasher.verifyNothing(password)  // the same cost as a wrong password
+        guard let key = emailKey, let found = try findAccount(ctx, typed: typed, key: key) else {
+            ctx.passwords.verifyNothing(password)  // the same cost as a wrong password
             // Counted like any other failure, a malformed address too (by its folded text, which
             // no well-formed address folds to), so no answer depends on what was typed.
-            throw try recordUnknownFailure(service, emailKey: emailKey ?? TextRules.emailKey(typed))
+            throw try recordUnknownFailure(ctx, emailKey: emailKey ?? TextRules.emailKey(typed))
         }
         // Always one full verification, whatever the account's state, so timing tells nothing.
-        let matches = service.hasher.verify(password, against: found.passwordHash)
-        let upgraded = matches && service.hasher.needsUpgrade(found.passwordHash) ? service.hasher.hash(password) : nil
-        let now = service.now
-        let outcome: Result<UserRecord, DomainError> = try service.write {
-            let users = UserStore(service.db)
+        let matches = ctx.passwords.verify(password, against: found.passwordHash)
+        let upgraded = matches && ctx.passwords.needsUpgrade(found.passwordHash) ? ctx.passwords.hash(password) : nil
+        let now = ctx.now
+        let outcome: Result<UserRecord, DomainError> = try ctx.write {
+            let users = ctx.store.users
             guard var r = try users.find(id: found.user.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
-            guard matches else { return .failure(try recordFailure(service, r, now: now, action: "session.loginFailed", actor: nil)) }
+            guard matches else { return .failure(try recordFailure(ctx, r, now: now, action: "session.loginFailed", actor: nil)) }
             if r.user.status == .deactivated {
                 return .failure(.unauthenticated(reason: "account_deactivated", message: "This account is deactivated"))
             }
@@ -106,49 +106,49 @@ enum SessionMethods {
                 if let upgraded { r.passwordHash = upgraded }
                 try users.update(r)
             }
-            try service.audit("session.login", target: r.user.id, actor: r.user.id)
+            try ctx.audit("session.login", target: r.user.id, actor: r.user.id)
             return .success(r)
         }
         let record = try outcome.get()
-        service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
+        ctx.connection.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
         return UserJSON.session(record.user)
     }
 
     /// Signs the connection in with an API token's secret, or throws `invalid_token` /
     /// `token_expired` and leaves it as it was. The digest is computed and looked up for any
     /// string, well-formed or not, so the time taken says nothing about how close it came.
-    static func signIn(_ service: Service, token secret: String) throws -> User {
+    static func signIn(_ ctx: Context, token secret: String) throws -> User {
         let digest = TokenSecret.digest(secret)
-        let now = service.now
-        let outcome: Result<(User, APIToken, Int64), DomainError> = try service.write {
-            let tokens = TokenStore(service.db)
+        let now = ctx.now
+        let outcome: Result<(User, APIToken, Int64), DomainError> = try ctx.write {
+            let tokens = ctx.store.tokens
             guard let found = try tokens.find(digest: digest), TokenSecret.isWellFormed(secret),
                   TokenSecret.digestsEqual(found.digest, digest) else { return .failure(TokenRules.invalidToken) }
-            let current = try UserStore(service.db).session(id: found.token.userID)
+            let current = try ctx.store.users.session(id: found.token.userID)
             if let refusal = TokenRules.refusal(found.token, owner: current?.user, now: now) { return .failure(refusal) }
             guard let owner = current?.user, let tokenEpoch = current?.tokenEpoch else { return .failure(TokenRules.invalidToken) }
             try tokens.markUsed(id: found.token.id, at: now)
-            try service.audit("session.login", target: owner.id, actor: owner.id, detail: ["tokenId": .string(found.token.id)])
+            try ctx.audit("session.login", target: owner.id, actor: owner.id, detail: ["tokenId": .string(found.token.id)])
             return .success((owner, found.token, tokenEpoch))
         }
         let (owner, token, tokenEpoch) = try outcome.get()
-        service.session = SessionState(userID: owner.id, epoch: tokenEpoch, tokenID: token.id)
+        ctx.connection.session = SessionState(userID: owner.id, epoch: tokenEpoch, tokenID: token.id)
         return owner
     }
 
     /// Counts one more wrong password (inside the caller's write) and says what to answer.
-    static func recordFailure(_ service: Service, _ r: UserRecord, now: Int64, action: String, actor: String?) throws -> DomainError {
+    static func recordFailure(_ ctx: Context, _ r: UserRecord, now: Int64, action: String, actor: String?) throws -> DomainError {
         let next = LoginThrottle.afterFailure(failures: r.failedLogins, lockedUntil: r.lockedUntil, now: now)
-        try UserStore(service.db).updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
-        try service.audit(next.locked ? "session.locked" : action, target: r.user.id, actor: actor)
+        try ctx.store.users.updateLoginCounters(id: r.user.id, failedLogins: next.failures, lockedUntil: next.lockedUntil)
+        try ctx.audit(next.locked ? "session.locked" : action, target: r.user.id, actor: actor)
         return next.locked ? lockedOut : invalidCredentials
     }
 
     /// The account for a typed address: by its folded key; but an account made before schema 8
     /// whose folded key another account took kept its old, lowercased key (migration 8), and the
     /// exact form it was made with still finds it first.
-    static func findAccount(_ service: Service, typed: String, key: String) throws -> UserRecord? {
-        let users = UserStore(service.db)
+    static func findAccount(_ ctx: Context, typed: String, key: String) throws -> UserRecord? {
+        let users = ctx.store.users
         let legacy = UserFields.keyBeforeSchema8(typed)
         if !legacy.utf8.elementsEqual(key.utf8), let old = try users.find(emailKey: legacy) { return old }
         return try users.find(emailKey: key)
@@ -156,40 +156,40 @@ enum SessionMethods {
 
     /// A wrong sign-in to an email with no account, counted and locked exactly as an account's
     /// (Protocol/README.md §6, who may call what): the same answers, in the same order, after the same work (one write).
-    static func recordUnknownFailure(_ service: Service, emailKey: String) throws -> DomainError {
-        let now = service.now
-        return try service.write {
-            let throttle = LoginThrottleStore(service.db)
+    static func recordUnknownFailure(_ ctx: Context, emailKey: String) throws -> DomainError {
+        let now = ctx.now
+        return try ctx.write {
+            let throttle = ctx.store.loginThrottle
             let c = try throttle.counters(emailKey: emailKey)
             if LoginThrottle.isLocked(until: c.lockedUntil, now: now) { return lockedOut }
             let next = LoginThrottle.afterFailure(failures: c.failures, lockedUntil: c.lockedUntil, now: now)
             try throttle.save(emailKey: emailKey, failures: next.failures, lockedUntil: next.lockedUntil)
             // The email typed is not recorded: people type passwords into the email field.
-            try service.audit(next.locked ? "session.locked" : "session.loginFailed", target: nil, actor: nil,
+            try ctx.audit(next.locked ? "session.locked" : "session.loginFailed", target: nil, actor: nil,
                               detail: ["unknownEmail": true])
             return next.locked ? lockedOut : invalidCredentials
         }
     }
 
-    static func changePassword(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        try service.refuseInTokenSession("change the password")
+    static func changePassword(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        try ctx.refuseInTokenSession("change the password")
         let current = try p.required("currentPassword")
         let new = try p.required("newPassword")
         if new == current {
             throw DomainError.invalidField("newPassword", "must differ from the current password", reason: "password_policy")
         }
         try UserFields.checkPassword(new, field: "newPassword")
-        guard let found = try UserStore(service.db).find(id: actor.id) else { throw invalidCredentials }
-        let matches = service.hasher.verify(current, against: found.passwordHash)
-        let hash = matches ? service.hasher.hash(new) : ""
-        let now = service.now
-        let outcome: Result<UserRecord, DomainError> = try service.write {
-            let users = UserStore(service.db)
+        guard let found = try ctx.store.users.find(id: actor.id) else { throw invalidCredentials }
+        let matches = ctx.passwords.verify(current, against: found.passwordHash)
+        let hash = matches ? ctx.passwords.hash(new) : ""
+        let now = ctx.now
+        let outcome: Result<UserRecord, DomainError> = try ctx.write {
+            let users = ctx.store.users
             guard var r = try users.find(id: actor.id) else { return .failure(invalidCredentials) }
             if LoginThrottle.isLocked(until: r.lockedUntil, now: now) { return .failure(lockedOut) }
             guard matches else {
-                return .failure(try recordFailure(service, r, now: now, action: "session.changePasswordFailed", actor: r.user.id))
+                return .failure(try recordFailure(ctx, r, now: now, action: "session.changePasswordFailed", actor: r.user.id))
             }
             r.passwordHash = hash
             r.user.mustChangePassword = false
@@ -198,11 +198,11 @@ enum SessionMethods {
             r.lockedUntil = nil
             r.sessionEpoch += 1
             try users.update(r)
-            try service.audit("session.changePassword", target: r.user.id, actor: r.user.id)
+            try ctx.audit("session.changePassword", target: r.user.id, actor: r.user.id)
             return .success(r)
         }
         let record = try outcome.get()
-        service.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
+        ctx.connection.session = SessionState(userID: record.user.id, epoch: record.sessionEpoch)
         return UserJSON.session(record.user)
     }
 }
@@ -234,7 +234,7 @@ extension Service {
     /// secret: the caller says it on stderr and serves signed out.
     public func signIn(token secret: String) -> String? {
         do {
-            _ = try SessionMethods.signIn(self, token: secret)
+            _ = try SessionMethods.signIn(context(caller: nil), token: secret)
             return nil
         } catch let e as DomainError {
             return e.rpcError.reason

@@ -14,12 +14,12 @@ enum SystemMethods {
         Method("rpc.discover", summary: "The OpenRPC document of every method (the same as Protocol/openrpc.json).", effect: .reads,
                access: .open, result: "document", .named("OpenRPCDocument", .any)) { _, _ in Service.openRPCEncoded },
         Method("service.info", summary: "The service's name and versions.", effect: .reads, access: .open,
-               result: "info", serviceInfoSchema) { service, _ in
+               result: "info", serviceInfoSchema) { ctx, _ in
             [
                 "name": .string(ServiceInfo.name),
                 "version": .string(ServiceInfo.version),
                 "protocolVersion": .string(ServiceInfo.protocolVersion),
-                "schemaVersion": .int(try StoreSchema.version(of: service.db)),
+                "schemaVersion": .int(try ctx.store.schemaVersion()),
             ]
         },
     ]

@@ -24,30 +24,30 @@ enum TeamFollowMethods {
                access: .ready, params: params, result: "following", followingSchema, errors: errors) { s, p in try follow(s, p, false) },
     ]
 
-    static func follow(_ service: Service, _ p: Params, _ following: Bool) throws -> JSON {
-        let actor = try service.requireActor()
-        let team = try TeamMethods.find(service, p.required("teamId"), withMembers: false)
+    static func follow(_ ctx: Context, _ p: Params, _ following: Bool) throws -> JSON {
+        let actor = try ctx.user
+        let team = try TeamMethods.find(ctx, p.required("teamId"), withMembers: false)
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id { try UserRules.requireAdmin(actor) }  // before saying whether the user exists
-        let target = userID == actor.id ? actor : try UserMethods.find(service, userID).user
-        try check(service, actor: actor, target: target, teamID: team.id, following)
-        try service.write {
+        let target = userID == actor.id ? actor : try UserMethods.find(ctx, userID).user
+        try check(ctx, actor: actor, target: target, teamID: team.id, following)
+        try ctx.write {
             // Again, on the user as committed: a demotion in between may have made them a
             // support user of another team.
-            if userID != actor.id, let committed = try UserStore(service.db).find(id: userID)?.user {
-                try check(service, actor: actor, target: committed, teamID: team.id, following)
+            if userID != actor.id, let committed = try ctx.store.users.find(id: userID)?.user {
+                try check(ctx, actor: actor, target: committed, teamID: team.id, following)
             }
-            if try TeamStore(service.db).setFollowing(teamID: team.id, userID: userID, following) {
-                try service.audit(following ? "teams.follow" : "teams.unfollow", target: team.id, actor: actor.id,
+            if try ctx.store.teams.setFollowing(teamID: team.id, userID: userID, following) {
+                try ctx.audit(following ? "teams.follow" : "teams.unfollow", target: team.id, actor: actor.id,
                                   detail: ["userId": .string(userID)])
             }
         }
         return ["teamId": .string(team.id), "userId": .string(userID), "following": .bool(following)]
     }
 
-    static func check(_ service: Service, actor: User, target: User, teamID: String, _ following: Bool) throws {
+    static func check(_ ctx: Context, actor: User, target: User, teamID: String, _ following: Bool) throws {
         if target.id != actor.id { try UserRules.checkManage(actor: actor, target: target) }
-        if following, target.role != .admin, try !TeamStore(service.db).isMember(teamID: teamID, userID: target.id) {
+        if following, target.role != .admin, try !ctx.store.teams.isMember(teamID: teamID, userID: target.id) {
             throw DomainError.forbidden(target.id == actor.id ? "A support user may follow only a team they are a member of"
                                                               : "That support user is not a member of the team, so cannot follow it")
         }

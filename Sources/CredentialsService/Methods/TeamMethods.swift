@@ -37,9 +37,9 @@ enum TeamMethods {
                params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
         Method("teams.list", summary: "Teams in creation order.", effect: .reads, access: .ready, params: Page.params,
-               result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { service, p in
-            let page = try Page(p, key: .id(prefix: "team"), seal: service.cursorSeal("teams.list"))
-            let (teams, more) = try TeamStore(service.db).list(afterID: page.after, limit: page.limit)
+               result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { ctx, p in
+            let page = try Page(p, key: .id(prefix: "team"), seal: ctx.cursorSeal("teams.list"))
+            let (teams, more) = try ctx.store.teams.list(afterID: page.after, limit: page.limit)
             return page.result(teams.map(json), lastKey: teams.last?.id, more: more)
         },
         Method("teams.addMember", summary: "Adds a user to a team (no change if already in). Admin.", effect: .changes, idempotent: true, access: .admin,
@@ -63,54 +63,54 @@ enum TeamMethods {
          "createdAt": .string(Timestamp.format(millis: t.createdAt)), "updatedAt": .string(Timestamp.format(millis: t.updatedAt))]
     }
 
-    static func find(_ service: Service, _ id: String, withMembers: Bool = true) throws -> Team {
-        guard let t = try TeamStore(service.db).find(id: id, withMembers: withMembers) else { throw DomainError.notFound("No team \(id.prefix(100))") }
+    static func find(_ ctx: Context, _ id: String, withMembers: Bool = true) throws -> Team {
+        guard let t = try ctx.store.teams.find(id: id, withMembers: withMembers) else { throw DomainError.notFound("No team \(id.prefix(100))") }
         return t
     }
 
-    static func create(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func create(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let name = try CredentialFields.typeName(p.required("name"))
-        let id = service.deps.newID("team")
-        try service.write {
-            let teams = TeamStore(service.db)
+        let id = ctx.deps.newID("team")
+        try ctx.write {
+            let teams = ctx.store.teams
             if try teams.nameTaken(name) { throw DomainError.conflict(reason: "name_taken", message: "Another team has this name") }
-            try teams.insert(id: id, name: name, at: service.now)
-            try service.audit("teams.create", target: id, actor: actor.id, detail: ["name": .string(name)])
+            try teams.insert(id: id, name: name, at: ctx.now)
+            try ctx.audit("teams.create", target: id, actor: actor.id, detail: ["name": .string(name)])
         }
-        return json(try find(service, id))
+        return json(try find(ctx, id))
     }
 
-    static func membership(_ service: Service, _ p: Params, _ member: Bool) throws -> JSON {
-        let actor = try service.requireActor()
-        let team = try find(service, p.required("teamId"))
+    static func membership(_ ctx: Context, _ p: Params, _ member: Bool) throws -> JSON {
+        let actor = try ctx.user
+        let team = try find(ctx, p.required("teamId"))
         let userID = try p.required("userId")
-        _ = try UserMethods.find(service, userID)
-        try service.write {
-            if try TeamStore(service.db).setMember(teamID: team.id, userID: userID, member, at: service.now) {
-                try service.audit(member ? "teams.addMember" : "teams.removeMember", target: team.id, actor: actor.id, detail: ["userId": .string(userID)])
+        _ = try UserMethods.find(ctx, userID)
+        try ctx.write {
+            if try ctx.store.teams.setMember(teamID: team.id, userID: userID, member, at: ctx.now) {
+                try ctx.audit(member ? "teams.addMember" : "teams.removeMember", target: team.id, actor: actor.id, detail: ["userId": .string(userID)])
             }
         }
-        return json(try find(service, team.id))
+        return json(try find(ctx, team.id))
     }
 
-    static func setRequiredTypes(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let team = try find(service, p.required("teamId"))
+    static func setRequiredTypes(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let team = try find(ctx, p.required("teamId"))
         let typeIDs = p["typeIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
         for (i, id) in typeIDs.enumerated() {
-            guard let t = try CredentialStore(service.db).findType(id: id) else {
+            guard let t = try ctx.store.credentials.findType(id: id) else {
                 throw DomainError.invalidField("typeIds[\(i)]", "names no credential type")
             }
             if t.archived && !team.requiredTypeIDs.contains(id) {
                 throw DomainError.conflict(reason: "type_archived", message: "The credential type \(t.name) is archived")
             }
         }
-        try service.write {
-            try TeamStore(service.db).setRequiredTypes(teamID: team.id, typeIDs: typeIDs, at: service.now)
-            try service.audit("teams.setRequiredTypes", target: team.id, actor: actor.id, detail: ["typeIds": .array(typeIDs.map(JSON.string))])
+        try ctx.write {
+            try ctx.store.teams.setRequiredTypes(teamID: team.id, typeIDs: typeIDs, at: ctx.now)
+            try ctx.audit("teams.setRequiredTypes", target: team.id, actor: actor.id, detail: ["typeIds": .array(typeIDs.map(JSON.string))])
         }
-        return json(try find(service, team.id))
+        return json(try find(ctx, team.id))
     }
 
     /// Another user's compliance needs viewReports; one's own is always readable.
@@ -145,13 +145,13 @@ enum TeamMethods {
         return Compliance.verdict(items.lazy.map(\.status))
     }
 
-    static func check(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func check(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let userID = try p.required("userId")
         try requireViewReports(actor, for: userID)
-        _ = try UserMethods.find(service, userID)
-        let clock = try CredentialMethods.expiryClock(service, p)
-        let teams = TeamStore(service.db)
+        _ = try UserMethods.find(ctx, userID)
+        let clock = try CredentialMethods.expiryClock(ctx, p)
+        let teams = ctx.store.teams
         let types = try teams.requiredTypes(userID: userID)
         let holdings = try teams.holdings(userID: userID, typeIDs: types.map(\.id))
         var items: [Decision] = []
@@ -163,12 +163,12 @@ enum TeamMethods {
                 })]
     }
 
-    static func report(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func report(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         try requireViewReports(actor, for: nil)
-        let team = try find(service, p.required("teamId"), withMembers: false)
-        let clock = try CredentialMethods.expiryClock(service, p)
-        let credentialTypes = CredentialStore(service.db)
+        let team = try find(ctx, p.required("teamId"), withMembers: false)
+        let clock = try CredentialMethods.expiryClock(ctx, p)
+        let credentialTypes = ctx.store.credentials
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }
             .sorted { ($0.name, $0.id) < ($1.name, $1.id) }
         // One query for the whole team, one member at a time. A report can hold thousands of
@@ -187,7 +187,7 @@ enum TeamMethods {
         var counts = [0, 0, 0]  // by rank
         var items: [Decision] = []
         let actorID = Array(actor.id.utf8)
-        try TeamStore(service.db).forEachMember(teamID: team.id, typeIDs: types.map(\.id)) { u in
+        try ctx.store.teams.forEachMember(teamID: team.id, typeIDs: types.map(\.id)) { u in
             u.text.withUnsafeBufferPointer { text in
                 func field(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
                 let verdict = evaluate(actor: actor, isOwner: field(u.id).elementsEqual(actorID), holdings: u.holdings,

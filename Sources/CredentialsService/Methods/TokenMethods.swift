@@ -47,54 +47,54 @@ enum TokenMethods {
         ]
     }
 
-    static func create(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func create(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         try TokenRules.checkCreate(actor)
-        try service.refuseInTokenSession("make tokens")
+        try ctx.refuseInTokenSession("make tokens")
         let name = try UserFields.name(p.required("name"), field: "name", max: TokenRules.maxNameLength)
         // A secret pasted as a name would be shown to every admin, in lists and the audit log.
         if TokenSecret.holdsSecret(name) { throw DomainError.invalidField("name", "must not hold a token's secret") }
-        let now = service.now
-        let secret = TokenSecret.make(from: service.deps.secretBytes(TokenSecret.randomByteCount))
-        let token = APIToken(id: service.deps.newID("tok"), userID: actor.id, name: name, hint: TokenSecret.hint(secret),
+        let now = ctx.now
+        let secret = TokenSecret.make(from: ctx.deps.secretBytes(TokenSecret.randomByteCount))
+        let token = APIToken(id: ctx.deps.newID("tok"), userID: actor.id, name: name, hint: TokenSecret.hint(secret),
                              createdAt: now, expiresAt: TokenRules.expiry(createdAt: now, days: p.int("expiresInDays") ?? TokenRules.defaultExpiryDays))
-        try service.write {
-            try TokenStore(service.db).insert(token, digest: TokenSecret.digest(secret))
-            try service.audit("tokens.create", target: token.id, actor: actor.id,
+        try ctx.write {
+            try ctx.store.tokens.insert(token, digest: TokenSecret.digest(secret))
+            try ctx.audit("tokens.create", target: token.id, actor: actor.id,
                               detail: ["name": .string(name), "expiresAt": .string(Timestamp.format(millis: token.expiresAt))])
         }
         return ["token": encode(token, now: now), "secret": .string(secret)]
     }
 
-    static func list(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let page = try Page(p, key: .id(prefix: "tok"), seal: service.cursorSeal("tokens.list"))
+    static func list(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let page = try Page(p, key: .id(prefix: "tok"), seal: ctx.cursorSeal("tokens.list"))
         let userID = p.string("userId") ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
-            _ = try UserMethods.find(service, userID)
+            _ = try UserMethods.find(ctx, userID)
         }
-        let now = service.now
-        let (tokens, more) = try TokenStore(service.db).list(userID: userID, afterID: page.after, limit: page.limit)
+        let now = ctx.now
+        let (tokens, more) = try ctx.store.tokens.list(userID: userID, afterID: page.after, limit: page.limit)
         return page.result(tokens.map { encode($0, now: now) }, lastKey: tokens.last?.id, more: more)
     }
 
-    static func revoke(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func revoke(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let id = try p.required("tokenId")
-        let now = service.now
-        let token: APIToken = try service.write {
-            let store = TokenStore(service.db)
+        let now = ctx.now
+        let token: APIToken = try ctx.write {
+            let store = ctx.store.tokens
             // Another user's token is not even visible to a support user.
             guard var t = try store.find(id: id), t.userID == actor.id || actor.role == .admin else {
                 throw DomainError.notFound("No token \(id.prefix(100))")
             }
-            if t.userID != actor.id, let owner = try UserStore(service.db).find(id: t.userID)?.user {
+            if t.userID != actor.id, let owner = try ctx.store.users.find(id: t.userID)?.user {
                 try UserRules.checkManage(actor: actor, target: owner)
             }
             if t.revokedAt != nil { return t }
             try store.revoke(id: t.id, at: now)
-            try service.audit("tokens.revoke", target: t.id, actor: actor.id, detail: ["userId": .string(t.userID)])
+            try ctx.audit("tokens.revoke", target: t.id, actor: actor.id, detail: ["userId": .string(t.userID)])
             t.revokedAt = now
             return t
         }

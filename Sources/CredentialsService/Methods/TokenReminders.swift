@@ -20,13 +20,13 @@ enum TokenReminders {
     }
 
     /// The token reminders due at `asOf` and not yet marked sent, each with its due date.
-    static func due(_ service: Service, asOf: CalendarDate) throws -> [(due: CalendarDate, json: JSON)] {
+    static func due(_ ctx: Context, asOf: CalendarDate) throws -> [(due: CalendarDate, json: JSON)] {
         let largest = TokenRules.reminderOffsets.max() ?? 0
         // Tokens expiring after asOf's day begins and before the last offset's window closes.
         let from = Int64(asOf.daysSinceEpoch) * 86_400_000
         let until = Int64(asOf.daysSinceEpoch + largest + 1) * 86_400_000
         var out: [(due: CalendarDate, json: JSON)] = []
-        for c in try TokenStore(service.db).reminderCandidates(expiringBefore: until, after: from) {
+        for c in try ctx.store.tokens.reminderCandidates(expiringBefore: until, after: from) {
             for (days, dueDate) in TokenRules.dueReminders(c.token, asOf: asOf) where !c.sent.contains(String(days)) {
                 out.append((dueDate, [
                     "id": .string(id(c.token.id, days)), "kind": "token_expiring", "tokenId": .string(c.token.id),
@@ -42,10 +42,10 @@ enum TokenReminders {
     /// Marks one token reminder sent (inside the caller's write); false when it already was.
     /// Only a reminder the token offers (`TokenRules.reminderDay`: not revoked, an offset whose
     /// day falls in its life) can be marked, so none is cancelled that could never be shown.
-    static func markSent(_ service: Service, _ id: (tokenID: String, days: Int), index: Int, by actorID: String) throws -> Bool {
-        guard let token = try TokenStore(service.db).find(id: id.tokenID), TokenRules.reminderDay(token, days: id.days) != nil else {
+    static func markSent(_ ctx: Context, _ id: (tokenID: String, days: Int), index: Int, by actorID: String) throws -> Bool {
+        guard let token = try ctx.store.tokens.find(id: id.tokenID), TokenRules.reminderDay(token, days: id.days) != nil else {
             throw DomainError.invalidField("ids[\(index)]", "names no reminder a token offers")
         }
-        return try TokenStore(service.db).markSent(tokenID: id.tokenID, offset: String(id.days), at: service.now, by: actorID)
+        return try ctx.store.tokens.markSent(tokenID: id.tokenID, offset: String(id.days), at: ctx.now, by: actorID)
     }
 }

@@ -3,18 +3,18 @@ import CredentialsStore
 import JSONRPC
 
 /// Collects the changes one request makes to one version of a credential, then writes them as
-/// one activity event (`save`, inside the request's `db.write`), or, for a new version, into its
+/// one activity event (`save`, inside the request's `ctx.write`), or, for a new version, into its
 /// row (`encoded`).
 struct Trail {
-    let service: Service
+    let ctx: Context
     let credentialID: String
     let version: Int
     let actor: String
     /// The changes so far, as the JSON array's UTF-8 text without its closing bracket.
     private let changes = ByteWriter(capacity: 512)
 
-    init(service: Service, credentialID: String, version: Int, actor: String) {
-        self.service = service
+    init(ctx: Context, credentialID: String, version: Int, actor: String) {
+        self.ctx = ctx
         self.credentialID = credentialID
         self.version = version
         self.actor = actor
@@ -35,7 +35,7 @@ struct Trail {
 
     func save() throws {
         guard changes.count > 1 else { return }
-        try CredentialStore(service.db).appendActivity(credentialID: credentialID, version: version, at: service.now, actorID: actor, changes: encoded)
+        try ctx.store.credentials.appendActivity(credentialID: credentialID, version: version, at: ctx.now, actorID: actor, changes: encoded)
     }
 
     static func mediaValue(_ m: MediaFile) -> JSON { ["id": .string(m.id), "fileName": .string(m.fileName)] }

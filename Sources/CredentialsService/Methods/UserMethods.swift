@@ -15,8 +15,8 @@ enum UserMethods {
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "email_taken")],
                run: add),
         Method("users.get", summary: "One user.", effect: .reads, access: .ready, params: [UserJSON.userID],
-               result: "user", UserJSON.schema, errors: [ErrorDoc(.notFound, "not_found")]) { service, p in
-            UserJSON.encode(try find(service, p.required("userId")).user)
+               result: "user", UserJSON.schema, errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
+            UserJSON.encode(try find(ctx, p.required("userId")).user)
         },
         Method("users.list", summary: "Users in creation order, filtered by role, status and a name or email substring.", effect: .reads,
                access: .ready,
@@ -57,29 +57,29 @@ enum UserMethods {
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")], run: invitation),
     ]
 
-    static func find(_ service: Service, _ id: String) throws -> UserRecord {
-        guard let r = try UserStore(service.db).find(id: id) else { throw DomainError.notFound("No user \(id.prefix(100))") }
+    static func find(_ ctx: Context, _ id: String) throws -> UserRecord {
+        guard let r = try ctx.store.users.find(id: id) else { throw DomainError.notFound("No user \(id.prefix(100))") }
         return r
     }
 
-    static func add(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func add(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let password = try p.required("temporaryPassword")
         let (email, first, last) = try identity(p, passwordField: "temporaryPassword")
         let permissions = Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: .all)
         try UserRules.checkGrant(actor: actor, granting: permissions)
-        let users = UserStore(service.db)
+        let users = ctx.store.users
         if try users.emailTaken(email.key) { throw emailTaken }
-        let hash = service.hasher.hash(password)  // slow: outside the write lock
-        let now = service.now
-        let user = User(id: service.deps.newID("usr"), email: email.email, firstName: first, lastName: last,
+        let hash = ctx.passwords.hash(password)  // slow: outside the write lock
+        let now = ctx.now
+        let user = User(id: ctx.deps.newID("usr"), email: email.email, firstName: first, lastName: last,
                         role: Role(rawValue: try p.required("role"))!, permissions: permissions, status: .active,
                         mustChangePassword: true, createdAt: now, updatedAt: now)
-        try service.write {
+        try ctx.write {
             if try users.emailTaken(email.key) { throw emailTaken }
             try users.insert(UserRecord(user: user, passwordHash: hash))
-            try LoginThrottleStore(service.db).forget(emailKey: email.key)
-            try service.audit("users.add", target: user.id, actor: actor.id,
+            try ctx.store.loginThrottle.forget(emailKey: email.key)
+            try ctx.audit("users.add", target: user.id, actor: actor.id,
                               detail: ["email": .string(user.email), "role": .string(user.role.rawValue),
                                        "permissions": UserJSON.permissions(user.permissions)])
         }
@@ -88,16 +88,16 @@ enum UserMethods {
 
     static let emailTaken = DomainError.conflict(reason: "email_taken", message: "Another user has this email")
 
-    static func list(_ service: Service, _ p: Params) throws -> JSON {
-        let page = try Page(p, key: .id(prefix: "usr"), seal: service.cursorSeal("users.list"))
+    static func list(_ ctx: Context, _ p: Params) throws -> JSON {
+        let page = try Page(p, key: .id(prefix: "usr"), seal: ctx.cursorSeal("users.list"))
         let filter = UserFilter(role: p.string("role").flatMap(Role.init(rawValue:)),
                                 status: p.string("status").flatMap(UserStatus.init(rawValue:)), query: p.string("query"))
-        let (users, more) = try UserStore(service.db).list(filter, afterID: page.after, limit: page.limit)
+        let (users, more) = try ctx.store.users.list(filter, afterID: page.after, limit: page.limit)
         return page.result(users.map(UserJSON.encode), lastKey: users.last?.id, more: more)
     }
 
-    static func update(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func update(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let id = try p.required("userId")
         var issues: [FieldIssue] = []
         func optionalName(_ field: String) -> String? {
@@ -107,10 +107,10 @@ enum UserMethods {
         let first = optionalName("firstName")
         let last = optionalName("lastName")
         if !issues.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: issues) }
-        let now = service.now
-        let user: User = try service.write {
-            let users = UserStore(service.db)
-            var r = try find(service, id)
+        let now = ctx.now
+        let user: User = try ctx.write {
+            let users = ctx.store.users
+            var r = try find(ctx, id)
             let before = r.user
             let role = p.string("role").flatMap(Role.init(rawValue:))
             let permissions = p.has("permissions")
@@ -127,7 +127,7 @@ enum UserMethods {
             r.user.updatedAt = now
             try users.update(r)
             if before.isActiveAdmin && !r.user.isActiveAdmin { try users.endTokenSessions(id: id) }
-            try service.audit("users.update", target: id, actor: actor.id, detail: .object(changes))
+            try ctx.audit("users.update", target: id, actor: actor.id, detail: .object(changes))
             return r.user
         }
         return UserJSON.encode(user)
@@ -146,13 +146,13 @@ enum UserMethods {
         return o
     }
 
-    static func setStatus(_ service: Service, _ p: Params, _ status: UserStatus) throws -> JSON {
-        let actor = try service.requireActor()
+    static func setStatus(_ ctx: Context, _ p: Params, _ status: UserStatus) throws -> JSON {
+        let actor = try ctx.user
         let id = try p.required("userId")
-        let now = service.now
-        let user: User = try service.write {
-            let users = UserStore(service.db)
-            var r = try find(service, id)
+        let now = ctx.now
+        let user: User = try ctx.write {
+            let users = ctx.store.users
+            var r = try find(ctx, id)
             try UserRules.checkManage(actor: actor, target: r.user)
             if r.user.status == status { return r.user }
             if status == .deactivated {
@@ -169,24 +169,24 @@ enum UserMethods {
             r.user.updatedAt = now
             try users.update(r)
             if status == .deactivated { try users.endTokenSessions(id: id) }
-            try service.audit(status == .deactivated ? "users.deactivate" : "users.reactivate", target: id, actor: actor.id)
+            try ctx.audit(status == .deactivated ? "users.deactivate" : "users.reactivate", target: id, actor: actor.id)
             return r.user
         }
         return UserJSON.encode(user)
     }
 
-    static func resetPassword(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
+    static func resetPassword(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
         let id = try p.required("userId")
         let password = try p.required("temporaryPassword")
-        if id == actor.id { try service.refuseInTokenSession("reset its owner's password") }
+        if id == actor.id { try ctx.refuseInTokenSession("reset its owner's password") }
         // Checked before the slow hash to refuse early, and again on the row as committed.
-        try UserRules.checkManage(actor: actor, target: find(service, id).user)
+        try UserRules.checkManage(actor: actor, target: find(ctx, id).user)
         try UserFields.checkPassword(password, field: "temporaryPassword")
-        let hash = service.hasher.hash(password)
-        let now = service.now
-        let user: User = try service.write {
-            var r = try find(service, id)
+        let hash = ctx.passwords.hash(password)
+        let now = ctx.now
+        let user: User = try ctx.write {
+            var r = try find(ctx, id)
             try UserRules.checkManage(actor: actor, target: r.user)
             r.passwordHash = hash
             r.user.mustChangePassword = true
@@ -194,16 +194,16 @@ enum UserMethods {
             r.failedLogins = 0
             r.lockedUntil = nil
             r.sessionEpoch += 1  // ends their sessions in every process
-            try UserStore(service.db).update(r)
-            try service.audit("users.resetPassword", target: id, actor: actor.id)
+            try ctx.store.users.update(r)
+            try ctx.audit("users.resetPassword", target: id, actor: actor.id)
             return r.user
         }
         return UserJSON.encode(user)
     }
 
-    static func invitation(_ service: Service, _ p: Params) throws -> JSON {
-        let actor = try service.requireActor()
-        let u = try find(service, p.required("userId")).user
+    static func invitation(_ ctx: Context, _ p: Params) throws -> JSON {
+        let actor = try ctx.user
+        let u = try find(ctx, p.required("userId")).user
         let body = """
             Hello \(u.firstName),
 
