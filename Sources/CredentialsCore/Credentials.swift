@@ -247,8 +247,19 @@ public enum CredentialAccess {
     }
 
     public static func canView(_ actor: User, isOwner: Bool, latestApproval: ApprovalStatus) -> Bool {
-        if isOwner { return true }
-        return latestApproval == .approved ? actor.permissions.has(.viewReports) : actor.permissions.has(.viewApplications)
+        isOwner || actor.permissions.has(permissionToSeeOthers(latestApproval))
+    }
+
+    /// The rule itself: the permission that shows another user's credential whose latest
+    /// version has this approval. Lists, reports, reminders to followers and their SQL all ask it.
+    public static func permissionToSeeOthers(_ latestApproval: ApprovalStatus) -> Permission {
+        latestApproval == .approved ? .viewReports : .viewApplications
+    }
+
+    /// The latest approvals of other users' credentials that `actor` may see: the rule of
+    /// `canView`, as the list of statuses a list's query filters on.
+    public static func othersVisible(to actor: User) -> [ApprovalStatus] {
+        ApprovalStatus.allCases.filter { canView(actor, isOwner: false, latestApproval: $0) }
     }
 
     /// Adding, renewing, editing and removing media: one's own, or an admin with `orderIndividualChecks`.

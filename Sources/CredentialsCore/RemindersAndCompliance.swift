@@ -93,3 +93,48 @@ public enum Compliance {
     /// Gaps first: worst status first.
     public static func worstFirst(_ a: Status, _ b: Status) -> Bool { a.rank > b.rank }
 }
+
+/// Where a sort key is written: the service's byte buffer conforms.
+public protocol ByteSink {
+    func append(_ byte: UInt8)
+    func append(_ bytes: UnsafeBufferPointer<UInt8>)
+}
+
+extension Compliance {
+    /// The order of a team's report, the one place it is decided: gaps first (non-compliant
+    /// members, then expiring, then compliant), then by last name, first name (case-insensitive,
+    /// in code point order) and id. Written as a byte key, so that a report of thousands of
+    /// members sorts with `memcmp` instead of comparing Strings.
+    public enum ReportOrder {
+        public static func rank(_ verdict: Verdict) -> UInt8 {
+            switch verdict {
+            case .nonCompliant: 0
+            case .expiring: 1
+            case .compliant: 2
+            }
+        }
+
+        /// Appends the member's key to `key`; keys compare as bytes (shorter first on a tie).
+        @inlinable public static func appendKey<Sink: ByteSink>(verdict: Verdict, lastName: UnsafeBufferPointer<UInt8>,
+                                                                firstName: UnsafeBufferPointer<UInt8>, id: UnsafeBufferPointer<UInt8>,
+                                                                to key: Sink) {
+            key.append(rank(verdict))
+            appendLowercased(lastName, to: key)
+            key.append(0)
+            appendLowercased(firstName, to: key)
+            key.append(0)
+            key.append(id)
+        }
+
+        /// The UTF-8 of `s.lowercased()`, where `s` is UTF-8; without making a String when `s` is
+        /// ASCII (the usual name).
+        @inlinable static func appendLowercased<Sink: ByteSink>(_ s: UnsafeBufferPointer<UInt8>, to key: Sink) {
+            guard s.allSatisfy({ $0 < 0x80 }) else {
+                var lower = String(decoding: s, as: UTF8.self).lowercased()
+                lower.withUTF8 { key.append($0) }
+                return
+            }
+            for b in s { key.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b) }
+        }
+    }
+}

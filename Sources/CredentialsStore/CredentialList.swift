@@ -8,10 +8,8 @@ public enum Visibility: Equatable, Sendable {
 
     /// What `actor` may see of other users' credentials (`CredentialAccess.canView`).
     public init(_ actor: User) {
-        var approvals: [ApprovalStatus] = []
-        if actor.permissions.has(.viewReports) { approvals.append(.approved) }
-        if actor.permissions.has(.viewApplications) { approvals += [.pending, .rejected] }
-        self = approvals.count == 3 ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
+        let approvals = CredentialAccess.othersVisible(to: actor)
+        self = approvals.count == ApprovalStatus.allCases.count ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
     }
 
     /// The condition on the `credentials` table aliased `c`, with its arguments; nil for everything.

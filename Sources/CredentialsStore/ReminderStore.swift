@@ -40,7 +40,7 @@ extension OrganizationStore {
         /// Protocol/README.md §8, Reminders, as `CredentialAccess.canView` for someone who is not the holder: a
         /// follower is told only of credentials they could open themselves.
         public func mayHear(of approval: ApprovalStatus) -> Bool {
-            approval == .approved ? permissions.has(.viewReports) : permissions.has(.viewApplications)
+            permissions.has(CredentialAccess.permissionToSeeOthers(approval))
         }
     }
 
@@ -60,8 +60,9 @@ extension OrganizationStore {
         """
     }
 
-    static let viewReportsMask = Permissions.applying([.viewReports: true], to: .none).mask
-    static let viewApplicationsMask = Permissions.applying([.viewApplications: true], to: .none).mask
+    /// `CredentialAccess.permissionToSeeOthers` as masks, for the query.
+    static let viewReportsMask = Permissions.applying([CredentialAccess.permissionToSeeOthers(.approved): true], to: .none).mask
+    static let viewApplicationsMask = Permissions.applying([CredentialAccess.permissionToSeeOthers(.pending): true], to: .none).mask
 
     /// An eligible follower of the holder of credential `c` who may view it (`mayHear`).
     static let followerOfCredential = eligibleFollowers(holder: "c.user_id")

@@ -192,8 +192,7 @@ enum TeamMethods {
                 func field(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
                 let verdict = evaluate(actor: actor, isOwner: field(u.id).elementsEqual(actorID), holdings: u.holdings,
                                        typeCount: types.count, clock: clock, into: &items)
-                let rank = reportRank(verdict)
-                counts[Int(rank)] += 1
+                counts[Int(Compliance.ReportOrder.rank(verdict))] += 1
                 let start = out.count
                 out.append(#"{"userId":"#)
                 out.appendString(bytes: field(u.id))
@@ -215,14 +214,9 @@ enum TeamMethods {
                     out.append(UInt8(ascii: "}"))
                 }
                 out.append("]}")
-                // Gaps first, then by last name, first name (case-insensitive, in code point order) and id.
                 let keyStart = keys.count
-                keys.append(rank)
-                appendLowercased(field(u.lastName), to: keys)
-                keys.append(0)
-                appendLowercased(field(u.firstName), to: keys)
-                keys.append(0)
-                keys.append(field(u.id))
+                Compliance.ReportOrder.appendKey(verdict: verdict, lastName: field(u.lastName), firstName: field(u.firstName),
+                                                 id: field(u.id), to: keys)
                 members.append((keyStart..<keys.count, start..<out.count))
             }
         }
@@ -236,29 +230,12 @@ enum TeamMethods {
         list.append(UInt8(ascii: "]"))
         return [
             "teamId": .string(team.id), "teamName": .string(team.name), "asOf": .string(clock.asOf.description),
-            "summary": ["members": .int(members.count), "compliant": .int(counts[Int(reportRank(.compliant))]),
-                        "expiring": .int(counts[Int(reportRank(.expiring))]), "nonCompliant": .int(counts[Int(reportRank(.nonCompliant))])],
+            "summary": ["members": .int(members.count), "compliant": .int(counts[Int(Compliance.ReportOrder.rank(.compliant))]),
+                        "expiring": .int(counts[Int(Compliance.ReportOrder.rank(.expiring))]),
+                        "nonCompliant": .int(counts[Int(Compliance.ReportOrder.rank(.nonCompliant))])],
             "members": .encoded(list),
         ]
     }
-
-    /// A report lists gaps first: non-compliant members, then expiring, then compliant.
-    static func reportRank(_ verdict: Compliance.Verdict) -> UInt8 {
-        switch verdict {
-        case .nonCompliant: 0
-        case .expiring: 1
-        case .compliant: 2
-        }
-    }
-
-    /// The UTF-8 of `s.lowercased()`, where `s` is UTF-8; without making a String when `s` is
-    /// ASCII (the usual name).
-    static func appendLowercased(_ s: UnsafeBufferPointer<UInt8>, to key: ByteWriter) {
-        guard s.allSatisfy({ $0 < 0x80 }) else {
-            var lower = String(decoding: s, as: UTF8.self).lowercased()
-            lower.withUTF8 { key.append($0) }
-            return
-        }
-        for b in s { key.append(b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b + 32 : b) }
-    }
 }
+
+extension ByteWriter: ByteSink {}
