@@ -87,20 +87,41 @@ public struct Method: Sendable {
     }
 }
 
-/// A method's params after they passed its schema: typed reads that cannot fail on type.
+/// A method's params after they passed its schema: typed reads that cannot fail on type, each
+/// through the `Property` the method's table entry declares, so a param's name is written once.
+/// In debug builds (every test) a read of a property the method does not declare stops the
+/// process, so a handler and its table entry cannot drift apart unnoticed.
 public struct Params {
     public let object: JSONObject
-    public init(_ object: JSONObject) { self.object = object }
+    /// The names the method declares; nil: any (params a handler makes itself).
+    let declared: Set<String>?
 
-    public func string(_ key: String) -> String? { object[key]?.stringValue }
-    public func int(_ key: String) -> Int? { object[key]?.intValue }
-    public func bool(_ key: String) -> Bool? { object[key]?.boolValue }
-    public func has(_ key: String) -> Bool { object[key] != nil }
-    public subscript(key: String) -> JSON? { object[key] }
+    public init(_ object: JSONObject) {
+        self.object = object
+        self.declared = nil
+    }
+
+    init(_ object: JSONObject, of method: Method) {
+        self.object = object
+        self.declared = method.paramsSchema.names
+    }
+
+    @inline(__always) private func value(_ p: Property) -> JSON? {
+        #if DEBUG
+        if let declared, !declared.contains(p.name) { fatalError("a handler read the param \(p.name), which its method does not declare") }
+        #endif
+        return object[p.name]
+    }
+
+    public func string(_ p: Property) -> String? { value(p)?.stringValue }
+    public func int(_ p: Property) -> Int? { value(p)?.intValue }
+    public func bool(_ p: Property) -> Bool? { value(p)?.boolValue }
+    public func has(_ p: Property) -> Bool { value(p) != nil }
+    public subscript(p: Property) -> JSON? { value(p) }
 
     /// A string param the schema marked required.
-    public func required(_ key: String) throws(DomainError) -> String {
-        guard let s = string(key) else { throw DomainError.invalidField(key, "is required") }
+    public func required(_ p: Property) throws(DomainError) -> String {
+        guard let s = string(p) else { throw DomainError.invalidField(p.name, "is required") }
         return s
     }
 }

@@ -18,9 +18,10 @@ struct Page {
 
     /// The params every paged list takes. `cursor` has no length bounds here: a cursor the
     /// service did not make is `invalid_cursor`, whatever its length, not `invalid_params`.
+    static let limitParam = Property.optional("limit", .integer(1...maxLimit), "Items per page (default 100).")
+    static let cursorParam = Property.optional("cursor", .string(), "nextCursor from the previous page of this list with the same filters; any other string is invalid_cursor.")
     static let params: [Property] = [
-        .optional("limit", .integer(1...maxLimit), "Items per page (default 100)."),
-        .optional("cursor", .string(), "nextCursor from the previous page of this list with the same filters; any other string is invalid_cursor."),
+        limitParam, cursorParam,
     ]
 
     /// The errors every paged list adds to its own.
@@ -42,9 +43,9 @@ struct Page {
     let seal: CursorSeal
 
     init(_ p: Params, key: Key, seal: CursorSeal) throws {
-        limit = p.int("limit") ?? Page.defaultLimit
+        limit = p.int(Page.limitParam) ?? Page.defaultLimit
         self.seal = seal
-        after = try p.string("cursor").map { try Page.decode($0, key: key, seal: seal) }
+        after = try p.string(Page.cursorParam).map { try Page.decode($0, key: key, seal: seal) }
     }
 
     static let invalidCursor = DomainError.invalid(reason: "invalid_cursor", fields: [

@@ -126,7 +126,7 @@ public final class Service: RPCMethodHandler, Connection {
                     }
                     let problems = method.paramsSchema.validate(params)
                     if !problems.isEmpty { return .failure(.invalidParams(problems)) }
-                    return .success(try method.run(context(caller: caller), Params(params)))
+                    return .success(try method.run(context(caller: caller), Params(params, of: method)))
                 } catch is CallerChanged where attempt < Service.maxCallerChanges {
                     // The caller's row changed between the request's checks and its write: decide
                     // again on the caller as committed now (see `write`).

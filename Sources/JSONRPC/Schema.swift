@@ -64,6 +64,27 @@ public struct Property: Sendable {
     public static func optional(_ name: String, _ schema: Schema, _ description: String? = nil) -> Property {
         Property(name, schema, required: false, description)
     }
+
+    /// The same param, not required: for a method that takes as optional what another requires.
+    public var notRequired: Property {
+        var p = self
+        p.required = false
+        return p
+    }
+
+    /// The same param, also taking `null`.
+    public var orNull: Property {
+        var p = self
+        p.schema = .nullable(schema)
+        return p
+    }
+
+    /// The same param with another description, for a method that says more of it.
+    public func described(_ text: String?) -> Property {
+        var p = self
+        p.description = text
+        return p
+    }
 }
 
 public struct ObjectSchema: Sendable {
@@ -71,7 +92,7 @@ public struct ObjectSchema: Sendable {
     /// Whether members not listed are allowed. Params never allow them (`-32602`).
     public let additional: Bool
     /// The properties' names, for finding unknown members.
-    let names: Set<String>
+    public let names: Set<String>
 
     public init(_ properties: [Property], additional: Bool = false) {
         self.properties = properties

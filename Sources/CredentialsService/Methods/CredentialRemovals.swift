@@ -6,14 +6,14 @@ import JSONRPC
 extension CredentialMethods {
     static func deleteMedia(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let c = try visible(ctx, p.required("credentialId"))
+        let c = try visible(ctx, p.required(credentialID))
         try CredentialAccess.checkEdit(actor, ownerID: c.userID)
-        let v = try version(ctx, c, p.int("version"))
-        let ids = p["mediaIds"]?.arrayValue?.compactMap(\.stringValue) ?? v.media.map(\.id)
+        let v = try version(ctx, c, p.int(versionNumber))
+        let ids = p[mediaIDs]?.arrayValue?.compactMap(\.stringValue) ?? v.media.map(\.id)
         for (i, id) in ids.enumerated() where !v.media.contains(where: { $0.id == id }) {
             throw DomainError.invalidField("mediaIds[\(i)]", "is not a file of version \(v.number)")
         }
-        if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(ctx, p)) }
+        if ids.isEmpty { return CredentialJSON.credential(c, try expiryClock(ctx)) }
         try ctx.write {
             let store = ctx.store.credentials
             let trail = Trail(ctx: ctx, credentialID: c.id, version: v.number, actor: actor.id)
@@ -32,9 +32,9 @@ extension CredentialMethods {
 
     static func delete(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let c = try visible(ctx, p.required("credentialId"))
+        let c = try visible(ctx, p.required(credentialID))
         try CredentialAccess.checkDelete(actor, ownerID: c.userID)
-        guard p.bool("confirm") == true else {
+        guard p.bool(confirm) == true else {
             let preview = try ctx.store.credentials.deletePreview(credentialID: c.id)
             throw DomainError.confirmationRequired(
                 message: "Deleting is irreversible: send confirm: true to delete this credential and everything below",

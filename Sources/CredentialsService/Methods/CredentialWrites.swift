@@ -8,10 +8,10 @@ extension CredentialMethods {
 
     /// The dates and document number of a new version, checked against the type.
     static func versionFields(_ p: Params, type: CredentialType) throws -> (CalendarDate, CalendarDate?, String?) {
-        let issue = try CredentialFields.date(p.required("issueDate"), field: "issueDate")
-        let expiration = try p.string("expirationDate").map { try CredentialFields.date($0, field: "expirationDate") }
+        let issue = try CredentialFields.date(p.required(issueDate), field: issueDate.name)
+        let expiration = try p.string(expirationDate).map { try CredentialFields.date($0, field: expirationDate.name) }
         try CredentialFields.checkDates(issue: issue, expiration: expiration, requiresExpiration: type.requiresExpiration)
-        return (issue, expiration, try CredentialFields.documentNumber(p.string("documentNumber")))
+        return (issue, expiration, try CredentialFields.documentNumber(p.string(documentNumber)))
     }
 
     static func newApproval(_ ctx: Context) throws -> Approval {
@@ -48,13 +48,13 @@ extension CredentialMethods {
 
     static func add(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let ownerID = try p.required("userId")
+        let ownerID = try p.required(UserJSON.userID)
         if ownerID != actor.id { _ = try UserMethods.find(ctx, ownerID) }
         try CredentialAccess.checkEdit(actor, ownerID: ownerID)
-        let type = try CredentialTypeMethods.find(ctx, p.required("typeId"))
+        let type = try CredentialTypeMethods.find(ctx, p.required(CredentialTypeMethods.typeID))
         if type.archived { throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived") }
         let fields = try versionFields(p, type: type)
-        let media = try NewMedia.decode(p["media"], field: "media", ctx: ctx)
+        let media = try NewMedia.decode(p[Self.media], field: Self.media.name, ctx: ctx)
         let id = ctx.deps.newID("cred")
         let version: CredentialVersion = try ctx.write {
             let v = try storeVersion(ctx, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
@@ -65,7 +65,7 @@ extension CredentialMethods {
         // Everything the answer holds was just written: no need to read it back.
         let c = Credential(id: id, userID: ownerID, typeID: type.id, typeName: type.name, versionCount: 1, latest: version,
                            createdAt: version.createdAt, updatedAt: version.createdAt)
-        return CredentialJSON.credential(c, try expiryClock(ctx, Params(JSONObject())))
+        return CredentialJSON.credential(c, try expiryClock(ctx))
     }
 
     /// Whether `actor` may change the credential `id`, owned by `ownerID` with its latest version
@@ -79,7 +79,7 @@ extension CredentialMethods {
     /// The caller, and the credential of `credentialId` they may see and change, with its type.
     static func editable(_ ctx: Context, _ p: Params) throws -> (User, Credential, CredentialType) {
         let actor = try ctx.user
-        let id = try p.required("credentialId")
+        let id = try p.required(credentialID)
         guard let c = try ctx.store.credentials.find(id: id) else { throw notFound(id) }
         try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: c.latest.approval.status)
         return (actor, c, try CredentialTypeMethods.find(ctx, c.typeID))
@@ -89,12 +89,12 @@ extension CredentialMethods {
         // The new version replaces the latest in the answer, so only the credential's own row is
         // read: it holds the latest version's approval, which decides who may see it.
         let actor = try ctx.user
-        let id = try p.required("credentialId")
+        let id = try p.required(credentialID)
         guard let c = try ctx.store.credentials.summary(id: id) else { throw notFound(id) }
         try checkChangeable(actor, id: id, ownerID: c.userID, latestApproval: ApprovalStatus(rawValue: c.latest.approval) ?? .pending)
         let type = try CredentialTypeMethods.find(ctx, c.typeID)
         let fields = try versionFields(p, type: type)
-        let media = try NewMedia.decode(p["media"], field: "media", ctx: ctx)
+        let media = try NewMedia.decode(p[Self.media], field: Self.media.name, ctx: ctx)
         let version: CredentialVersion = try ctx.write {
             guard let latest = try ctx.store.credentials.latestUnderLock(c) else { throw notFound(c.id) }
             let v = try storeVersion(ctx, credentialID: c.id, ownerID: c.userID, typeID: c.typeID, replacing: latest, fields: fields, media: media, actor: actor.id)
@@ -103,24 +103,24 @@ extension CredentialMethods {
         }
         let renewed = Credential(id: c.id, userID: c.userID, typeID: c.typeID, typeName: type.name, versionCount: version.number,
                                  latest: version, createdAt: c.createdAt, updatedAt: version.createdAt)
-        return CredentialJSON.credential(renewed, try expiryClock(ctx, Params(JSONObject())))
+        return CredentialJSON.credential(renewed, try expiryClock(ctx))
     }
 
     static func edit(_ ctx: Context, _ p: Params) throws -> JSON {
         let (actor, c, type) = try editable(ctx, p)
         var v = c.latest
         let before = v
-        if let s = p.string("issueDate") { v.issueDate = try CredentialFields.date(s, field: "issueDate") }
-        if p.has("expirationDate") { v.expirationDate = try p.string("expirationDate").map { try CredentialFields.date($0, field: "expirationDate") } }
-        if p.has("documentNumber") { v.documentNumber = try CredentialFields.documentNumber(p.string("documentNumber")) }
+        if let s = p.string(issueDate) { v.issueDate = try CredentialFields.date(s, field: issueDate.name) }
+        if p.has(expirationDate) { v.expirationDate = try p.string(expirationDate).map { try CredentialFields.date($0, field: expirationDate.name) } }
+        if p.has(documentNumber) { v.documentNumber = try CredentialFields.documentNumber(p.string(documentNumber)) }
         try CredentialFields.checkDates(issue: v.issueDate, expiration: v.expirationDate, requiresExpiration: type.requiresExpiration)
-        let removeIDs = p["removeMediaIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let removeIDs = p[removeMediaIDs]?.arrayValue?.compactMap(\.stringValue) ?? []
         for (i, id) in removeIDs.enumerated() where !before.media.contains(where: { $0.id == id }) {
             throw DomainError.invalidField("removeMediaIds[\(i)]", "is not a file of the latest version")
         }
-        let added = try NewMedia.decode(p["addMedia"], field: "addMedia", ctx: ctx)
+        let added = try NewMedia.decode(p[addMedia], field: addMedia.name, ctx: ctx)
         let fieldsChanged = v.issueDate != before.issueDate || v.expirationDate != before.expirationDate || v.documentNumber != before.documentNumber
-        if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(ctx, p)) }
+        if !fieldsChanged && removeIDs.isEmpty && added.isEmpty { return CredentialJSON.credential(c, try expiryClock(ctx)) }
         try ctx.write {
             let store = ctx.store.credentials
             // Checked under the write lock: writing `v` over a version another process renewed,
@@ -164,8 +164,8 @@ extension CredentialMethods {
 
     static func review(_ ctx: Context, _ p: Params, to status: ApprovalStatus, reason: String?) throws -> JSON {
         let actor = try ctx.user
-        let c = try visible(ctx, p.required("credentialId"))
-        let read = try version(ctx, c, p.int("version"))
+        let c = try visible(ctx, p.required(credentialID))
+        let read = try version(ctx, c, p.int(versionNumber))
         try CredentialAccess.checkReview(actor, current: read.approval.status)
         let before = read.approval
         var v = read

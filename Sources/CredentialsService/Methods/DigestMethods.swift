@@ -27,18 +27,20 @@ enum DigestMethods {
         Property("teams", .array(teamSchema), "Every team the caller follows, by name (case-insensitive), then id."),
     ]))
 
+    static let days = Property.optional("days", .integer(1...365), "The window after asOf (default \(defaultDays)).")
+
     static let all: [Method] = [
         Method("notifications.digest", summary: "For the teams the caller follows: their members' credentials that expire within days of asOf, or have expired. Admin.", effect: .reads,
                description: "Latest versions of active members' credentials whose expiration date is on or before asOf + days (expired ones included), of those the caller may view; at most \(maxItems) items in all.",
                access: .admin,
-               params: [.optional("days", .integer(1...365), "The window after asOf (default \(defaultDays))."), CredentialJSON.asOf],
+               params: [days, CredentialJSON.asOf],
                result: "digest", digestSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: digest),
     ]
 
     static func digest(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
         let clock = try CredentialMethods.expiryClock(ctx, p)
-        let days = p.int("days") ?? defaultDays
+        let days = p.int(Self.days) ?? defaultDays
         let store = ctx.store.teams
         let teams = try store.followedTeams(userID: actor.id)
         var rows = try store.digest(followerID: actor.id, until: clock.asOf.windowEnd(days: days), visibility: Visibility(actor),

@@ -25,12 +25,16 @@ enum ImportMethods {
         Property("failedRowsCsv", .nullable(.string()), "The failed rows as CSV, with an error column, ready to fix and upload again; null when none failed."),
     ]))
 
+    static let csv = Property("csv", .string())
+    static let dryRun = Property.optional("dryRun", .boolean)
+    static let mode = Property.optional("mode", .oneOf(["all_or_nothing", "valid_rows"]))
+    static let approve = Property.optional("approve", .boolean, "Approve what it adds.")
+
     static let all: [Method] = [
         Method("credentials.import", summary: "Adds credentials from CSV. Admin with createReports.", effect: .changes,
                description: "RFC 4180 CSV (BOM, CRLF or LF, quotes) with the header email, credential_type, issue_date, expiration_date, document_number in any order and case, up to 20,000 rows. Users are matched by email (active users only), types by name (any case). A row for another user needs orderIndividualChecks (and viewApplications with approve: true), else it fails as forbidden. A cell written as ' before =, +, -, @, a tab or a CR is read without the '. all_or_nothing (default) writes nothing when any row fails; valid_rows writes the good rows. Row failures are a result, not an error.",
                access: .adminWith(.createReports),
-               params: [Property("csv", .string()), .optional("dryRun", .boolean), .optional("mode", .oneOf(["all_or_nothing", "valid_rows"])),
-                        .optional("approve", .boolean, "Approve what it adds.")],
+               params: [csv, dryRun, mode, approve],
                result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: importCSV),
     ]
 
@@ -128,9 +132,9 @@ enum ImportMethods {
 
     static func importCSV(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let dryRun = p.bool("dryRun") ?? false
-        let mode = p.string("mode") ?? "all_or_nothing"
-        let text = try p.required("csv")
+        let dryRun = p.bool(Self.dryRun) ?? false
+        let mode = p.string(Self.mode) ?? "all_or_nothing"
+        let text = try p.required(csv)
         let records: [CSV.Record]
         do { records = try CSV.read(text) } catch {
             guard case .unterminatedQuote(let line) = error else { throw DomainError.invalidField("csv", "cannot be read") }
@@ -141,7 +145,7 @@ enum ImportMethods {
         let rows = records.dropFirst()
         if rows.count > maxRows { throw DomainError.invalidField("csv", "has \(rows.count) rows; at most \(maxRows) at a time") }
 
-        let approve = p.bool("approve") == true
+        let approve = p.bool(Self.approve) == true
         var checker = RowChecker(ctx: ctx, actor: actor, approve: approve, header: header.fields, columns: columns)
         var errors: [RowError] = []
         var good: [GoodRow] = []

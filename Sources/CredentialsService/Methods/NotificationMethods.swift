@@ -33,10 +33,16 @@ enum NotificationMethods {
     ]))
     static let settingsErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
+    static let userID = UserJSON.userID.notRequired.described("Default: the caller.")
+    static let enabled = Property.optional("enabled", .boolean)
+    static let daysBefore = Property.optional("daysBefore", .array(.integer(1...Reminders.maxDaysBefore), maxItems: Reminders.maxOffsets, unique: true))
+    static let limit = Property.optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")
+    static let ids = Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))
+
     static let all: [Method] = [
         Method("notifications.getSettings", summary: "A user's expiry reminder settings (default: enabled, 30, 7 and 1 days before) and the teams they follow.", effect: .reads,
                description: "One's own, or an admin for anyone.",
-               access: .ready, params: [.optional("userId", CredentialJSON.id, "Default: the caller.")],
+               access: .ready, params: [userID],
                result: "settings", notificationSettingsSchema, errors: settingsErrors) { ctx, p in
             let userID = try reminderOwner(ctx, p)
             let s = try ctx.store.organization.notificationSettings(userID: userID)
@@ -44,15 +50,14 @@ enum NotificationMethods {
         },
         Method("notifications.updateSettings", summary: "Changes a user's expiry reminder settings. One's own, or an admin for anyone.", effect: .changes, idempotent: true,
                access: .ready,
-               params: [.optional("userId", CredentialJSON.id), .optional("enabled", .boolean),
-                        .optional("daysBefore", .array(.integer(1...Reminders.maxDaysBefore), maxItems: Reminders.maxOffsets, unique: true))],
+               params: [userID.described(nil), enabled, daysBefore],
                result: "settings", notificationSettingsSchema, errors: settingsErrors, run: updateSettings),
         Method("notifications.due", summary: "Expiry reminders due by asOf and not yet marked sent, one per recipient, oldest due first. Admin.", effect: .reads,
                description: "Only the latest version of each credential counts; before expiry, one reminder per offset d of the holder's once expirationDate - d <= asOf; after expiry, one expired reminder instead. Recipients: the holder while their reminders are on, and each active follower of a team the holder is in who may view the credential. Deactivated holders' credentials give none.",
-               access: .admin, params: [CredentialJSON.asOf, .optional("limit", .integer(1...10_000), "At most this many (default 1000); mark them sent and ask again for more.")],
+               access: .admin, params: [CredentialJSON.asOf, limit],
                result: "due", CredentialJSON.items("DueReminders", reminderSchema), errors: [ErrorDoc(.forbidden, "forbidden")], run: due),
         Method("notifications.markSent", summary: "Marks reminders sent to their recipients, so each is due once per recipient. Admin.", effect: .changes, idempotent: true,
-               access: .admin, params: [Property("ids", .array(.string(minLength: 1, maxLength: 200), minItems: 1, maxItems: 10_000, unique: true))],
+               access: .admin, params: [ids],
                result: "marked", .named("Marked", .object([Property("marked", .integer(minimum: 0, maximum: nil), "How many were not marked before.")])),
                errors: [ErrorDoc(.forbidden, "forbidden")], run: markSent),
     ]
@@ -66,7 +71,7 @@ enum NotificationMethods {
     /// needs what managing that user needs (Protocol/README.md §6, who may call what).
     static func reminderOwner(_ ctx: Context, _ p: Params, changing: Bool = false) throws -> String {
         let actor = try ctx.user
-        let userID = p.string("userId") ?? actor.id
+        let userID = p.string(userID) ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
             let target = try UserMethods.find(ctx, userID).user
@@ -84,8 +89,8 @@ enum NotificationMethods {
             }
             let store = ctx.store.organization
             let before = try store.notificationSettings(userID: userID)
-            let enabled = p.bool("enabled") ?? before.enabled
-            let days = p["daysBefore"]?.arrayValue?.compactMap(\.intValue).sorted(by: >) ?? before.daysBefore
+            let enabled = p.bool(Self.enabled) ?? before.enabled
+            let days = p[daysBefore]?.arrayValue?.compactMap(\.intValue).sorted(by: >) ?? before.daysBefore
             if enabled != before.enabled || days != before.daysBefore {
                 try store.saveNotificationSettings(userID: userID, enabled: enabled, daysBefore: days)
                 try ctx.audit("notifications.updateSettings", target: userID, actor: actor.id,
@@ -102,7 +107,7 @@ enum NotificationMethods {
         // type and the expiry, as credentials.get would. That holds for every recipient.
         let visibility = Visibility(actor)
         let clock = try CredentialMethods.expiryClock(ctx, p)
-        let limit = p.int("limit") ?? 1000
+        let limit = p.int(Self.limit) ?? 1000
         let store = ctx.store.organization
         // The last expiration any reminder can be due for by asOf (ending at 9999-12-31).
         let until = clock.asOf.windowEnd(days: try store.largestOffset())
@@ -161,7 +166,7 @@ enum NotificationMethods {
 
     static func markSent(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let ids = p["ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let ids = p[Self.ids]?.arrayValue?.compactMap(\.stringValue) ?? []
         var parsed: [(index: Int, id: ReminderID)] = []
         var tokenIDs: [(index: Int, id: (tokenID: String, days: Int))] = []
         for (i, id) in ids.enumerated() {

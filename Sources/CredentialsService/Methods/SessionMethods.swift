@@ -4,20 +4,26 @@ import JSONRPC
 
 /// `setup.createAdmin` and `session.*`: bootstrap, sign-in, sign-out, whoami, password change.
 enum SessionMethods {
+    /// Sign-in takes any text up to 1,000 characters as the email: an unknown or malformed one
+    /// gets the same answer, in the same time, as a wrong password.
+    static let loginEmail = Property.optional("email", .string(maxLength: 1000), "With password.")
+    static let loginPassword = Property.optional("password", .string(maxLength: 1000))
+    static let token = Property.optional("token", .string(maxLength: 1000), "An API token's secret (crpc_...), instead of email and password.")
+    static let currentPassword = Property("currentPassword", .string(maxLength: 1000))
+    static let newPassword = Property("newPassword", UserJSON.password)
+
     static let all: [Method] = [
         Method("setup.createAdmin", summary: "Creates the first admin; only while the database has no user.", effect: .changes,
                description: "The first admin needs no password change. Afterwards: -32004 already_initialized. Does not sign in.",
                access: .open,
-               params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
-                        Property("password", UserJSON.password)],
+               params: [UserParams.email, UserParams.firstName, UserParams.lastName, UserParams.password],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.conflict, "already_initialized")],
                run: createAdmin),
         Method("session.login", summary: "Signs this connection in, with email and password or with an API token.", effect: .changes,
                description: "Either email and password, or token (from tokens.create), not both. Unknown email and wrong password give the same invalid_credentials and take the same time. Five failures in a row lock the account for 15 minutes (locked_out). A token that is unknown, revoked or whose owner is no longer an active admin is invalid_token; an expired one token_expired. A token session acts with its owner's current permissions and is not held at password_change_required.",
                access: .open,
-               params: [.optional("email", .string(maxLength: 1000), "With password."), .optional("password", .string(maxLength: 1000)),
-                        .optional("token", .string(maxLength: 1000), "An API token's secret (crpc_...), instead of email and password.")],
+               params: [loginEmail, loginPassword, token],
                result: "session", UserJSON.sessionSchema,
                errors: [ErrorDoc(.unauthenticated, "invalid_credentials"), ErrorDoc(.unauthenticated, "locked_out"),
                         ErrorDoc(.unauthenticated, "account_deactivated"), ErrorDoc(.unauthenticated, "invalid_token"),
@@ -38,7 +44,7 @@ enum SessionMethods {
         Method("session.changePassword", summary: "Changes the signed-in user's password and clears mustChangePassword.", effect: .changes,
                description: "Refuses the current password as the new one. Ends the user's sessions in other processes.",
                access: .signedIn,
-               params: [Property("currentPassword", .string(maxLength: 1000)), Property("newPassword", UserJSON.password)],
+               params: [currentPassword, newPassword],
                result: "session", UserJSON.sessionSchema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.unauthenticated, "invalid_credentials"),
                         ErrorDoc(.unauthenticated, "locked_out")],
@@ -46,8 +52,8 @@ enum SessionMethods {
     ]
 
     static func createAdmin(_ ctx: Context, _ p: Params) throws -> JSON {
-        let password = try p.required("password")
-        let (email, first, last) = try identity(p, passwordField: "password")
+        let password = try p.required(UserParams.password)
+        let (email, first, last) = try identity(p, passwordField: UserParams.password)
         if try ctx.store.users.count() > 0 { throw alreadyInitialized }
         let hash = ctx.passwords.hash(password)  // slow: outside the write lock
         let now = ctx.now
@@ -70,17 +76,17 @@ enum SessionMethods {
         reason: "locked_out", message: "Too many failed sign-ins: the account is locked for \(LoginThrottle.lockMillis / 60_000) minutes")
 
     static func login(_ ctx: Context, _ p: Params) throws -> JSON {
-        if let token = p.string("token") {
-            if p.has("email") || p.has("password") {
-                throw DomainError.invalidField("token", "sign in with a token or with email and password, not both")
+        if let secret = p.string(token) {
+            if p.has(loginEmail) || p.has(loginPassword) {
+                throw DomainError.invalidField(token.name, "sign in with a token or with email and password, not both")
             }
-            return UserJSON.session(try signIn(ctx, token: token), held: false)
+            return UserJSON.session(try signIn(ctx, token: secret), held: false)
         }
         var missing: [FieldIssue] = []
-        for field in ["email", "password"] where !p.has(field) { missing.append(FieldIssue(field, "is required (or give token instead)")) }
+        for field in [loginEmail, loginPassword] where !p.has(field) { missing.append(FieldIssue(field.name, "is required (or give token instead)")) }
         if !missing.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: missing) }
-        let password = try p.required("password")
-        let typed = try p.required("email")
+        let password = try p.required(loginPassword)
+        let typed = try p.required(loginEmail)
         let emailKey = (try? UserFields.email(typed))?.key
         guard let key = emailKey, let found = try findAccount(ctx, typed: typed, key: key) else {
             ctx.passwords.verifyNothing(password)  // the same cost as a wrong password
@@ -174,12 +180,12 @@ enum SessionMethods {
     static func changePassword(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
         try ctx.refuseInTokenSession("change the password")
-        let current = try p.required("currentPassword")
-        let new = try p.required("newPassword")
+        let current = try p.required(currentPassword)
+        let new = try p.required(newPassword)
         if new == current {
-            throw DomainError.invalidField("newPassword", "must differ from the current password", reason: "password_policy")
+            throw DomainError.invalidField(newPassword.name, "must differ from the current password", reason: "password_policy")
         }
-        try UserFields.checkPassword(new, field: "newPassword")
+        try UserFields.checkPassword(new, field: newPassword.name)
         guard let found = try ctx.store.users.find(id: actor.id) else { throw invalidCredentials }
         let matches = ctx.passwords.verify(current, against: found.passwordHash)
         let hash = matches ? ctx.passwords.hash(new) : ""
@@ -209,12 +215,12 @@ enum SessionMethods {
 
 /// The email and names of a new user, and the password policy on `passwordField`: every failing
 /// field reported at once (`password_policy` when only the password failed).
-func identity(_ p: Params, passwordField: String) throws -> (email: (email: String, key: String), first: String, last: String) {
+func identity(_ p: Params, passwordField: Property) throws -> (email: (email: String, key: String), first: String, last: String) {
     var issues: [FieldIssue] = []
-    let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required("email")) }
-    let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("firstName"), field: "firstName") }
-    let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required("lastName"), field: "lastName") }
-    let passwordProblems = UserFields.passwordProblems(try p.required(passwordField), field: passwordField)
+    let email = collect(&issues) { () throws(DomainError) in try UserFields.email(p.required(UserParams.email)) }
+    let first = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required(UserParams.firstName), field: UserParams.firstName.name) }
+    let last = collect(&issues) { () throws(DomainError) in try UserFields.name(p.required(UserParams.lastName), field: UserParams.lastName.name) }
+    let passwordProblems = UserFields.passwordProblems(try p.required(passwordField), field: passwordField.name)
     if issues.isEmpty && passwordProblems.isEmpty, let email, let first, let last { return (email, first, last) }
     throw DomainError.invalid(reason: issues.isEmpty ? "password_policy" : "invalid_params", fields: issues + passwordProblems)
 }

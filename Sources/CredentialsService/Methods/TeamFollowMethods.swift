@@ -12,7 +12,7 @@ enum TeamFollowMethods {
         Property("teamId", .string()), Property("userId", .string()),
         Property("following", .boolean, "Whether the user follows the team now."),
     ]))
-    static let params = [TeamMethods.teamID, .optional("userId", CredentialJSON.id, "Default: the caller.")]
+    static let params = [TeamMethods.teamID, NotificationMethods.userID]
     static let errors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
@@ -26,8 +26,8 @@ enum TeamFollowMethods {
 
     static func follow(_ ctx: Context, _ p: Params, _ following: Bool) throws -> JSON {
         let actor = try ctx.user
-        let team = try TeamMethods.find(ctx, p.required("teamId"), withMembers: false)
-        let userID = p.string("userId") ?? actor.id
+        let team = try TeamMethods.find(ctx, p.required(TeamMethods.teamID), withMembers: false)
+        let userID = p.string(NotificationMethods.userID) ?? actor.id
         if userID != actor.id { try UserRules.requireAdmin(actor) }  // before saying whether the user exists
         let target = userID == actor.id ? actor : try UserMethods.find(ctx, userID).user
         try check(ctx, actor: actor, target: target, teamID: team.id, following)

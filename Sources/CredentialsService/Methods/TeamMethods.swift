@@ -30,11 +30,13 @@ enum TeamMethods {
         Property("members", .array(memberSchema), "Non-compliant members first, then expiring, then compliant."),
     ]))
     static let teamID = Property("teamId", CredentialJSON.id)
+    static let name = Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))
+    static let typeIDs = Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))
     static let changeErrors = [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")]
 
     static let all: [Method] = [
         Method("teams.create", summary: "Creates a team. Admin.", effect: .changes, access: .admin,
-               params: [Property("name", .string(minLength: 1, maxLength: CredentialFields.maxTypeNameLength))],
+               params: [name],
                result: "team", teamSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "name_taken")], run: create),
         Method("teams.list", summary: "Teams in creation order.", effect: .reads, access: .ready, params: Page.params,
                result: "page", Page.schema("TeamPage", of: teamSchema), errors: Page.errors) { ctx, p in
@@ -47,7 +49,7 @@ enum TeamMethods {
         Method("teams.removeMember", summary: "Removes a user from a team (no change if not in). Admin.", effect: .destroys, idempotent: true, access: .admin,
                params: [teamID, UserJSON.userID], result: "team", teamSchema, errors: changeErrors) { s, p in try membership(s, p, false) },
         Method("teams.setRequiredTypes", summary: "Sets the credential types a team requires (replacing the list). Admin.", effect: .changes, idempotent: true,
-               access: .admin, params: [teamID, Property("typeIds", .array(CredentialJSON.id, maxItems: 100, unique: true))],
+               access: .admin, params: [teamID, typeIDs],
                result: "team", teamSchema, errors: changeErrors + [ErrorDoc(.conflict, "type_archived")], run: setRequiredTypes),
         Method("compliance.check", summary: "Per type required by the user's teams: compliant, expiring, expired, not_approved or missing; and a verdict.", effect: .reads,
                description: "Own, or another user's with viewReports. Several credentials of one type: the best counts.",
@@ -70,7 +72,7 @@ enum TeamMethods {
 
     static func create(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let name = try CredentialFields.typeName(p.required("name"))
+        let name = try CredentialFields.typeName(p.required(Self.name))
         let id = ctx.deps.newID("team")
         try ctx.write {
             let teams = ctx.store.teams
@@ -83,8 +85,8 @@ enum TeamMethods {
 
     static func membership(_ ctx: Context, _ p: Params, _ member: Bool) throws -> JSON {
         let actor = try ctx.user
-        let team = try find(ctx, p.required("teamId"))
-        let userID = try p.required("userId")
+        let team = try find(ctx, p.required(teamID))
+        let userID = try p.required(UserJSON.userID)
         _ = try UserMethods.find(ctx, userID)
         try ctx.write {
             if try ctx.store.teams.setMember(teamID: team.id, userID: userID, member, at: ctx.now) {
@@ -96,11 +98,11 @@ enum TeamMethods {
 
     static func setRequiredTypes(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let team = try find(ctx, p.required("teamId"))
-        let typeIDs = p["typeIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let team = try find(ctx, p.required(teamID))
+        let typeIDs = p[Self.typeIDs]?.arrayValue?.compactMap(\.stringValue) ?? []
         for (i, id) in typeIDs.enumerated() {
             guard let t = try ctx.store.credentials.findType(id: id) else {
-                throw DomainError.invalidField("typeIds[\(i)]", "names no credential type")
+                throw DomainError.invalidField("\(Self.typeIDs.name)[\(i)]", "names no credential type")
             }
             if t.archived && !team.requiredTypeIDs.contains(id) {
                 throw DomainError.conflict(reason: "type_archived", message: "The credential type \(t.name) is archived")
@@ -147,7 +149,7 @@ enum TeamMethods {
 
     static func check(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let userID = try p.required("userId")
+        let userID = try p.required(UserJSON.userID)
         try requireViewReports(actor, for: userID)
         _ = try UserMethods.find(ctx, userID)
         let clock = try CredentialMethods.expiryClock(ctx, p)
@@ -166,7 +168,7 @@ enum TeamMethods {
     static func report(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
         try requireViewReports(actor, for: nil)
-        let team = try find(ctx, p.required("teamId"), withMembers: false)
+        let team = try find(ctx, p.required(teamID), withMembers: false)
         let clock = try CredentialMethods.expiryClock(ctx, p)
         let credentialTypes = ctx.store.credentials
         let types = try team.requiredTypeIDs.compactMap { id in try credentialTypes.findType(id: id).map { (id: $0.id, name: $0.name) } }

@@ -15,20 +15,22 @@ enum TokenMethods {
     ]))
 
     static let tokenID = Property("tokenId", .string(minLength: 1, maxLength: 100))
+    static let name = Property("name", .string(minLength: 1, maxLength: TokenRules.maxNameLength), "What the token is for, 1 to 100 characters.")
+    static let expiresInDays = Property.optional("expiresInDays", .integer(TokenRules.expiryDays), "Days until it expires (default 365).")
+    static let owner = UserJSON.userID.notRequired.described("Whose (default: the caller's); another user's for admins.")
 
     static let all: [Method] = [
         Method("tokens.create", summary: "Makes an API token for the caller and shows its secret, once. Active admins only.", effect: .changes,
                description: "The secret is crpc_ followed by 43 URL-safe characters from 32 bytes of OpenSSL's CSPRNG; only its SHA-256 digest is kept, and no other answer, log line or audit row ever holds it. Several tokens may be active at once, so rotation needs no downtime.",
                access: .ready,
-               params: [Property("name", .string(minLength: 1, maxLength: TokenRules.maxNameLength), "What the token is for, 1 to 100 characters."),
-                        .optional("expiresInDays", .integer(TokenRules.expiryDays), "Days until it expires (default 365).")],
+               params: [name, expiresInDays],
                result: "created", .named("CreatedToken", .object([
                    Property("token", schema),
                    Property("secret", .string(minLength: TokenSecret.length, maxLength: TokenSecret.length), "Shown here only: store it now."),
                ])),
                errors: [ErrorDoc(.forbidden, "forbidden")], run: create),
         Method("tokens.list", summary: "API tokens, in creation order: one's own, or an admin's view of any user's.", effect: .reads,
-               access: .ready, params: [.optional("userId", .string(minLength: 1, maxLength: 100), "Whose (default: the caller's); another user's for admins.")] + Page.params,
+               access: .ready, params: [owner] + Page.params,
                result: "page", Page.schema("TokenPage", of: schema),
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")] + Page.errors, run: list),
         Method("tokens.revoke", summary: "Revokes a token: its sessions end in every process at their next call.", effect: .destroys, idempotent: true,
@@ -51,13 +53,13 @@ enum TokenMethods {
         let actor = try ctx.user
         try TokenRules.checkCreate(actor)
         try ctx.refuseInTokenSession("make tokens")
-        let name = try UserFields.name(p.required("name"), field: "name", max: TokenRules.maxNameLength)
+        let name = try UserFields.name(p.required(Self.name), field: Self.name.name, max: TokenRules.maxNameLength)
         // A secret pasted as a name would be shown to every admin, in lists and the audit log.
-        if TokenSecret.holdsSecret(name) { throw DomainError.invalidField("name", "must not hold a token's secret") }
+        if TokenSecret.holdsSecret(name) { throw DomainError.invalidField(Self.name.name, "must not hold a token's secret") }
         let now = ctx.now
         let secret = TokenSecret.make(from: ctx.deps.secretBytes(TokenSecret.randomByteCount))
         let token = APIToken(id: ctx.deps.newID("tok"), userID: actor.id, name: name, hint: TokenSecret.hint(secret),
-                             createdAt: now, expiresAt: TokenRules.expiry(createdAt: now, days: p.int("expiresInDays") ?? TokenRules.defaultExpiryDays))
+                             createdAt: now, expiresAt: TokenRules.expiry(createdAt: now, days: p.int(expiresInDays) ?? TokenRules.defaultExpiryDays))
         try ctx.write {
             try ctx.store.tokens.insert(token, digest: TokenSecret.digest(secret))
             try ctx.audit("tokens.create", target: token.id, actor: actor.id,
@@ -69,7 +71,7 @@ enum TokenMethods {
     static func list(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
         let page = try Page(p, key: .id(prefix: "tok"), seal: ctx.cursorSeal("tokens.list"))
-        let userID = p.string("userId") ?? actor.id
+        let userID = p.string(owner) ?? actor.id
         if userID != actor.id {
             try UserRules.requireAdmin(actor)
             _ = try UserMethods.find(ctx, userID)
@@ -81,7 +83,7 @@ enum TokenMethods {
 
     static func revoke(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let id = try p.required("tokenId")
+        let id = try p.required(tokenID)
         let now = ctx.now
         let token: APIToken = try ctx.write {
             let store = ctx.store.tokens

@@ -72,3 +72,18 @@ enum UserJSON {
     static let name = Schema.string(minLength: 1, maxLength: UserFields.maxNameLength)
     static let userID = Property("userId", .string(minLength: 1, maxLength: 100))
 }
+
+/// The params that describe a user, declared once for `setup.createAdmin`, `users.add`,
+/// `users.update`, `users.list` and `users.resetPassword`.
+enum UserParams {
+    static let email = Property("email", UserJSON.email)
+    static let firstName = Property("firstName", UserJSON.name)
+    static let lastName = Property("lastName", UserJSON.name)
+    static let role = Property("role", UserJSON.role)
+    static let permissions = Property.optional("permissions", UserJSON.permissionChoicesSchema)
+    static let status = Property.optional("status", UserJSON.status)
+    static let query = Property.optional("query", .string(maxLength: 200), "Case-insensitive substring of the first name, last name or email.")
+    /// The first admin's own password.
+    static let password = Property("password", UserJSON.password)
+    static let temporaryPassword = Property("temporaryPassword", UserJSON.password)
+}

@@ -8,27 +8,25 @@ enum UserMethods {
         Method("users.add", summary: "Adds a user who must change the temporary password at first sign-in. Admin only.", effect: .changes,
                description: "Permissions are all on unless deselected. An admin can grant only permissions they hold.",
                access: .admin,
-               params: [Property("email", UserJSON.email), Property("firstName", UserJSON.name), Property("lastName", UserJSON.name),
-                        Property("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema),
-                        Property("temporaryPassword", UserJSON.password)],
+               params: [UserParams.email, UserParams.firstName, UserParams.lastName, UserParams.role, UserParams.permissions,
+                        UserParams.temporaryPassword],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "email_taken")],
                run: add),
         Method("users.get", summary: "One user.", effect: .reads, access: .ready, params: [UserJSON.userID],
                result: "user", UserJSON.schema, errors: [ErrorDoc(.notFound, "not_found")]) { ctx, p in
-            UserJSON.encode(try find(ctx, p.required("userId")).user)
+            UserJSON.encode(try find(ctx, p.required(UserJSON.userID)).user)
         },
         Method("users.list", summary: "Users in creation order, filtered by role, status and a name or email substring.", effect: .reads,
                access: .ready,
-               params: [.optional("role", UserJSON.role), .optional("status", UserJSON.status),
-                        .optional("query", .string(maxLength: 200), "Case-insensitive substring of the first name, last name or email.")]
+               params: [UserParams.role.notRequired, UserParams.status, UserParams.query]
                    + Page.params,
                result: "page", Page.schema("UserPage", of: UserJSON.schema), errors: Page.errors, run: list),
         Method("users.update", summary: "Changes a user's names, role or permissions. Admin only.", effect: .changes, idempotent: true,
                description: "permissions names only the permissions to change. Nobody raises their own role or permissions; the last active admin cannot be demoted. Another user can be changed only by an admin who holds every permission that user has, before and after the change.",
                access: .admin,
-               params: [UserJSON.userID, .optional("firstName", UserJSON.name), .optional("lastName", UserJSON.name),
-                        .optional("role", UserJSON.role), .optional("permissions", UserJSON.permissionChoicesSchema)],
+               params: [UserJSON.userID, UserParams.firstName.notRequired, UserParams.lastName.notRequired, UserParams.role.notRequired,
+                        UserParams.permissions],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found"), ErrorDoc(.conflict, "last_admin")],
                run: update),
@@ -46,7 +44,7 @@ enum UserMethods {
         },
         Method("users.resetPassword", summary: "Sets a new temporary password, to be changed at next sign-in. Admin only.", effect: .changes,
                description: "Ends the user's sessions everywhere and clears any sign-in lock. Only by an admin who holds every permission the user has.",
-               access: .admin, params: [UserJSON.userID, Property("temporaryPassword", UserJSON.password)],
+               access: .admin, params: [UserJSON.userID, UserParams.temporaryPassword],
                result: "user", UserJSON.schema,
                errors: [ErrorDoc(.invalidParams, "password_policy"), ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.notFound, "not_found")],
                run: resetPassword),
@@ -64,16 +62,16 @@ enum UserMethods {
 
     static func add(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let password = try p.required("temporaryPassword")
-        let (email, first, last) = try identity(p, passwordField: "temporaryPassword")
-        let permissions = Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: .all)
+        let password = try p.required(UserParams.temporaryPassword)
+        let (email, first, last) = try identity(p, passwordField: UserParams.temporaryPassword)
+        let permissions = Permissions.applying(UserJSON.permissionChoices(p[UserParams.permissions]), to: .all)
         try UserRules.checkGrant(actor: actor, granting: permissions)
         let users = ctx.store.users
         if try users.emailTaken(email.key) { throw emailTaken }
         let hash = ctx.passwords.hash(password)  // slow: outside the write lock
         let now = ctx.now
         let user = User(id: ctx.deps.newID("usr"), email: email.email, firstName: first, lastName: last,
-                        role: Role(rawValue: try p.required("role"))!, permissions: permissions, status: .active,
+                        role: Role(rawValue: try p.required(UserParams.role))!, permissions: permissions, status: .active,
                         mustChangePassword: true, createdAt: now, updatedAt: now)
         try ctx.write {
             if try users.emailTaken(email.key) { throw emailTaken }
@@ -90,31 +88,31 @@ enum UserMethods {
 
     static func list(_ ctx: Context, _ p: Params) throws -> JSON {
         let page = try Page(p, key: .id(prefix: "usr"), seal: ctx.cursorSeal("users.list"))
-        let filter = UserFilter(role: p.string("role").flatMap(Role.init(rawValue:)),
-                                status: p.string("status").flatMap(UserStatus.init(rawValue:)), query: p.string("query"))
+        let filter = UserFilter(role: p.string(UserParams.role).flatMap(Role.init(rawValue:)),
+                                status: p.string(UserParams.status).flatMap(UserStatus.init(rawValue:)), query: p.string(UserParams.query))
         let (users, more) = try ctx.store.users.list(filter, afterID: page.after, limit: page.limit)
         return page.result(users.map(UserJSON.encode), lastKey: users.last?.id, more: more)
     }
 
     static func update(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let id = try p.required("userId")
+        let id = try p.required(UserJSON.userID)
         var issues: [FieldIssue] = []
-        func optionalName(_ field: String) -> String? {
+        func optionalName(_ field: Property) -> String? {
             guard let raw = p.string(field) else { return nil }
-            return collect(&issues) { () throws(DomainError) in try UserFields.name(raw, field: field) }
+            return collect(&issues) { () throws(DomainError) in try UserFields.name(raw, field: field.name) }
         }
-        let first = optionalName("firstName")
-        let last = optionalName("lastName")
+        let first = optionalName(UserParams.firstName)
+        let last = optionalName(UserParams.lastName)
         if !issues.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: issues) }
         let now = ctx.now
         let user: User = try ctx.write {
             let users = ctx.store.users
             var r = try find(ctx, id)
             let before = r.user
-            let role = p.string("role").flatMap(Role.init(rawValue:))
-            let permissions = p.has("permissions")
-                ? Permissions.applying(UserJSON.permissionChoices(p["permissions"]), to: before.permissions) : nil
+            let role = p.string(UserParams.role).flatMap(Role.init(rawValue:))
+            let permissions = p.has(UserParams.permissions)
+                ? Permissions.applying(UserJSON.permissionChoices(p[UserParams.permissions]), to: before.permissions) : nil
             try UserRules.checkUpdate(actor: actor, target: before, role: role, permissions: permissions,
                                       activeAdmins: try users.activeAdminCount())
             if let first { r.user.firstName = first }
@@ -148,7 +146,7 @@ enum UserMethods {
 
     static func setStatus(_ ctx: Context, _ p: Params, _ status: UserStatus) throws -> JSON {
         let actor = try ctx.user
-        let id = try p.required("userId")
+        let id = try p.required(UserJSON.userID)
         let now = ctx.now
         let user: User = try ctx.write {
             let users = ctx.store.users
@@ -177,12 +175,12 @@ enum UserMethods {
 
     static func resetPassword(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let id = try p.required("userId")
-        let password = try p.required("temporaryPassword")
+        let id = try p.required(UserJSON.userID)
+        let password = try p.required(UserParams.temporaryPassword)
         if id == actor.id { try ctx.refuseInTokenSession("reset its owner's password") }
         // Checked before the slow hash to refuse early, and again on the row as committed.
         try UserRules.checkManage(actor: actor, target: find(ctx, id).user)
-        try UserFields.checkPassword(password, field: "temporaryPassword")
+        try UserFields.checkPassword(password, field: UserParams.temporaryPassword.name)
         let hash = ctx.passwords.hash(password)
         let now = ctx.now
         let user: User = try ctx.write {
@@ -203,7 +201,7 @@ enum UserMethods {
 
     static func invitation(_ ctx: Context, _ p: Params) throws -> JSON {
         let actor = try ctx.user
-        let u = try find(ctx, p.required("userId")).user
+        let u = try find(ctx, p.required(UserJSON.userID)).user
         let body = """
             Hello \(u.firstName),
 
