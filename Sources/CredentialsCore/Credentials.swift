@@ -238,7 +238,7 @@ public enum Digest {
     }
 }
 
-/// Who may do what with credentials (contract section 6).
+/// Who may do what with credentials (Protocol/README.md §7, who may do what).
 public enum CredentialAccess {
     /// One's own credentials are always visible; another user's follow its latest version's
     /// approval: approved ones need `viewReports`, pending and rejected ones `viewApplications`.
@@ -283,8 +283,8 @@ public enum CredentialAccess {
     }
 
     /// Approving and rejecting is for admins; an approval is final.
-    public static func checkReview(_ actor: User, current: ApprovalStatus) throws(DomainError) {
-        try UserRules.requireAdmin(actor)
+    /// Reviewing is for admins (the method table says so); a version's approval is final.
+    public static func checkReview(current: ApprovalStatus) throws(DomainError) {
         if current == .approved {
             throw .conflict(reason: "already_approved", message: "This version is approved; an approval is final")
         }

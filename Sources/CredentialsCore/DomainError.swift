@@ -9,7 +9,7 @@ public struct FieldIssue: Equatable, Sendable {
 }
 
 /// Every way a domain rule says no. The service maps each case to one wire error code; the
-/// `reason` strings are the contract's `error.data.reason` values.
+/// `reason` strings are the `error.data.reason` values of Protocol/README.md §4.
 public enum DomainError: Error, Equatable, Sendable {
     /// `-32602`: `invalid_params`, `password_policy`, `invalid_date`, `unsupported_media`, `media_too_large`.
     case invalid(reason: String, fields: [FieldIssue])

@@ -1,4 +1,4 @@
-/// Expiry reminders (contract sections 7 and 8).
+/// Expiry reminders and compliance (Protocol/README.md §8).
 public enum Reminders {
     public static let defaultDaysBefore = [30, 7, 1]
     public static let maxOffsets = 10

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which characters a field may hold (Protocol/README.md §6, who may call what). Text from a client ends up in terminals,
+/// Which characters a field may hold (Protocol/README.md §12, threat model). Text from a client ends up in terminals,
 /// spreadsheets, e-mails and file systems; an invisible or reordering character there lets one
 /// thing pass for another (`a\u{202E}gpj.exe` shows as `aexe.jpg`, `jo\u{200B}e@x` is not `joe@x`).
 ///

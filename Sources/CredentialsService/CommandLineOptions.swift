@@ -1,6 +1,6 @@
 import CredentialsCore
 
-/// The command line of contract section 2, parsed without Foundation so tests can call it.
+/// The command line (README.md, "Command line"), parsed without Foundation so tests can call it.
 public struct CommandLineOptions: Equatable {
     public var databasePath: String
     public var maxMessageBytes = 16 * 1024 * 1024

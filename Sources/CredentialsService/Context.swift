@@ -2,9 +2,14 @@ import CredentialsCore
 import CredentialsStore
 import JSONRPC
 
-/// The connection's sign-in, which only the session methods change (`Service` keeps it).
+/// The connection a request came in on (`Service` is it): its sign-in, which only the session
+/// methods change, the caller as committed now, and the database's cursor key.
 protocol Connection: AnyObject {
     var session: SessionState? { get set }
+    /// The signed-in user read again (inside a write: as the lock finds it); ends the session
+    /// when it has ended elsewhere.
+    func signedInUser() throws -> User
+    func cursorKey() throws -> [UInt8]
 }
 
 /// What a handler gets for one request: who calls, the clock's reading for the request, the
@@ -31,14 +36,10 @@ final class Context {
     let progress: ((Int, Int) -> Void)?
     let connection: Connection
     private let caller: User?
-    /// Reads the caller again, as committed: `write` compares it with `caller`.
-    private let callerNow: () throws -> User
-    private let cursorKey: () throws -> [UInt8]
     private var settingsRead: OrgSettings?
 
     init(store: Store, deps: Dependencies, passwords: PasswordHasher, limits: ServiceConfig,
-         progress: ((Int, Int) -> Void)?, connection: Connection, caller: User?,
-         callerNow: @escaping () throws -> User, cursorKey: @escaping () throws -> [UInt8]) {
+         progress: ((Int, Int) -> Void)?, connection: Connection, caller: User?) {
         self.store = store
         self.deps = deps
         self.passwords = passwords
@@ -46,8 +47,6 @@ final class Context {
         self.progress = progress
         self.connection = connection
         self.caller = caller
-        self.callerNow = callerNow
-        self.cursorKey = cursorKey
     }
 
     /// The signed-in caller. Every method whose access is not `.open` has one: dispatch checked
@@ -55,7 +54,7 @@ final class Context {
     var user: User {
         get throws {
             guard let caller else {
-                throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
+                throw DomainError.notSignedIn
             }
             return caller
         }
@@ -89,8 +88,8 @@ final class Context {
     /// are: this makes them authoritative.
     @discardableResult
     func write<T>(_ body: () throws -> T) throws -> T {
-        try store.write {
-            if let caller, try callerNow() != caller { throw CallerChanged() }
+        try store.writeWithoutCallerCheck {
+            if let caller, try connection.signedInUser() != caller { throw CallerChanged() }
             return try body()
         }
     }
@@ -102,7 +101,7 @@ final class Context {
 
     /// The seal of `list`'s cursors, under the database's cursor key (made from the CSPRNG by
     /// migration 9 and shared by every process on the file), or the fixed one of a vector run.
-    func cursorSeal(_ list: String) throws -> CursorSeal { CursorSeal(key: try cursorKey(), list: list) }
+    func cursorSeal(_ list: String) throws -> CursorSeal { CursorSeal(key: try connection.cursorKey(), list: list) }
 
     /// What a token session may not do, so that revoking a token undoes what it can do: make
     /// more tokens, or take over the owner's password (Protocol/README.md §6, API tokens).

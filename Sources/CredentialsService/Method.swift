@@ -93,13 +93,8 @@ public struct Method: Sendable {
 /// process, so a handler and its table entry cannot drift apart unnoticed.
 public struct Params {
     public let object: JSONObject
-    /// The names the method declares; nil: any (params a handler makes itself).
-    let declared: Set<String>?
-
-    public init(_ object: JSONObject) {
-        self.object = object
-        self.declared = nil
-    }
+    /// The names the method declares.
+    let declared: Set<String>
 
     init(_ object: JSONObject, of method: Method) {
         self.object = object
@@ -108,7 +103,7 @@ public struct Params {
 
     @inline(__always) private func value(_ p: Property) -> JSON? {
         #if DEBUG
-        if let declared, !declared.contains(p.name) { fatalError("a handler read the param \(p.name), which its method does not declare") }
+        if !declared.contains(p.name) { fatalError("a handler read the param \(p.name), which its method does not declare") }
         #endif
         return object[p.name]
     }

@@ -158,12 +158,12 @@ extension Service {
     /// password reset (in this process or another), which moves the session epoch.
     func signedInUser() throws -> User {
         guard let s = session else {
-            throw DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
+            throw DomainError.notSignedIn
         }
         if let tokenID = s.tokenID { return try tokenSessionUser(s, tokenID) }
         // Inside a group's write transaction the user read for an earlier request of the group is
         // still current unless this connection changed a user since (`ReadCache`).
-        let row = try ReadCache.of(db).sessionUser(s.userID) { try UserStore(db).session(id: s.userID) }
+        let row = try store.cache.sessionUser(s.userID) { try store.users.session(id: s.userID) }
         guard let current = row, current.epoch == s.epoch, current.user.status == .active else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The session has ended: sign in again")
@@ -175,8 +175,8 @@ extension Service {
     /// or its owner no longer being an active admin ends the session (in any process) at its next
     /// call. Not cached across a group: two indexed reads, and only for token sessions.
     private func tokenSessionUser(_ s: SessionState, _ tokenID: String) throws -> User {
-        guard let current = try UserStore(db).session(id: s.userID), current.tokenEpoch == s.epoch,
-              let token = try TokenStore(db).find(id: tokenID), TokenRules.refusal(token, owner: current.user, now: now) == nil else {
+        guard let current = try store.users.session(id: s.userID), current.tokenEpoch == s.epoch,
+              let token = try store.tokens.find(id: tokenID), TokenRules.refusal(token, owner: current.user, now: now) == nil else {
             session = nil
             throw DomainError.unauthenticated(reason: "unauthenticated", message: "The token session has ended: sign in again")
         }
@@ -193,12 +193,11 @@ extension Service {
     /// What the handler of one request gets (`Context`): made after the access check, with the
     /// caller that check found.
     func context(caller: User?) -> Context {
-        Context(store: store, deps: deps, passwords: hasher, limits: config, progress: progress, connection: self,
-                caller: caller, callerNow: { [unowned self] in try self.signedInUser() }, cursorKey: { [unowned self] in try self.cursorKey() })
+        Context(store: store, deps: deps, passwords: hasher, limits: config, progress: progress, connection: self, caller: caller)
     }
 
     /// The database's cursor key, read once per process (the file's never changes).
-    private func cursorKey() throws -> [UInt8] {
+    func cursorKey() throws -> [UInt8] {
         if let key = cursorKeyRead { return key }
         let key = try deps.cursorKey ?? store.serviceKeys.key(named: "cursor")
         cursorKeyRead = key
@@ -216,6 +215,8 @@ extension ErrorCode {
 }
 
 extension DomainError {
+    static let notSignedIn = DomainError.unauthenticated(reason: "unauthenticated", message: "Not signed in: call session.login first")
+
     /// The one mapping from domain errors to wire errors.
     var rpcError: RPCError {
         switch self {

@@ -3,7 +3,12 @@ import CredentialsCore
 /// The audit trail: one row per change, written in the change's own transaction.
 public struct AuditLog {
     let db: Database
-    public init(_ db: Database) { self.db = db }
+    let cache: ReadCache
+    public init(_ db: Database) { self.init(db, cache: ReadCache.of(db)) }
+    init(_ db: Database, cache: ReadCache) {
+        self.db = db
+        self.cache = cache
+    }
 
     /// A row's seq is at least its time in milliseconds times this, and more than the seq before
     /// it: the log stays in the order it was written, and the rows at or after a time start at
@@ -17,7 +22,6 @@ public struct AuditLog {
         guard db.isInTransaction else {
             return try db.write { try append(at: millis, actorID: actorID, action: action, targetID: targetID, detail: detail) }
         }
-        let cache = ReadCache.of(db)
         // Nothing was added since this connection's own last row, when the cache still has it.
         let last = try cache.lastAuditSeq ?? db.scalarInt("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
         let (timeSeq, overflow) = millis.multipliedReportingOverflow(by: Self.seqPerMillisecond)

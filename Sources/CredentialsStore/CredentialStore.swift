@@ -148,7 +148,7 @@ public struct CredentialStore {
 
     /// A credential's own row, without its versions: all a renewal needs to check access and
     /// append (the version it replaces is not in its answer). One row read, not three.
-    public struct Summary: Equatable, Sendable {
+    public struct Summary: Sendable {
         public var id: String
         public var userID: String
         public var typeID: String

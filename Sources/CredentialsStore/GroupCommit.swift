@@ -1,6 +1,7 @@
 /// Group commit: several requests' writes in one transaction and one fsync (see `beginGroup`).
 extension Database {
-    /// Where a group stands; kept by the connection, changed only here.
+    /// Where a group stands; kept by the connection, changed here and read by `write`,
+    /// `checkpoint` and the file check.
     struct GroupState {
         var open = false
         var begun = false

@@ -13,7 +13,7 @@ import Glibc
 /// changed that table or the transaction ended. Outside a write transaction (where
 /// another process may commit between two reads) nothing is kept: every read goes to the table.
 /// A group of 4,096 renewals reads its caller, its type and the settings once instead of 4,096
-/// times (see Protocol/README.md §10 on group commit).
+/// times (see Protocol/README.md §9 on group commit).
 public final class ReadCache: ChangeObserver {
     /// The tables whose rows are kept.
     enum Table: Int, CaseIterable {
@@ -36,7 +36,9 @@ public final class ReadCache: ChangeObserver {
         let changes: Int
     }
 
-    private unowned let db: Database
+    /// The connection keeps the cache (as its observer), so the cache never outlives it: not
+    /// counted, since the checked kind of reference cost a retain and a release per read.
+    private unowned(unsafe) let db: Database
     private static let names: [[CChar]] = Table.allCases.map(\.sqlName)
     private var changes = [Int](repeating: 0, count: Table.allCases.count)
     private var sessionUser: (key: Key, userID: String, row: UserStore.SessionRow)?

@@ -7,25 +7,31 @@
 /// requests reading the caller, the types and the settings again.
 public struct Store {
     let db: Database
+    /// The connection's read cache, found once (`ReadCache.of`).
+    public let cache: ReadCache
 
-    public init(_ db: Database) { self.db = db }
+    public init(_ db: Database) {
+        self.db = db
+        self.cache = ReadCache.of(db)
+    }
 
     public var users: UserStore { UserStore(db) }
     public var credentials: CredentialStore { CredentialStore(db) }
     public var organization: OrganizationStore { OrganizationStore(db) }
     public var teams: TeamStore { TeamStore(db) }
     public var tokens: TokenStore { TokenStore(db) }
-    public var auditLog: AuditLog { AuditLog(db) }
+    public var auditLog: AuditLog { AuditLog(db, cache: cache) }
     public var loginThrottle: LoginThrottleStore { LoginThrottleStore(db) }
     public var serviceKeys: ServiceKeyStore { ServiceKeyStore(db) }
-    public var cache: ReadCache { ReadCache.of(db) }
     /// The schema version of the file (`service.info`).
     public func schemaVersion() throws -> Int { try StoreSchema.version(of: db) }
 
     /// Runs `body` in one write transaction: all of it is committed, durably, or none of it.
-    /// In a group (`Database.beginGroup`) the group's requests share the transaction.
+    /// In a group (`Database.beginGroup`) the group's requests share the transaction. Handlers
+    /// write through `Context.write`, which calls this after checking the caller again under the
+    /// lock; the name says what calling it directly would skip.
     @discardableResult
-    public func write<T>(_ body: () throws -> T) throws -> T { try db.write(body) }
+    public func writeWithoutCallerCheck<T>(_ body: () throws -> T) throws -> T { try db.write(body) }
 
     /// After a delete: moves what the log still holds of the deleted bytes into the main file,
     /// where `secure_delete` zeroed them, and empties the log (after the group, in a group).

@@ -40,10 +40,20 @@ public final class HostFacet: RPCMethodHandler {
     private var cancelledAhead: Set<String> = []
     private var notifier: (([UInt8]) -> Void)?
 
-    /// The facet's own methods. `server/discover` (MCP 2026-07-28's probe) is deliberately not
-    /// one: it is answered `-32601` at once, which tells such a client to fall back to `initialize`.
-    static let own: Set<String> = ["initialize", "initialized", "ping", "tools/list", "tools/call", "shutdown", "exit",
-                                   "notifications/initialized", "notifications/cancelled", "$/cancelRequest"]
+    /// In which sessions a name of the facet's own is a method.
+    enum Scope { case any, mcp, lsp }
+
+    /// The facet's own methods, in one table so that a service method costs one lookup here.
+    /// LSP's lifecycle and cancel exist only in an LSP session, MCP's notifications only in an
+    /// MCP one: elsewhere they are unknown methods, so a client that never spoke the protocol
+    /// cannot end the process by a name it did not mean. `server/discover` (MCP 2026-07-28's
+    /// probe) is deliberately not one: it is answered `-32601` at once, which tells such a
+    /// client to fall back to `initialize`.
+    static let own: [String: Scope] = [
+        "initialize": .any, "ping": .any, "tools/list": .any, "tools/call": .any,
+        "notifications/initialized": .mcp, "notifications/cancelled": .mcp,
+        "initialized": .lsp, "shutdown": .lsp, "exit": .lsp, "$/cancelRequest": .lsp,
+    ]
 
     public init(inner: RPCMethodHandler, catalog: ToolCatalog, name: String, version: String, instructions: String) {
         self.inner = inner
@@ -57,16 +67,13 @@ public final class HostFacet: RPCMethodHandler {
         mcpVersions.contains(requested) ? requested : mcpVersions[0]
     }
 
-    /// LSP's lifecycle messages: only an LSP session has them; elsewhere they are unknown methods,
-    /// so a plain or MCP client cannot end the process by a name it never meant to send.
-    static let lspOnly: Set<String> = ["shutdown", "exit", "initialized", "$/cancelRequest"]
-    /// MCP's notifications, likewise only in an MCP session.
-    static let mcpOnly: Set<String> = ["notifications/initialized", "notifications/cancelled"]
-
     public func hasMethod(_ method: String) -> Bool {
-        if Self.lspOnly.contains(method) { return mode == .lsp }
-        if Self.mcpOnly.contains(method) { return mode == .mcp }
-        return Self.own.contains(method) || inner.hasMethod(method)
+        switch Self.own[method] {
+        case nil: return inner.hasMethod(method)
+        case .any?: return true
+        case .mcp?: return mode == .mcp
+        case .lsp?: return mode == .lsp
+        }
     }
 
     /// `initialize` and `shutdown` are requests: sent as notifications they change nothing.
@@ -75,7 +82,9 @@ public final class HostFacet: RPCMethodHandler {
     public func endGroup() -> Bool { inner.endGroup() }
     public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }
     /// LSP clients send `params: null` with the lifecycle messages that take none.
-    public func acceptsNullParams(_ method: String) -> Bool { mode == .lsp && Self.lspOnly.contains(method) }
+    public func acceptsNullParams(_ method: String) -> Bool {
+        mode == .lsp && (method == "shutdown" || method == "exit" || method == "initialized")
+    }
     public func attach(notifier: @escaping ([UInt8]) -> Void) { self.notifier = notifier }
     public var looksAhead: Bool { mode != .plain }
     /// Each protocol's own cancel only: MCP's `notifications/cancelled`, LSP's `$/cancelRequest`.

@@ -111,10 +111,10 @@ struct CredentialRulesTests {
         #expect(throws: DomainError.self) { try CredentialAccess.checkMediaDownload(bareAdmin, ownerID: "x") }
         #expect(throws: Never.self) { try CredentialAccess.checkMediaDownload(support, ownerID: "x") }
         #expect(throws: DomainError.conflict(reason: "already_approved", message: "This version is approved; an approval is final")) {
-            try CredentialAccess.checkReview(admin, current: .approved)
+            try CredentialAccess.checkReview(current: .approved)
         }
-        #expect(throws: Never.self) { try CredentialAccess.checkReview(bareAdmin, current: .rejected) }
-        #expect(throws: DomainError.self) { try CredentialAccess.checkReview(support, current: .pending) }
+        #expect(throws: Never.self) { try CredentialAccess.checkReview(current: .rejected) }
+        #expect(throws: DomainError.self) { try UserRules.requireAdmin(support) }  // reviewing is `.admin` in the table
         #expect(throws: DomainError.self) { try UserRules.requireAdmin(bareAdmin, holding: .createEditPackages) }
         #expect(throws: Never.self) { try UserRules.requireAdmin(admin, holding: .createEditPackages) }
     }

@@ -29,7 +29,9 @@ struct CredentialMatrixTests {
         case "credentials.addVersion", "credentials.editLatestVersion", "credentials.deleteMedia":
             return !visible ? notFound : own || canEditOthers ? nil : forbidden
         case "credentials.approve", "credentials.reject":
-            return !visible ? notFound : !admin ? forbidden : approval == .approved ? ErrorSummary(code: -32004, reason: "already_approved") : nil
+            // Reviewing is `.admin` in the method table: a support user is refused before the
+            // credential is looked up, so the refusal says nothing of whether it exists.
+            return !admin ? forbidden : !visible ? notFound : approval == .approved ? ErrorSummary(code: -32004, reason: "already_approved") : nil
         case "credentials.delete": return !visible ? notFound : own || admin ? nil : forbidden
         case "media.get": return !visible ? notFound : own || permissions.has(.shareReports) ? nil : forbidden
         default: Issue.record("no rule for \(method)"); return nil

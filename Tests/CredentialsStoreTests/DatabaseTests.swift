@@ -350,6 +350,36 @@ struct ReadCacheTests {
         #expect(loads == 5)
         try db.endGroup()
     }
+
+    /// The session user and the audit log's last seq, the other two things a group reuses.
+    @Test func theSessionUserAndTheAuditTailLastUntilTheirTableChanges() throws {
+        let db = try Database(path: ":memory:")
+        let cache = ReadCache.of(db)
+        var loads = 0
+        func session() throws -> String? {
+            try cache.sessionUser("u1") {
+                loads += 1
+                return try UserStore(db).session(id: "u1")
+            }?.user.firstName
+        }
+        try db.write {
+            try UserStore(db).insert(UserRecord(user: User(id: "u1", email: "a@example.com", firstName: "A", lastName: "L", role: .admin,
+                                                           permissions: .all, status: .active, mustChangePassword: false, createdAt: 0, updatedAt: 0),
+                                                passwordHash: "x"))
+        }
+        db.beginGroup()
+        try db.write { try AuditLog(db).append(at: 1, actorID: nil, action: "a", targetID: nil) }
+        let seq = try #require(cache.lastAuditSeq)
+        #expect(try session() == "A" && session() == "A" && loads == 1)
+        try db.write { try db.run("UPDATE users SET first_name = 'B' WHERE id = 'u1'") }
+        #expect(try session() == "B" && loads == 2)  // this connection changed a user: read again
+        #expect(cache.lastAuditSeq == seq)  // no audit row since
+        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'other')") }
+        #expect(cache.lastAuditSeq == nil)  // a row this connection did not note: read the log again
+        try db.endGroup()
+        #expect(cache.lastAuditSeq == nil)  // outside a transaction: never
+        #expect(try session() == "B" && loads == 3)
+    }
 }
 
 /// Reading columns by their bytes, as a team's report does, without making Strings.

@@ -76,13 +76,13 @@ enum CredentialMethods {
             return ["items": CredentialJSON.activity(try ctx.store.credentials.activity(credentialID: c.id, version: p.int(versionNumber)))]
         },
         Method("credentials.approve", summary: "Approves a version (default: the latest). Admin. An approval is final.", effect: .changes, idempotent: true,
-               access: .ready, params: [credentialID, versionNumber.notRequired],
+               access: .admin, params: [credentialID, versionNumber.notRequired],
                result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { ctx, p in
             try review(ctx, p, to: .approved, reason: nil)
         },
         Method("credentials.reject", summary: "Rejects a version (default: the latest) with a reason. Admin.", effect: .changes,
                description: "An approved version cannot be rejected. A rejected one may be rejected again with a new reason, or approved.",
-               access: .ready,
+               access: .admin,
                params: [credentialID, versionNumber.notRequired, reason],
                result: "credential", credential, errors: lookupErrors + [ErrorDoc(.conflict, "already_approved"), versionChangedDoc]) { ctx, p in
             try review(ctx, p, to: .rejected, reason: try CredentialFields.rejectionReason(p.required(reason)))

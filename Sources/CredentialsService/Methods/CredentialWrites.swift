@@ -18,8 +18,7 @@ extension CredentialMethods {
         try ctx.settings().approvalsRequired ? .pending : Approval(status: .approved)
     }
 
-    /// Stores a new version with its media and activity; `number` 1 creates the credential.
-    /// Stores a new credential's first version (`replacing` nil) or a renewal of the one
+    /// Stores, with its media and activity, a new credential's first version (`replacing` nil) or a renewal of the one
     /// `replacing` describes, read under the write lock.
     static func storeVersion(_ ctx: Context, credentialID: String, ownerID: String, typeID: String, replacing latest: CredentialStore.Latest?,
                              fields: (CalendarDate, CalendarDate?, String?), media: [NewMedia], actor: String, approval: Approval? = nil) throws -> CredentialVersion {
@@ -166,7 +165,7 @@ extension CredentialMethods {
         let actor = try ctx.user
         let c = try visible(ctx, p.required(credentialID))
         let read = try version(ctx, c, p.int(versionNumber))
-        try CredentialAccess.checkReview(actor, current: read.approval.status)
+        try CredentialAccess.checkReview(current: read.approval.status)
         let before = read.approval
         var v = read
         v.approval = Approval(status: status, reviewedBy: actor.id, reviewedAt: ctx.now, reason: reason)
