@@ -17,10 +17,19 @@ final class Child: @unchecked Sendable {
     private var pending: [UInt8] = []
     private var scanned = 0
 
-    init(_ path: String, _ args: [String]) throws {
+    /// What a deployment runs with: the default hash cost, no test settings.
+    static let productionEnvironment: [String: String] = {
+        var e = ProcessInfo.processInfo.environment
+        e["CREDENTIALS_RPC_PBKDF2_ITERATIONS"] = nil
+        e["CREDENTIALS_RPC_INSECURE_TESTING"] = nil
+        e["CREDENTIALS_RPC_TOKEN"] = nil
+        return e
+    }()
+
+    init(_ path: String, _ args: [String], environment: [String: String] = Child.environment) throws {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = args
-        process.environment = Child.environment
+        process.environment = environment
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice

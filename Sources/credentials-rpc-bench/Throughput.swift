@@ -2,25 +2,40 @@ import CredentialsCore
 import CredentialsStore
 import Foundation
 
-/// Requests a second with many in flight: reads against a bare JSON echo, durable writes against
-/// SQLite itself.
+/// Requests a second with many in flight: reads against the strong echo (`Ceilings.strongEcho`),
+/// durable writes against SQLite itself.
 enum Throughput {
     static func reads(_ s: SeededService, _ run: Run, _ table: inout Table) throws {
         let service = s.service, credentialIDs = s.credentialIDs, admin = s.admin
         let reads = run.quick ? 2000 : 20000
         log("pipelined reads...")
         let credentialGets = (0..<reads).map { request($0, "credentials.get", ["credentialId": credentialIDs[$0 % credentialIDs.count]]) }
-        let credentialGetRate = pipelined(service, credentialGets)
-        let userGetRate = pipelined(service, (0..<reads).map { request($0, "users.get", ["userId": admin]) })
-        // The echo ceiling answers with a payload the size of a credentials.get answer.
-        service.send(credentialGets[0])
-        let answerSize = service.line()?.count ?? 600
-        let echo = try Child(run.selfPath, ["--echo"])
-        let payload = String(repeating: "x", count: max(answerSize - 40, 10))
-        let echoRate = pipelined(echo, (0..<reads).map { request($0, "echo", ["payload": payload]) })
-        echo.finish()
-        table.ratio("pipelined credentials.get", credentialGetRate, "req/s", ceiling: echoRate, atLeast: 0.5)
-        table.ratio("pipelined users.get", userGetRate, "req/s", ceiling: echoRate, atLeast: 0.5)
+        let userGets = (0..<reads).map { request($0, "users.get", ["userId": admin]) }
+        // Each ceiling is the strong echo answering the same requests with an answer of the same
+        // size, measured right after the service, best of three each.
+        func rate(_ child: Child, _ requests: [Data]) -> Double { (0..<3).map { _ in pipelined(child, requests) }.max()! }
+        func echoRate(_ requests: [Data]) throws -> Double {
+            let echo = try Child(run.selfPath, ["--strong-echo", String(answerBytes(service, requests[0]))])
+            defer { echo.finish() }
+            return rate(echo, requests)
+        }
+        let credentialGetRate = rate(service, credentialGets), credentialEcho = try echoRate(credentialGets)
+        let userGetRate = rate(service, userGets), userEcho = try echoRate(userGets)
+        table.ratio("pipelined credentials.get", credentialGetRate, "req/s", ceiling: credentialEcho, atLeast: 0.6)
+        table.ratio("pipelined users.get", userGetRate, "req/s", ceiling: userEcho, atLeast: 0.8)
+        // The first ceiling, kept for what it is: it re-encodes a payload of the answer's size.
+        let weak = try Child(run.selfPath, ["--echo"])
+        let payload = String(repeating: "x", count: max(answerBytes(service, credentialGets[0]) - 40, 10))
+        let weakRate = rate(weak, (0..<reads).map { request($0, "echo", ["payload": payload]) })
+        weak.finish()
+        table.rows.append(Row(name: "a Foundation echo that re-encodes (credentials.get's answer size)", value: weakRate, unit: "req/s",
+                              ceiling: credentialEcho, target: "-", ok: nil))
+    }
+
+    /// The length of the service's answer to `request`, newline included.
+    static func answerBytes(_ service: Child, _ request: Data) -> Int {
+        service.send(request)
+        return (service.line()?.count ?? 599) + 1
     }
 
     /// SQLite itself: ~400-byte rows, time-ordered keys, 100 a transaction, WAL, synchronous=FULL,

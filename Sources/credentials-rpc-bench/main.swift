@@ -6,12 +6,14 @@
 // --keep-db copies the scale database (sign in as ada@example.com / Admin#1234) to PATH, for profiling.
 //
 // This file is the command line and the order of the run. The measures are in Throughput.swift,
-// RoundTrips.swift and QueriesAtScale.swift, the databases they run on in Seeding.swift.
+// RoundTrips.swift, ColdCalls.swift and QueriesAtScale.swift, the databases they run on in
+// Seeding.swift, the ceilings in Ceilings.swift.
 import Foundation
 
 // The ceilings are this same executable run in another mode, so they start the way the bench does.
 switch CommandLine.arguments.dropFirst().first {
 case "--echo": Ceilings.echo()
+case "--strong-echo": Ceilings.strongEcho(answerBytes: Int(CommandLine.arguments.dropFirst(2).first ?? "") ?? 600)
 case "--ping-pong": Ceilings.pingPong()
 case "--minimal": Ceilings.minimal()
 default: break
@@ -59,10 +61,11 @@ var table = Table()
 let seeded = try SeededService.start(run)
 try Throughput.reads(seeded, run, &table)
 try Throughput.writes(seeded, run, &table)
-try RoundTrips.usersGet(seeded, run, &table)
+try RoundTrips.credentialsGet(seeded, run, &table)
 RoundTrips.imports(seeded, run, &table)
 seeded.service.finish()
 try RoundTrips.startup(run, dbPath: seeded.dbPath, &table)
+try ColdCalls.measure(run, &table)
 
 // 2. Queries at scale, against absolute targets.
 let scale = Scale(quick: run.quick)
