@@ -224,6 +224,9 @@ public final class Database {
         transactionSerial += 1
     }
 
+    /// A group's read transaction is a transaction too (`GroupCommit`).
+    func nextTransaction() { transactionSerial += 1 }
+
     /// Counts the write transactions this connection began: what was read in one is not
     /// reused in the next, where another process may have committed in between.
     public private(set) var transactionSerial = 0
