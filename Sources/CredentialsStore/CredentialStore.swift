@@ -241,9 +241,10 @@ public struct CredentialStore {
         MediaFile(id: r.text(0), fileName: r.text(1), contentType: r.text(2), byteCount: Int(r.int(3)), sha256: r.text(4))
     }
 
+    static let mediaOfVersion = "SELECT id, file_name, content_type, byte_count, sha256 FROM media WHERE credential_id = ? AND version = ? ORDER BY id"
+
     public func media(credentialID: String, version: Int) throws -> [MediaFile] {
-        try db.all("SELECT id, file_name, content_type, byte_count, sha256 FROM media WHERE credential_id = ? AND version = ? ORDER BY id",
-                   credentialID, version, map: Self.mediaFile)
+        try db.all(Self.mediaOfVersion, credentialID, version, map: Self.mediaFile)
     }
 
     public func insertMedia(credentialID: String, version: Int, _ m: MediaFile, bytes: [UInt8], at: Int64) throws {

@@ -311,6 +311,12 @@ public enum StoreSchema {
                 PRIMARY KEY (credential_id, version, offset_key, recipient_id)
             ) WITHOUT ROWID;
             """),
+        // A version's media in id order straight from the index: with (credential_id, version)
+        // alone, every credentials.get sorted its media in a temporary B-tree.
+        Migration("media in id order per version", """
+            CREATE INDEX media_version_id ON media(credential_id, version, id);
+            DROP INDEX media_version;
+            """),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

@@ -109,7 +109,7 @@ struct RecipientIDTests {
             #expect(admin.ok("notifications.markSent", ["ids": [.string("\(credential):1:30")]]) == ["marked": 1])
         }
         let db = try Database(path: path)
-        #expect(try StoreSchema.version(of: db) == 10)
+        #expect(try StoreSchema.version(of: db) == StoreSchema.currentVersion)
         let client = TestClient(db: db)
         client.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
         #expect(client.ok("notifications.due", ["asOf": "2026-03-24"])["items"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["\(credential):1:7"])

@@ -132,6 +132,14 @@ struct CredentialStoreTests {
         #expect(!plan.contains { $0.contains("TEMP B-TREE") || $0.hasPrefix("SCAN") }, "\(plan)")
     }
 
+    /// Every credentials.get reads its latest version's media: in id order from the index, not sorted.
+    @Test func aVersionsMediaComeInIdOrderFromTheIndex() throws {
+        let (db, _) = try setUp()
+        let plan = try db.all("EXPLAIN QUERY PLAN " + CredentialStore.mediaOfVersion, "c", 1) { $0.text(3) }
+        #expect(plan.contains { $0.contains("INDEX media_version_id") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+
     static let someID = "cred_01KDVDNA000000000000000001"
 
     @Test func cursorsOfAnotherOrderOrShapeAreRefused() throws {
