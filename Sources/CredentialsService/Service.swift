@@ -74,6 +74,8 @@ public final class Service: RPCMethodHandler, Connection {
         db.beginGroup()
     }
 
+    public func groupReadMore() { db.renewReadSnapshot() }
+
     public func endGroup() -> Bool {
         do {
             try db.endGroup()

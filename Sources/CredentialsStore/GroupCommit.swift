@@ -39,6 +39,16 @@ extension Database {
         nextTransaction()
     }
 
+    /// Takes a new snapshot for the group's reads, when it is still reading: requests read from
+    /// the input after the snapshot was taken may have been sent after another process committed
+    /// (a deactivation, say), and must see that commit (Protocol/README.md §9: at their next call). Inside the
+    /// group's write transaction nothing is needed: it holds the lock, so nobody else commits.
+    public func renewReadSnapshot() {
+        guard group.reading else { return }
+        endRead()
+        group.reading = (try? beginRead()) != nil
+    }
+
     /// Ends the group's read transaction, if one is open: it changed nothing.
     private func endRead() {
         guard group.reading else { return }

@@ -122,10 +122,15 @@ public enum LineTransport {
                 let deadline = monotonicNanoseconds() + groupNanoseconds
                 responses = [run(first)]
                 var held = responses[0]?.count ?? 0
+                var readAt = reader.bytesRead
                 // A stop ends the group at the request in hand: it is committed and answered.
                 while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline
                         && !StopSignals.stopRequested && server.handler.exitStatus == nil && reader.hasBufferedLine() {
                     let event = reader.next()
+                    if reader.bytesRead != readAt {
+                        readAt = reader.bytesRead
+                        server.handler.groupReadMore()
+                    }
                     events.append(event)
                     responses.append(run(event))
                     held += responses.last!?.count ?? 0

@@ -6,6 +6,10 @@ public protocol RPCMethodHandler: AnyObject {
     func call(method: String, params: JSONObject) -> Result<JSON, RPCError>
     /// Several requests are about to run whose answers will be sent only after `endGroup`.
     func beginGroup()
+    /// More input was read during the group: the requests in it may have been sent after the
+    /// group's reads began, so what they read must be taken afresh (the service renews its read
+    /// snapshot; a write transaction, which holds the lock, needs nothing).
+    func groupReadMore()
     /// Makes the group's writes durable at once. False when that failed and nothing of the group
     /// remains: the transport then runs each of its requests again, alone.
     func endGroup() -> Bool
@@ -44,6 +48,7 @@ public enum CancelledRequest: Equatable, Sendable {
 extension RPCMethodHandler {
     public func beginGroup() {}
     public func endGroup() -> Bool { true }
+    public func groupReadMore() {}
     public func scrub(_ error: RPCError) -> RPCError { error }
     public func acceptsNullParams(_ method: String) -> Bool { false }
     public var exitStatus: Int32? { nil }
