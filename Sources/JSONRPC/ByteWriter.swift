@@ -55,7 +55,7 @@ public final class ByteWriter {
 
     public func appendString(bytes: UnsafeBufferPointer<UInt8>) {
         // Escaping is rare: in that case the Array-based writer does it.
-        guard !bytes.contains(where: JSONWriter.needsEscape) else {
+        guard JSONWriter.firstEscape(in: bytes) == nil else {
             var escaped: [UInt8] = []
             JSONWriter.writeString(bytes: bytes, into: &escaped)
             append(escaped)

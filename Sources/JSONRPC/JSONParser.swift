@@ -44,29 +44,52 @@ public struct JSONParser {
     /// The parsed value and the raw bytes of the request ids it saw.
     public struct Document {
         public var value: JSON
-        /// Raw text of the top-level object's `id` member, keyed by `-1`, or of the `id` of
-        /// the object at index `i` of a top-level array, keyed by `i`.
-        public var rawIDs: [Int: String]
+        public var rawIDs: RawIDs
+    }
+
+    /// Raw text of the top-level object's `id` member, at index `-1`, or of the `id` of the
+    /// object at index `i` of a top-level array, at `i`. Not a dictionary: one request, the usual
+    /// case, then costs no allocation and no hashing.
+    public struct RawIDs: Equatable {
+        private var top: String?
+        private var items: [String?] = []
+
+        public subscript(index: Int) -> String? {
+            get { index < 0 ? top : (index < items.count ? items[index] : nil) }
+            set {
+                if index < 0 { top = newValue; return }
+                if items.count <= index { items.append(contentsOf: repeatElement(nil, count: index + 1 - items.count)) }
+                items[index] = newValue
+            }
+        }
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
     private var depth = 0
-    private var rawIDs: [Int: String] = [:]
+    private var rawIDs = RawIDs()
     private var arrayIndexAtTop = -1
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     public static func parse<C: Collection>(_ input: C) throws(JSONParseError) -> Document where C.Element == UInt8 {
-        let array = Array(input)
-        return try array.withUnsafeBufferPointer { (buf) throws(JSONParseError) -> Document in
-            var p = JSONParser(buf)
-            p.skipWhitespace()
-            let v = try p.parseValue()
-            p.skipWhitespace()
-            if p.pos != buf.count { throw p.syntax("unexpected data after the JSON value") }
-            return Document(value: v, rawIDs: p.rawIDs)
+        // A line read into a buffer is parsed where it lies; any other collection is copied first.
+        var failure: JSONParseError?
+        let parsed = input.withContiguousStorageIfAvailable { buf -> Document? in
+            do throws(JSONParseError) { return try parse(buffer: buf) } catch { failure = error; return nil }
         }
+        if let failure { throw failure }
+        if let parsed, let doc = parsed { return doc }
+        return try Array(input).withUnsafeBufferPointer { (buf) throws(JSONParseError) -> Document in try parse(buffer: buf) }
+    }
+
+    private static func parse(buffer buf: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> Document {
+        var p = JSONParser(buf)
+        p.skipWhitespace()
+        let v = try p.parseValue()
+        p.skipWhitespace()
+        if p.pos != buf.count { throw p.syntax("unexpected data after the JSON value") }
+        return Document(value: v, rawIDs: p.rawIDs)
     }
 
     public static func parseValue(_ text: String) throws(JSONParseError) -> JSON {
