@@ -27,7 +27,9 @@ public struct DeletePreview: Equatable, Sendable {
 /// Credential types, credentials, versions, media and activity in SQLite.
 public struct CredentialStore {
     let db: Database
-    public init(_ db: Database) { self.db = db }
+    /// Where a credential's type name comes from (`find`): the store's, or the connection's own.
+    let cache: ReadCache
+    public init(_ db: Database, cache: ReadCache? = nil) { self.db = db; self.cache = cache ?? ReadCache.of(db) }
 
     // MARK: Types
 
@@ -93,15 +95,26 @@ public struct CredentialStore {
                    latest: Self.version(r, at: 7), createdAt: r.int(5), updatedAt: r.int(6))
     }
 
-    /// A credential with its latest version and that version's media.
     // Built once: a statement's SQL text is its cache key, hashed on every run.
-    static let byID = credentialSelect + " WHERE c.id = ?"
+    /// One credential with its latest version, as `credentialSelect` gives it but for two things
+    /// that made `credentials.get` a fifth slower: the type's name comes from the read cache (a
+    /// group reads a type once, not two B-tree lookups a credential), and column 17 says whether
+    /// the version has media, so the media query runs only when it has (most have none).
+    static let byID = """
+        SELECT c.id, c.user_id, c.type_id, '', c.version_count, c.created_at, c.updated_at, \(versionColumns),
+        EXISTS (SELECT 1 FROM media m WHERE m.credential_id = c.id AND m.version = c.version_count)
+        FROM credentials c
+        JOIN credential_versions v ON v.credential_id = c.id AND v.number = c.version_count
+        WHERE c.id = ?
+        """
     static let versionByNumber = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? AND v.number = ?"
     static let versionsNewestFirst = "SELECT \(versionColumns) FROM credential_versions v WHERE v.credential_id = ? ORDER BY v.number DESC"
 
+    /// A credential with its latest version and that version's media.
     public func find(id: String) throws -> Credential? {
-        guard var c = try db.first(Self.byID, id, map: credential) else { return nil }
-        c.latest.media = try media(credentialID: c.id, version: c.versionCount)
+        guard var (c, hasMedia) = try db.first(Self.byID, id, map: { (credential($0), $0.bool(17)) }) else { return nil }
+        c.typeName = try cache.credentialType(c.typeID) { try findType(id: c.typeID) }?.name ?? ""
+        if hasMedia { c.latest.media = try media(credentialID: c.id, version: c.versionCount) }
         return c
     }
 

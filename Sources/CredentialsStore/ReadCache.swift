@@ -42,7 +42,7 @@ public final class ReadCache: ChangeObserver {
     private static let names: [[CChar]] = Table.allCases.map(\.sqlName)
     private var changes = [Int](repeating: 0, count: Table.allCases.count)
     private var sessionUser: (key: Key, userID: String, row: UserStore.SessionRow)?
-    private var types: (key: Key, byID: [String: CredentialType])?
+    private var types: (key: Key, byID: [String: CredentialType], last: CredentialType)?
     private var settings: (key: Key, value: OrgSettings)?
     private var auditTail: (key: Key, seq: Int64)?
 
@@ -81,11 +81,16 @@ public final class ReadCache: ChangeObserver {
     /// A credential type, read once per group while no type changes.
     public func credentialType(_ id: String, load: () throws -> CredentialType?) rethrows -> CredentialType? {
         let key = key(.credentialTypes)
-        if let key, let t = types, t.key == key, let type = t.byID[id] { return type }
+        if let key, let t = types, t.key == key {
+            // Most of a group's credentials are of the type the one before was: no hashing then.
+            if t.last.id == id { return t.last }
+            if let type = t.byID[id] { types!.last = type; return type }
+        }
         guard let type = try load() else { return nil }
         if let key {
-            if types?.key != key { types = (key, [:]) }
+            if types?.key != key { types = (key, [:], type) }
             types!.byID[id] = type
+            types!.last = type
         }
         return type
     }

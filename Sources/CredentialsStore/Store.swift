@@ -16,7 +16,7 @@ public struct Store {
     }
 
     public var users: UserStore { UserStore(db) }
-    public var credentials: CredentialStore { CredentialStore(db) }
+    public var credentials: CredentialStore { CredentialStore(db, cache: cache) }
     public var organization: OrganizationStore { OrganizationStore(db) }
     public var teams: TeamStore { TeamStore(db) }
     public var tokens: TokenStore { TokenStore(db) }

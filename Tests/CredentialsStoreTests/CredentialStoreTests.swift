@@ -140,6 +140,38 @@ struct CredentialStoreTests {
         #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
     }
 
+    /// `find` reads the media only when the latest version has some, and names the type from the
+    /// read cache: both must still give what the one-query-per-part form gave.
+    @Test func findGivesTheLatestVersionsMediaAndTheTypesCurrentName() throws {
+        let (db, store) = try setUp()
+        try store.insertCredential(id: "cred_1", userID: "usr_a", typeID: "ctype_1", first: version(1, expiration: nil))
+        #expect(try store.find(id: "cred_1")?.latest.media == [])
+        let scan = MediaFile(id: "med_2", fileName: "b.pdf", contentType: "application/pdf", byteCount: 3, sha256: "s2")
+        let photo = MediaFile(id: "med_1", fileName: "a.png", contentType: "image/png", byteCount: 2, sha256: "s1")
+        try store.insertMedia(credentialID: "cred_1", version: 1, scan, bytes: [1, 2, 3], at: 1)
+        try store.insertMedia(credentialID: "cred_1", version: 1, photo, bytes: [1, 2], at: 1)
+        #expect(try store.find(id: "cred_1")?.latest.media == [photo, scan])
+        // A renewal's version has no media of its own: the first version's stay with it.
+        try store.insertVersion(credentialID: "cred_1", version(2, expiration: nil), replacing: #require(try store.latest(credentialID: "cred_1")), updatedAt: 2)
+        #expect(try store.find(id: "cred_1")?.latest.media == [])
+        #expect(try store.version(credentialID: "cred_1", number: 1)?.media == [photo, scan])
+        // Renamed inside the same write transaction as an earlier read: the cache sees the change.
+        try db.write {
+            #expect(try store.find(id: "cred_1")?.typeName == "Licence")
+            try store.updateType(CredentialType(id: "ctype_1", name: "Permit", description: "", requiresExpiration: false, archived: false, createdAt: 0, updatedAt: 3))
+            #expect(try store.find(id: "cred_1")?.typeName == "Permit")
+        }
+        #expect(try store.find(id: "cred_1")?.typeName == "Permit")
+        #expect(try store.find(id: "cred_none") == nil)
+    }
+
+    @Test func findLooksUpMediaThroughTheIndex() throws {
+        let (db, _) = try setUp()
+        let plan = try db.all("EXPLAIN QUERY PLAN " + CredentialStore.byID, "c") { $0.text(3) }
+        #expect(plan.contains { $0.contains("COVERING INDEX media_version_id") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") || $0.contains("TEMP B-TREE") }, "\(plan)")
+    }
+
     static let someID = "cred_01KDVDNA000000000000000001"
 
     @Test func cursorsOfAnotherOrderOrShapeAreRefused() throws {
