@@ -76,6 +76,8 @@ public final class Service: RPCMethodHandler, Connection {
 
     public func groupReadMore() { db.renewReadSnapshot() }
 
+    public var groupChangedNothing: Bool { db.groupChangedNothing }
+
     public func endGroup() -> Bool {
         do {
             try db.endGroup()

@@ -49,6 +49,10 @@ extension Database {
         group.reading = (try? beginRead()) != nil
     }
 
+    /// Whether the open group has begun no write (nor failed one): all it read was committed
+    /// before it began, so its answers may go out before it ends.
+    public var groupChangedNothing: Bool { group.open && !group.begun && !group.rolledBack }
+
     /// Ends the group's read transaction, if one is open: it changed nothing.
     private func endRead() {
         guard group.reading else { return }

@@ -80,6 +80,7 @@ public final class HostFacet: RPCMethodHandler {
     public func runsAsNotification(_ method: String) -> Bool { method != "initialize" && method != "shutdown" }
     public func beginGroup() { inner.beginGroup() }
     public func endGroup() -> Bool { inner.endGroup() }
+    public var groupChangedNothing: Bool { inner.groupChangedNothing }
     public func groupReadMore() { inner.groupReadMore() }
     public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }
     /// LSP clients send `params: null` with the lifecycle messages that take none.

@@ -83,6 +83,11 @@ public enum LineTransport {
     public static let maxGroupNanoseconds: Int64 = 100_000_000
     /// Nor once its answers, held until the commit, pass this many bytes (large reads fill it).
     public static let maxGroupAnswerBytes = 4 << 20
+    /// A group that has changed nothing sends its answers once they pass this many bytes and goes
+    /// on as a new group: a flood of reads is answered as it runs, as the strong echo answers,
+    /// instead of in bursts of up to 4 MiB that a client drains while the service waits on the
+    /// full pipe (the first answer of 4,096 pipelined `credentials.get` waited for all of them).
+    public static let readGroupAnswerBytes = 64 << 10
 
     /// Reads lines and emits responses (each group's lines at once, without newlines) until the
     /// input ends or `emit` reports the reader gone.
@@ -119,13 +124,24 @@ public enum LineTransport {
                 responses = [run(first)]
             } else {
                 server.handler.beginGroup()
-                let deadline = monotonicNanoseconds() + groupNanoseconds
+                var deadline = monotonicNanoseconds() + groupNanoseconds
                 responses = [run(first)]
                 var held = responses[0]?.count ?? 0
                 var readAt = reader.bytesRead
                 // A stop ends the group at the request in hand: it is committed and answered.
                 while events.count < maxGroup && held < maxGroupAnswerBytes && monotonicNanoseconds() < deadline
                         && !StopSignals.stopRequested && server.handler.exitStatus == nil && reader.hasBufferedLine() {
+                    if held >= readGroupAnswerBytes && server.handler.groupChangedNothing {
+                        // Nothing to commit: what it answered is final. The rest is a new group.
+                        if !server.handler.endGroup() { responses = events.map { respond($0, server, reader.maxLineBytes) } }
+                        let answers = responses.compactMap { $0 }
+                        if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
+                        events = []
+                        responses = []
+                        held = 0
+                        server.handler.beginGroup()
+                        deadline = monotonicNanoseconds() + groupNanoseconds
+                    }
                     let event = reader.next()
                     if reader.bytesRead != readAt {
                         readAt = reader.bytesRead

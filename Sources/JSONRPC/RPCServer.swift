@@ -13,6 +13,9 @@ public protocol RPCMethodHandler: AnyObject {
     /// Makes the group's writes durable at once. False when that failed and nothing of the group
     /// remains: the transport then runs each of its requests again, alone.
     func endGroup() -> Bool
+    /// Whether the group has changed nothing so far: then its answers depend only on what was
+    /// committed before it, and the transport may end it, send them, and go on in a new group.
+    var groupChangedNothing: Bool { get }
     /// An error as it is sent, for a request whose envelope was valid: the handler may take out
     /// what must never be echoed (the service removes API token secrets).
     func scrub(_ error: RPCError) -> RPCError
@@ -48,6 +51,8 @@ public enum CancelledRequest: Equatable, Sendable {
 extension RPCMethodHandler {
     public func beginGroup() {}
     public func endGroup() -> Bool { true }
+    /// A handler that does not say keeps every answer of a group until the group ends.
+    public var groupChangedNothing: Bool { false }
     public func groupReadMore() {}
     public func scrub(_ error: RPCError) -> RPCError { error }
     public func acceptsNullParams(_ method: String) -> Bool { false }

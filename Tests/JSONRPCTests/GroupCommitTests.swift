@@ -105,3 +105,49 @@ struct GroupBoundTests {
         #expect(!h.groups.isEmpty && h.groups.allSatisfy { $0 <= most }, "\(h.groups)")
     }
 }
+
+/// A handler whose methods named `w…` write and every other reads, each answering `size` bytes.
+final class ReadWriteHandler: RPCMethodHandler {
+    var groups: [[String]] = []
+    var current: [String]?
+    var wrote = false
+    let size: Int
+    init(answerBytes: Int) { size = answerBytes }
+    func hasMethod(_ method: String) -> Bool { true }
+    func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
+        current?.append(method)
+        if method.hasPrefix("w") { wrote = true }
+        return .success(.string(method + String(repeating: ".", count: size)))
+    }
+    func beginGroup() { current = []; wrote = false }
+    func endGroup() -> Bool { groups.append(current ?? []); current = nil; return true }
+    var groupChangedNothing: Bool { current != nil && !wrote }
+}
+
+/// A flood of reads is answered as it runs, in parts of about `readGroupAnswerBytes`; once a
+/// group has written, what it holds waits for its end (its commit), however much it is.
+struct ReadGroupTests {
+    func run(_ methods: [String], _ h: ReadWriteHandler) -> [String] {
+        var input: [UInt8] = []
+        for (i, m) in methods.enumerated() { input += Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"\#(m)"}"#.utf8) + [0x0A] }
+        let out = LineTransport.process(input, server: RPCServer(handler: h), maxMessageBytes: 1000, groupNanoseconds: 60_000_000_000)
+        return out.compactMap { try? JSONParser.parse($0.dropLast()).value["result"]?.stringValue?.prefix { $0 != "." } }.map(String.init)
+    }
+
+    @Test func readsAreAnsweredInPartsAsTheyRun() {
+        let h = ReadWriteHandler(answerBytes: 10_000)
+        let methods = (0..<40).map { "r\($0)" }
+        #expect(run(methods, h) == methods)
+        let most = LineTransport.readGroupAnswerBytes / 10_000 + 1
+        #expect(h.groups.count >= 40 / most && h.groups.allSatisfy { $0.count <= most }, "\(h.groups.map(\.count))")
+        #expect(h.groups.flatMap { $0 } == methods)
+    }
+
+    @Test func aGroupThatWroteHoldsItsAnswersToItsEnd() {
+        let h = ReadWriteHandler(answerBytes: 30_000)
+        let methods = ["r0", "r1", "r2", "w3"] + (4..<24).map { "r\($0)" }
+        #expect(run(methods, h) == methods)
+        // Three reads pass 64 KiB: they go out; the write and every read after it wait together.
+        #expect(h.groups == [["r0", "r1", "r2"], Array(methods.dropFirst(3))], "\(h.groups)")
+    }
+}
