@@ -29,7 +29,7 @@ public enum TokenSecret {
     public static func digest(_ text: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+        bytes.withUnsafeMutableBufferPointer { crpc_sha256($0.baseAddress, $0.count, &out) }
         return out
     }
 

@@ -229,7 +229,7 @@ public enum Digest {
     /// SHA-256 from libcrypto, as lowercase hex.
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+        bytes.withUnsafeBufferPointer { crpc_sha256($0.baseAddress, $0.count, &out) }
         let hex = Array("0123456789abcdef".utf8)
         var s: [UInt8] = []
         s.reserveCapacity(64)
