@@ -99,13 +99,16 @@ public final class ServiceTools: ToolCatalog {
 
     let service: Service
     let methods: [String: Method]
-    public let tools: [JSON]
+    private let offered: [Method]
+    /// Described when a host first lists them: a plain JSON-RPC start never does, and describing
+    /// every tool's schemas was a third of the instructions of starting and answering one call.
+    public private(set) lazy var tools: [JSON] = offered.map(Self.describe)
 
     public init(service: Service, selection: ToolSelection = .all) {
         self.service = service
         let offered = Self.offered(selection)
         self.methods = Dictionary(uniqueKeysWithValues: offered.map { (Self.toolName($0.name), $0) })
-        self.tools = offered.map(Self.describe)
+        self.offered = offered
     }
 
     public func call(method: String, params: JSONObject, progress: @escaping (Int, Int) -> Void) -> Result<JSON, RPCError> {
