@@ -105,7 +105,8 @@ public enum JSONWriter {
     /// nothing to escape, the usual case, is copied with its quotes in one append.
     static func writeString(bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         guard let firstEscape = firstEscape(in: bytes) else {
-            out.reserveCapacity(out.count + bytes.count + 2)
+            // No `reserveCapacity` for the exact size: called once per string, it reallocated the
+            // whole array each time, and an answer of many strings cost the square of its length.
             out.append(UInt8(ascii: "\""))
             out.append(contentsOf: bytes)
             out.append(UInt8(ascii: "\""))
