@@ -46,11 +46,19 @@ public enum TextRules {
         }
     }
 
-    static let emailSpecials: Set<UInt32> = Set("\"(),:;<>[\\]".unicodeScalars.map(\.value))
-
     public static func allowedInEmail(_ s: Unicode.Scalar) -> Bool {
-        if s.value < 0x80 { return s.value > 0x20 && s.value != 0x7F && !emailSpecials.contains(s.value) }
+        if s.value < 0x80 { return allowedInEmail(ascii: UInt8(s.value)) }
         return !isInvisibleOrMeaningless(s) && !s.properties.isWhitespace
+    }
+
+    /// An ASCII byte of an email: printable, not a space, none of the specials `"(),:;<>[\]`.
+    public static func allowedInEmail(ascii b: UInt8) -> Bool {
+        switch b {
+        case 0...0x20, 0x7F..., UInt8(ascii: "\""), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ","), UInt8(ascii: ":"),
+             UInt8(ascii: ";"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "\\"), UInt8(ascii: "]"):
+            return false
+        default: return true
+        }
     }
 
     public static func allowedInName(_ s: Unicode.Scalar) -> Bool {

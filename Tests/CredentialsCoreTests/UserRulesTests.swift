@@ -56,6 +56,24 @@ struct UserFieldTests {
         #expect(throws: DomainError.self) { try UserFields.email(raw) }
     }
 
+    /// The ASCII path gives what the general path gives, value or error, for every string of
+    /// a seeded random walk over the characters that matter (spaces, `@`, `.`, specials, controls).
+    @Test func asciiEmailsAreCheckedAsAnyTextIs() {
+        let alphabet = Array(" @.a.Z9_-+\"(,;<[\\]\t\u{7F}\u{1}".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) % n }
+        func outcome(_ f: () throws(DomainError) -> (email: String, key: String)) -> String {
+            do { let r = try f(); return "ok \(r.email) \(r.key)" } catch { return "\(error)" }
+        }
+        var samples = ["", " ", "a@b.c", " Ada@Example.COM ", "a@b.", "a@.b", "@b.c", "a@@b.c", "a b@c.d", String(repeating: "a", count: 250) + "@b.cd"]
+        for _ in 0..<20_000 { samples.append(String(decoding: (0..<next(12)).map { _ in alphabet[next(alphabet.count)] }, as: UTF8.self)) }
+        for raw in samples {
+            let ascii = outcome { () throws(DomainError) in try UserFields.asciiEmail(Array(raw.utf8), field: "email") }
+            let general = outcome { () throws(DomainError) in try UserFields.unicodeEmail(raw, field: "email") }
+            if ascii != general { Issue.record("\(Array(raw.utf8)): \(ascii) vs \(general)"); return }
+        }
+    }
+
     @Test func namesAreTrimmedAndBounded() throws {
         #expect(try UserFields.name("  Ada  ", field: "firstName") == "Ada")
         #expect(try UserFields.name(String(repeating: "é", count: 100), field: "firstName").count == 100)
