@@ -41,4 +41,39 @@ struct CSVTests {
         #expect(records.last?.fields == (fields == [""] ? nil : fields))
         #expect(text.hasSuffix("\r\n"))
     }
+
+    /// The import's trim: what Foundation's `.whitespaces` trim gives, for plain and Unicode
+    /// spaces at either end, inside, alone, and for characters that are not spaces.
+    @Test func aCellIsTrimmedAsFoundationTrimsIt() {
+        let spaces = ["", " ", "\t", "\u{A0}", "\u{3000}", "\u{2003}", "\n", "\r", "\u{85}", "\u{200B}"]
+        let cores = ["", "Licence", "a b", "é", "2026-01-01", "\u{A0}x\u{A0}", "x\t"]
+        for lead in spaces {
+            for core in cores {
+                for trail in spaces {
+                    let cell = lead + core + trail
+                    #expect(cell.trimmingBlanks() == cell.trimmingCharacters(in: .whitespaces), "\(Array(cell.unicodeScalars))")
+                }
+            }
+        }
+    }
+
+    /// `CSV.line` writes bytes as the Character-based writer it replaced wrote text, for cells
+    /// with every special: commas, quotes, CR, LF, CRLF, spaces at the ends, formula triggers
+    /// behind apostrophes, non-ASCII.
+    @Test func linesAreWrittenAsTheTextWriterWroteThem() {
+        func reference(_ fields: [String]) -> String {
+            fields.map { cell in
+                let f = CSV.escapeFormula(cell)
+                let needsQuotes = f.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                    || f.first == " " || f.last == " "
+                return needsQuotes ? "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : f
+            }.joined(separator: ",") + "\r\n"
+        }
+        let cells = ["", "plain", "a,b", "say \"hi\"", "two\nlines", "crlf\r\nend", "\r", " lead", "trail ", " ", "=1+1", "'=x", "''@y",
+                     "-2", "+", "\t=cmd", "é ü", "\"", ",", "a\"\"b", " =1", "= "]
+        for a in cells {
+            for b in cells { #expect(CSV.line([a, b]) == reference([a, b]), "\([a, b])") }
+        }
+        #expect(CSV.line([]) == "\r\n")
+    }
 }

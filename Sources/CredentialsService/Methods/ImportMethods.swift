@@ -105,7 +105,7 @@ enum ImportMethods {
                 }
             }
             // The type: by name in any case, not archived.
-            let typeName = value("credential_type").trimmingCharacters(in: .whitespaces).lowercased()
+            let typeName = value("credential_type").trimmingBlanks().lowercased()
             if types[typeName] == nil { types[typeName] = try ctx.store.credentials.findType(name: typeName) }
             let type = types[typeName] ?? nil
             if type == nil { fail("credential_type", "unknown_type", "no credential type has this name") }
@@ -116,8 +116,8 @@ enum ImportMethods {
             }
             var dates: (CalendarDate, CalendarDate?)? = nil
             do {
-                let issue = try CredentialFields.date(value("issue_date").trimmingCharacters(in: .whitespaces), field: "issue_date")
-                let expText = value("expiration_date").trimmingCharacters(in: .whitespaces)
+                let issue = try CredentialFields.date(value("issue_date").trimmingBlanks(), field: "issue_date")
+                let expText = value("expiration_date").trimmingBlanks()
                 let expiration = expText.isEmpty ? nil : try CredentialFields.date(expText, field: "expiration_date")
                 try CredentialFields.checkDates(issue: issue, expiration: expiration, requiresExpiration: type?.requiresExpiration ?? false,
                                                 expirationField: "expiration_date")
@@ -180,16 +180,34 @@ enum ImportMethods {
         ctx.progress?(total, total)
         return [
             "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failedLines.count),
-            "errors": .array(errors.map { ["line": .int($0.line), "column": .optional($0.column), "reason": .string($0.reason), "message": .string($0.message)] }),
+            "errors": errorsJSON(errors),
             "failedRowsCsv": failedLines.isEmpty ? .null : .string(failedRowsCSV(header: header.fields, rows: failedLines, errors: errors)),
         ]
+    }
+
+    /// The rows' errors, written straight to bytes: a file of failing rows has one or more a
+    /// row, and as a `JSON` tree they cost more than checking the rows did.
+    static func errorsJSON(_ errors: [RowError]) -> JSON {
+        let out = ByteWriter(capacity: 128 * errors.count + 2)
+        out.append(UInt8(ascii: "["))
+        for (i, e) in errors.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            var o = JSONObjectBytes(into: out)
+            o.add("line", int: e.line)
+            o.add("column", e.column)
+            o.add("reason", e.reason)
+            o.add("message", e.message)
+            o.close()
+        }
+        out.append(UInt8(ascii: "]"))
+        return .encoded(out.array)
     }
 
     /// Header names to their positions. Unknown or repeated columns, or a missing required one, fail the whole file.
     static func columnIndex(_ header: [String]) throws -> [String: Int] {
         var index: [String: Int] = [:]
         for (i, raw) in header.enumerated() {
-            let name = raw.trimmingCharacters(in: .whitespaces).lowercased()
+            let name = raw.trimmingBlanks().lowercased()
             if name == errorColumn || exportOnly.contains(name) { continue }
             guard required.contains(name) || optional.contains(name) else {
                 throw DomainError.invalidField("csv", "has an unknown column \"\(raw.prefix(100))\"; the columns are \((required + optional).joined(separator: ", "))")
@@ -205,20 +223,21 @@ enum ImportMethods {
 
     /// The failed rows in their original columns, plus an `error` column saying why.
     static func failedRowsCSV(header: [String], rows: [Int: [String]], errors: [RowError]) -> String {
-        let keep = header.indices.filter { header[$0].trimmingCharacters(in: .whitespaces).lowercased() != errorColumn }
+        let keep = header.indices.filter { header[$0].trimmingBlanks().lowercased() != errorColumn }
         // Each row's reasons gathered in one pass: looking them up per row made a file of
         // failing rows cost the square of its length (20,000 rows: 79 s).
         var why: [Int: [String]] = [:]
         for e in errors { why[e.line, default: []].append(e.column.map { "\($0): \(e.message)" } ?? e.message) }
-        var out = CSV.line(keep.map { header[$0] } + [errorColumn])
+        var out: [UInt8] = []
+        CSV.appendLine(keep.map { header[$0] } + [errorColumn], to: &out)
         for line in rows.keys.sorted() {
             let fields = rows[line]!
             let reasons = why[line, default: []].joined(separator: "; ")
             // A row whose field count is wrong is written as it came, all of its fields and no
             // more: cut or padded to fit, it would upload again without the error it has.
             let cells = fields.count == header.count ? keep.map { fields[$0] } : fields
-            out += CSV.line(cells + [reasons])
+            CSV.appendLine(cells + [reasons], to: &out)
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
