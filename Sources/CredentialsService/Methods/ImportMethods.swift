@@ -54,6 +54,13 @@ enum ImportMethods {
         var fields: (CalendarDate, CalendarDate?, String?)
     }
 
+    /// A row that failed, as read (its formula escapes undone), with why: each row keeps its
+    /// own reasons, so writing the failed rows back is one pass in file order.
+    struct FailedRow {
+        var fields: [String]
+        var errors: [RowError]
+    }
+
     struct RowErrors: Error {
         var list: [RowError]
     }
@@ -149,7 +156,7 @@ enum ImportMethods {
         var checker = RowChecker(ctx: ctx, actor: actor, approve: approve, header: header.fields, columns: columns)
         var errors: [RowError] = []
         var good: [GoodRow] = []
-        var failedLines: [Int: [String]] = [:]
+        var failed: [FailedRow] = []  // in file order
         // Progress (an MCP tool call that asked for it): checking each row is the first half of
         // the work, writing the good ones the second; reported every `progressStep` rows.
         let total = rows.count * 2
@@ -159,7 +166,7 @@ enum ImportMethods {
             case .success(let g): good.append(g)
             case .failure(let problems):
                 errors += problems.list
-                failedLines[row.line] = row.fields.map(CSV.unescapeFormula)  // written escaped again
+                failed.append(FailedRow(fields: row.fields.map(CSV.unescapeFormula), errors: problems.list))  // written escaped again
             }
         }
 
@@ -179,9 +186,9 @@ enum ImportMethods {
         }
         ctx.progress?(total, total)
         return [
-            "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failedLines.count),
+            "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failed.count),
             "errors": errorsJSON(errors),
-            "failedRowsCsv": failedLines.isEmpty ? .null : .string(failedRowsCSV(header: header.fields, rows: failedLines, errors: errors)),
+            "failedRowsCsv": failed.isEmpty ? .null : .string(failedRowsCSV(header: header.fields, rows: failed)),
         ]
     }
 
@@ -222,17 +229,13 @@ enum ImportMethods {
     }
 
     /// The failed rows in their original columns, plus an `error` column saying why.
-    static func failedRowsCSV(header: [String], rows: [Int: [String]], errors: [RowError]) -> String {
+    static func failedRowsCSV(header: [String], rows: [FailedRow]) -> String {
         let keep = header.indices.filter { header[$0].trimmingBlanks().lowercased() != errorColumn }
-        // Each row's reasons gathered in one pass: looking them up per row made a file of
-        // failing rows cost the square of its length (20,000 rows: 79 s).
-        var why: [Int: [String]] = [:]
-        for e in errors { why[e.line, default: []].append(e.column.map { "\($0): \(e.message)" } ?? e.message) }
         var out: [UInt8] = []
         CSV.appendLine(keep.map { header[$0] } + [errorColumn], to: &out)
-        for line in rows.keys.sorted() {
-            let fields = rows[line]!
-            let reasons = why[line, default: []].joined(separator: "; ")
+        for row in rows {
+            let fields = row.fields
+            let reasons = row.errors.map { e in e.column.map { "\($0): \(e.message)" } ?? e.message }.joined(separator: "; ")
             // A row whose field count is wrong is written as it came, all of its fields and no
             // more: cut or padded to fit, it would upload again without the error it has.
             let cells = fields.count == header.count ? keep.map { fields[$0] } : fields
