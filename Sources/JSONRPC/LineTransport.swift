@@ -141,6 +141,7 @@ public enum LineTransport {
                         held = 0
                         server.handler.beginGroup()
                         deadline = monotonicNanoseconds() + groupNanoseconds
+                        continue  // the write may have taken long: a stop or an exit seen meanwhile ends the group here
                     }
                     let event = reader.next()
                     if reader.bytesRead != readAt {

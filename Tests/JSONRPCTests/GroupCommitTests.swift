@@ -115,6 +115,7 @@ final class ReadWriteHandler: RPCMethodHandler {
     init(answerBytes: Int) { size = answerBytes }
     func hasMethod(_ method: String) -> Bool { true }
     func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
+        calls += 1
         current?.append(method)
         if method.hasPrefix("w") { wrote = true }
         return .success(.string(method + String(repeating: ".", count: size)))
@@ -122,6 +123,9 @@ final class ReadWriteHandler: RPCMethodHandler {
     func beginGroup() { current = []; wrote = false }
     func endGroup() -> Bool { groups.append(current ?? []); current = nil; return true }
     var groupChangedNothing: Bool { current != nil && !wrote }
+    var calls = 0
+    var exiting = false
+    var exitStatus: Int32? { exiting ? 0 : nil }
 }
 
 /// A flood of reads is answered as it runs, in parts of about `readGroupAnswerBytes`; once a
@@ -141,6 +145,28 @@ struct ReadGroupTests {
         let most = LineTransport.readGroupAnswerBytes / 10_000 + 1
         #expect(h.groups.count >= 40 / most && h.groups.allSatisfy { $0.count <= most }, "\(h.groups.map(\.count))")
         #expect(h.groups.flatMap { $0 } == methods)
+    }
+
+    /// Sending a read group's answers can take long (a slow reader): an exit (or a stop) that
+    /// came meanwhile is seen before the next request runs.
+    @Test func nothingRunsAfterAnExitSeenWhileAnswersWentOut() {
+        let h = ReadWriteHandler(answerBytes: 30_000)
+        var input: [UInt8] = []
+        for i in 0..<10 { input += Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"r\#(i)"}"#.utf8) + [0x0A] }
+        var offset = 0
+        var reader = LineReader(maxLineBytes: 1000, inputReady: { true }) { ptr, count in
+            let n = min(count, input.count - offset)
+            input.withUnsafeBytes { src in if n > 0 { ptr.copyMemory(from: src.baseAddress! + offset, byteCount: n) } }
+            offset += n
+            return n
+        }
+        var sent = 0
+        LineTransport.serve(&reader, server: RPCServer(handler: h), groupNanoseconds: 60_000_000_000) { messages, _ in
+            sent += messages.count
+            h.exiting = true
+            return true
+        }
+        #expect(h.calls == 3 && sent == 3, "ran \(h.calls), sent \(sent)")
     }
 
     @Test func aGroupThatWroteHoldsItsAnswersToItsEnd() {
