@@ -47,23 +47,6 @@ public struct JSONParser {
         public var rawIDs: RawIDs
     }
 
-    /// Raw text of the top-level object's `id` member, at index `-1`, or of the `id` of the
-    /// object at index `i` of a top-level array, at `i`. Not a dictionary: one request, the usual
-    /// case, then costs no allocation and no hashing.
-    public struct RawIDs: Equatable {
-        private var top: String?
-        private var items: [String?] = []
-
-        public subscript(index: Int) -> String? {
-            get { index < 0 ? top : (index < items.count ? items[index] : nil) }
-            set {
-                if index < 0 { top = newValue; return }
-                if items.count <= index { items.append(contentsOf: repeatElement(nil, count: index + 1 - items.count)) }
-                items[index] = newValue
-            }
-        }
-    }
-
     private let bytes: UnsafeBufferPointer<UInt8>
     private var pos = 0
     private var depth = 0
