@@ -23,6 +23,8 @@ public struct Store {
     public var auditLog: AuditLog { AuditLog(db, cache: cache) }
     public var loginThrottle: LoginThrottleStore { LoginThrottleStore(db) }
     public var serviceKeys: ServiceKeyStore { ServiceKeyStore(db) }
+    /// Which engine holds the data (`service.info.storage`, contract §13): "sqlite" or "postgresql".
+    public var storage: String { "sqlite" }
     /// The schema version of the file (`service.info`).
     public func schemaVersion() throws -> Int { try StoreSchema.version(of: db) }
 

@@ -13,13 +13,14 @@ enum SystemMethods {
     static let all: [Method] = [
         Method("rpc.discover", summary: "The OpenRPC document of every method (the same as Protocol/openrpc.json).", effect: .reads,
                access: .open, result: "document", .named("OpenRPCDocument", .any)) { _, _ in Service.openRPCEncoded },
-        Method("service.info", summary: "The service's name and versions.", effect: .reads, access: .open,
+        Method("service.info", summary: "The service's name and versions, and which engine holds the data.", effect: .reads, access: .open,
                result: "info", serviceInfoSchema) { ctx, _ in
             [
                 "name": .string(ServiceInfo.name),
                 "version": .string(ServiceInfo.version),
                 "protocolVersion": .string(ServiceInfo.protocolVersion),
                 "schemaVersion": .int(try ctx.store.schemaVersion()),
+                "storage": .string(ctx.store.storage),
             ]
         },
     ]
@@ -29,5 +30,6 @@ enum SystemMethods {
         Property("version", .string(), "The build's version."),
         Property("protocolVersion", .string(), "The version of the wire protocol: the OpenRPC document's info.version."),
         Property("schemaVersion", .integer(minimum: 1, maximum: nil), "The database schema version (PRAGMA user_version)."),
+        Property("storage", .oneOf(["sqlite", "postgresql"]), "The engine that holds the data: the embedded SQLite file, or a PostgreSQL database (contract §13)."),
     ]))
 }
