@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // credentials-rpc: JSON-RPC 2.0 over stdin/stdout for integration users and their credentials.
-// No package dependencies: Foundation, the toolchain, and two system C libraries
-// (SQLite and OpenSSL's libcrypto) through `.systemLibrary` targets.
+// No package dependencies: Foundation, the toolchain, and three system C libraries
+// (SQLite, OpenSSL's libcrypto and PostgreSQL's libpq) through `.systemLibrary` targets.
 import PackageDescription
 
 let package = Package(
@@ -14,13 +14,15 @@ let package = Package(
         // System libraries, linked through module maps.
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // JSON-RPC 2.0 and JSON itself; knows nothing of credentials.
         .target(name: "JSONRPC"),
         // Pure domain rules: no JSON, no SQL.
         .target(name: "CredentialsCore", dependencies: ["CCrypto"]),
-        // SQLite: connection, statements, transactions, schema migrations.
-        .target(name: "CredentialsStore", dependencies: ["CSQLite", "CredentialsCore"]),
+        // SQLite: connection, statements, transactions, schema migrations; and the PostgreSQL
+        // engine's pieces (PostgreSQL/), each in files of its own.
+        .target(name: "CredentialsStore", dependencies: ["CSQLite", "CPostgres", "CredentialsCore"]),
         // The method table, handlers and the OpenRPC document.
         .target(name: "CredentialsService", dependencies: ["JSONRPC", "CredentialsCore", "CredentialsStore"]),
         // The thin executable: command line, signals, the stdin/stdout loop.

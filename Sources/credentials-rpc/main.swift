@@ -30,9 +30,22 @@ case .run(let o):
 /// Opens the database and serves until end of input or a stop signal. Everything it opens is
 /// local, so the database closes (and checkpoints its WAL) before the process exits.
 func serve(_ options: CommandLineOptions) -> Int32 {
+    // A PostgreSQL URI is recognised, and refused until its engine is in (Protocol/README.md §9,
+    // "PostgreSQL"): taken as a path it would make a SQLite file whose name holds the password.
+    let location: StoreLocation
+    do {
+        location = try StoreLocation(options.databasePath)
+    } catch {
+        writeLine(2, "credentials-rpc: \(error)")
+        return 2
+    }
+    guard case .sqlite(let path) = location else {
+        writeLine(2, "credentials-rpc: \(location.displayName) is a PostgreSQL store, which this build cannot serve yet; nothing was opened or created")
+        return 2
+    }
     let database: Database
     do {
-        database = try Database(path: options.databasePath)
+        database = try Database(path: path)
     } catch {
         writeLine(2, "credentials-rpc: \(error)")
         return 2
@@ -47,7 +60,7 @@ func serve(_ options: CommandLineOptions) -> Int32 {
         logger.log(.info, "test-only settings in force (\(options.insecureTestSettings.joined(separator: ", "))): never use this process for real data")
     }
     if database.isReadableByOthers {
-        logger.log(.warning, "the database file \(options.databasePath) can be read by other users; chmod 600 it unless a group shares it on purpose")
+        logger.log(.warning, "the database file \(path) can be read by other users; chmod 600 it unless a group shares it on purpose")
     }
     let service = Service(db: database, deps: deps, config: config, log: logger)
     // Scripts and hosts sign in without a password (Protocol/README.md §6, API tokens); a refused token still serves,
@@ -59,7 +72,7 @@ func serve(_ options: CommandLineOptions) -> Int32 {
     let facet = service.hostFacet(tools: options.tools)
     let server = RPCServer(handler: facet)
     let stopFD = StopSignals.install()
-    logger.log(.info, "serving on stdin/stdout, database \(options.databasePath)")
+    logger.log(.info, "serving on stdin/stdout, database \(location.displayName)")
     LineTransport.run(server: server, input: 0, output: 1, stopFD: stopFD, maxMessageBytes: options.maxMessageBytes)
     return facet.exitStatus ?? 0
 }

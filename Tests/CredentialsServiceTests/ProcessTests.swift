@@ -162,6 +162,26 @@ struct ProcessTests {
         #expect(r.stderr.hasPrefix("credentials-rpc: cannot open database"))
     }
 
+    /// Taken as a path, a PostgreSQL URI would become a SQLite file named after it, password and
+    /// all. Until the PostgreSQL engine serves, such a store is refused, by flag or environment,
+    /// with the password hidden and nothing created.
+    @Test func aPostgresURIIsRefusedWithoutItsPasswordAndWithoutMakingAFile() throws {
+        let cwd = FileManager.default.currentDirectoryPath
+        for (args, env) in [(["--db", "postgresql://bob:Sup3rSecretPw@/creds?host=/nonexistent"], [:]),
+                            ([], ["CREDENTIALS_RPC_DB": "postgres://bob:Sup3rSecretPw@db.example.com/creds"]),
+                            (["--db", "POSTGRESQL://bob:Sup3rSecretPw@db.example.com/creds"], [:])] {
+            let r = try runService(args, input: Array((infoRequest + "\n").utf8), environment: env)
+            #expect(r.status == 2)
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderr.split(separator: "\n").count == 1)
+            #expect(r.stderr.contains("bob:***@"), "\(r.stderr)")
+            #expect(!r.stderr.contains("Sup3rSecretPw"))
+        }
+        for made in ["postgresql:", "postgres:", "POSTGRESQL:"] {
+            #expect(!FileManager.default.fileExists(atPath: cwd + "/" + made))
+        }
+    }
+
     @Test func defaultDatabaseFollowsTheEnvironmentAndCreatesFolders() throws {
         let dir = tempDir()
         let xdg = dir.appendingPathComponent("a/b/xdg").path

@@ -1,0 +1,172 @@
+import CPostgres
+
+/// What went wrong talking to PostgreSQL. Every message has been scrubbed of the connection
+/// string's password (`ConnectionString.scrub`).
+public enum PostgresError: Error, Equatable, CustomStringConvertible {
+    /// No connection could be made (or remade): the server is down, refuses us, or the URI is wrong.
+    case connection(String)
+    /// The connection broke under a statement: the server restarted or went away.
+    case connectionLost(String)
+    /// The server refused the statement, with its SQLSTATE (`23505` a unique key, `40001` a
+    /// serialization failure, `40P01` a deadlock, ...).
+    case server(sqlState: String, message: String)
+    /// A value PostgreSQL cannot store: text holding a NUL byte.
+    case unstorable(String)
+
+    public var description: String {
+        switch self {
+        case .connection(let m): return "cannot connect to PostgreSQL: \(m)"
+        case .connectionLost(let m): return "the connection to PostgreSQL was lost: \(m)"
+        case .server(let state, let m): return "PostgreSQL refused a statement (SQLSTATE \(state)): \(m)"
+        case .unstorable(let m): return m
+        }
+    }
+
+    /// A failure that running the whole transaction again resolves: a serialization failure or a
+    /// deadlock (PostgreSQL's manual, "Serialization Failure Handling").
+    public var isRetryable: Bool {
+        if case .server(let state, _) = self { return state == "40001" || state == "40P01" }
+        return false
+    }
+}
+
+/// One libpq connection. Statements take `?` parameters like SQLite's (numbered for PostgreSQL
+/// by `PostgresDialect`), bound as text, or as binary for bytes (`bytea`); rows come back as text.
+public final class PostgresConnection {
+    let conn: OpaquePointer
+    public let location: ConnectionString
+
+    public init(_ location: ConnectionString) throws {
+        self.location = location
+        guard let c = PQconnectdb(location.text) else { throw PostgresError.connection("libpq is out of memory") }
+        guard PQstatus(c) == CONNECTION_OK else {
+            let reason = location.scrub(Self.message(c))
+            PQfinish(c)
+            throw PostgresError.connection(reason)
+        }
+        conn = c
+        // Notices (a NOTICE from CREATE ... IF NOT EXISTS, say) would go to stderr unasked.
+        PQsetNoticeProcessor(c, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(conn) }
+
+    /// Whether the connection is still up as far as libpq knows (it learns of a break on use).
+    public var isOpen: Bool { PQstatus(conn) == CONNECTION_OK }
+
+    /// Connects again after a break, as the same URI; throws while the server is still away.
+    public func reconnect() throws {
+        PQreset(conn)
+        guard PQstatus(conn) == CONNECTION_OK else { throw PostgresError.connection(location.scrub(Self.message(conn))) }
+    }
+
+    /// Runs one or more statements without parameters (a migration's script).
+    public func execute(_ sql: String) throws {
+        try check(PQexec(conn, sql)).map(PQclear)
+    }
+
+    /// Runs one statement with `args` for its `?`s, calling `each` for every row; returns the
+    /// number of rows it changed (for INSERT, UPDATE and DELETE).
+    @discardableResult
+    public func run(_ sql: String, _ args: [SQLValue] = [], _ each: (PostgresRow) throws -> Void = { _ in }) throws -> Int {
+        let result = try withParameters(args) { values, lengths, formats in
+            try check(PQexecParams(conn, PostgresDialect.numberedParameters(sql), Int32(args.count), nil, values, lengths, formats, 0))
+        }
+        guard let result else { return 0 }
+        defer { PQclear(result) }
+        for i in 0..<PQntuples(result) { try each(PostgresRow(result: result, index: i)) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// The first column of the first row as text, or nil when there is no row or it is NULL.
+    public func scalarText(_ sql: String, _ args: [SQLValue] = []) throws -> String? {
+        var value: String?
+        try run(sql, args) { row in if value == nil, !row.isNull(0) { value = row.text(0) } }
+        return value
+    }
+
+    /// The statement's result, or the error it stands for: a break of the connection is told
+    /// apart from the server's refusals, which carry their SQLSTATE.
+    private func check(_ result: OpaquePointer?) throws -> OpaquePointer? {
+        if let result {
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return result }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = location.scrub(String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines())
+            PQclear(result)
+            // A server shutting down says so with class 57 before the socket closes; class 08 is a
+            // connection exception. Either way the statement's fate is the connection's.
+            if PQstatus(conn) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" {
+                throw PostgresError.connectionLost(message.isEmpty ? location.scrub(Self.message(conn)) : message)
+            }
+            throw PostgresError.server(sqlState: state!, message: message)
+        }
+        throw PostgresError.connectionLost(location.scrub(Self.message(conn)))
+    }
+
+    /// Lays `args` out for PQexecParams: text as NUL-terminated UTF-8, bytes as binary with
+    /// their length, NULL as a null pointer; all in one buffer that outlives the call.
+    private func withParameters<T>(_ args: [SQLValue],
+                                   _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) throws -> T) throws -> T {
+        var buffer: [UInt8] = [], offsets: [Int?] = [], lengths: [Int32] = [], formats: [Int32] = []
+        for a in args {
+            var bytes: [UInt8]?, binary = false
+            switch a {
+            case .null: bytes = nil
+            case .int(let n): bytes = Array(String(n).utf8)
+            case .double(let d): bytes = Array(String(d).utf8)
+            case .text(let s): bytes = Array(s.utf8)
+            case .utf8(let b): bytes = b
+            case .blob(let b): bytes = b; binary = true
+            }
+            if let b = bytes, !binary, b.contains(0) {
+                throw PostgresError.unstorable("PostgreSQL text cannot hold a NUL byte")
+            }
+            offsets.append(bytes.map { _ in buffer.count })
+            lengths.append(Int32(bytes?.count ?? 0))
+            formats.append(binary ? 1 : 0)
+            buffer += bytes ?? []
+            buffer.append(0)
+        }
+        return try buffer.withUnsafeBufferPointer { raw in
+            let base = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let values: [UnsafePointer<CChar>?] = offsets.map { $0.map { base + $0 } }
+            return try values.withUnsafeBufferPointer { v in
+                try lengths.withUnsafeBufferPointer { l in
+                    try formats.withUnsafeBufferPointer { f in try body(v.baseAddress, l.baseAddress, f.baseAddress) }
+                }
+            }
+        }
+    }
+
+    static func message(_ c: OpaquePointer) -> String {
+        guard let m = PQerrorMessage(c) else { return "no reason given" }
+        let text = String(cString: m).trimmingTrailingNewlines()
+        return text.isEmpty ? "no reason given" : text
+    }
+}
+
+/// One row of a result, valid while the `run` call that gave it is running.
+public struct PostgresRow {
+    let result: OpaquePointer
+    let index: Int32
+
+    public func isNull(_ column: Int32) -> Bool { PQgetisnull(result, index, column) == 1 }
+
+    public func text(_ column: Int32) -> String {
+        let length = Int(PQgetlength(result, index, column))
+        return PQgetvalue(result, index, column).withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
+    }
+
+    public func int(_ column: Int32) -> Int64 { Int64(text(column)) ?? 0 }
+
+    /// A `bytea` column, which text results give in hex (`\x0a1b...`, PostgreSQL 9.0 and later).
+    public func bytes(_ column: Int32) -> [UInt8] {
+        let length = Int(PQgetlength(result, index, column))
+        return PQgetvalue(result, index, column).withMemoryRebound(to: UInt8.self, capacity: length) { p in
+            PostgresDialect.byteaHex(UnsafeBufferPointer(start: p, count: length)) ?? []
+        }
+    }
+}

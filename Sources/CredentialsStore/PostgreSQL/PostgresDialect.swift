@@ -1,0 +1,63 @@
+/// Where PostgreSQL's SQL and wire forms differ from SQLite's, for the statements the stores share.
+enum PostgresDialect {
+    /// SQLite's `?` parameters as PostgreSQL's `$1`, `$2`, ...: a `?` inside a quoted string, a
+    /// quoted name or a comment is left alone.
+    static func numberedParameters(_ sql: String) -> String {
+        let bytes = Array(sql.utf8)
+        guard bytes.contains(UInt8(ascii: "?")) else { return sql }
+        var out: [UInt8] = [], n = 0, i = 0
+        out.reserveCapacity(bytes.count + 16)
+        func copy(until end: Int) {
+            out += bytes[i..<min(end, bytes.count)]
+            i = min(end, bytes.count)
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            switch b {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                // A doubled quote inside is an escaped one: scanning on to the next quote and
+                // starting again there treats both halves right.
+                let close = bytes[(i + 1)...].firstIndex(of: b).map { $0 + 1 } ?? bytes.count
+                copy(until: close)
+            case UInt8(ascii: "-") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "-"):
+                copy(until: bytes[i...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count)
+            case UInt8(ascii: "/") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "*"):
+                var end = i + 2
+                while end + 1 < bytes.count && !(bytes[end] == UInt8(ascii: "*") && bytes[end + 1] == UInt8(ascii: "/")) { end += 1 }
+                copy(until: end + 2)
+            case UInt8(ascii: "?"):
+                n += 1
+                out += Array("$\(n)".utf8)
+                i += 1
+            default:
+                out.append(b)
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes of a `bytea` in PostgreSQL's hex output (`\x` then two hex digits a byte), or nil
+    /// for anything else.
+    static func byteaHex(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count >= 2, text.count % 2 == 0, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
+        var out = [UInt8](), i = 2
+        out.reserveCapacity(text.count / 2 - 1)
+        while i < text.count {
+            guard let h = hexDigit(text[i]), let l = hexDigit(text[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+
+    /// The value of one hex digit, either case.
+    static func hexDigit(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Testing
+@testable import CredentialsStore
+
+/// The parts of the PostgreSQL engine that need no server: which `--db` strings are PostgreSQL
+/// stores, how their passwords are kept out of every message, and SQLite's `?` in PostgreSQL.
+struct ConnectionStringTests {
+    @Test func postgresURIsAreToldFromFilePaths() throws {
+        for uri in ["postgresql://localhost/creds", "postgres://u@h:5433/db", "postgresql:///creds?host=/tmp/sock", "postgresql://"] {
+            guard case .postgresql = try StoreLocation(uri) else { Issue.record("\(uri) was taken as a file"); continue }
+        }
+        for path in ["creds.sqlite3", ":memory:", "/tmp/postgresql/db.sqlite3", "./postgresql:db", "postgresql:/x", "file:postgresql://x"] {
+            #expect(try StoreLocation(path) == .sqlite(path: path))
+        }
+    }
+
+    /// libpq reads the scheme in lower case only; any other case must not become a file named
+    /// after the URI (password and all).
+    @Test func aSchemeInAnotherCaseIsRefusedNotMadeAFile() {
+        for uri in ["POSTGRESQL://bob:pw1secret@h/db", "Postgres://bob:pw1secret@h/db"] {
+            do {
+                _ = try StoreLocation(uri)
+                Issue.record("\(uri) was accepted")
+            } catch {
+                #expect("\(error)".contains("lower case"))
+                #expect(!"\(error)".contains("pw1secret"))
+            }
+        }
+    }
+
+    @Test func passwordsAreHiddenInEveryPlaceAURICanHoldThem() throws {
+        let cases: [(String, String, [String])] = [
+            ("postgresql://bob:s3cret@db.example.com:5432/creds", "postgresql://bob:***@db.example.com:5432/creds", ["s3cret"]),
+            ("postgres://bob:p%40ss@h1,h2:5433/creds?sslmode=require", "postgres://bob:***@h1,h2:5433/creds?sslmode=require", ["p%40ss", "p@ss"]),
+            // The userinfo runs to the authority's last @; a password may hold @ and : unescaped.
+            ("postgresql://bob:a:b@c@h/db", "postgresql://bob:***@h/db", ["a:b@c"]),
+            ("postgresql:///creds?host=/run/pg&password=topsecret&user=bob", "postgresql:///creds?host=/run/pg&password=***&user=bob", ["topsecret"]),
+            // libpq decodes parameter names, so this is a password too.
+            ("postgresql://h/db?pass%77ord=hidden1", "postgresql://h/db?pass%77ord=***", ["hidden1"]),
+            ("postgresql://bob@h/db", "postgresql://bob@h/db", []),
+        ]
+        for (uri, shown, secrets) in cases {
+            let cs = try ConnectionString(uri)
+            #expect(cs.redacted == shown)
+            #expect("\(cs)" == shown)
+            for s in secrets {
+                #expect(!cs.redacted.contains(s))
+                #expect(cs.scrub("libpq said: \(s) was wrong") == "libpq said: *** was wrong")
+            }
+        }
+    }
+
+    /// libpq's own parse errors quote the text they choke on, which may be the password.
+    @Test func libpqParseErrorsAreScrubbed() {
+        for uri in ["postgresql://bob:p%zzsecret@h/db", "postgresql://h/db?password=x%zzsecret", "postgresql://h/db?nosuchoption=1&password=zzsecret"] {
+            do {
+                _ = try ConnectionString(uri)
+                Issue.record("\(uri) was accepted")
+            } catch {
+                #expect("\(error)".contains("not a connection URI libpq accepts"))
+                #expect(!"\(error)".contains("zzsecret"), "\(error)")
+            }
+        }
+    }
+
+    @Test func questionMarksBecomeNumberedParametersOutsideQuotesAndComments() {
+        let cases: [(String, String)] = [
+            ("SELECT a FROM t WHERE b = ? AND c IN (?, ?)", "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)"),
+            ("SELECT '?', 'it''s ?', \"odd?name\" FROM t WHERE x = ?", "SELECT '?', 'it''s ?', \"odd?name\" FROM t WHERE x = $1"),
+            ("SELECT 1 -- why?\n, ? /* what? */ , ?", "SELECT 1 -- why?\n, $1 /* what? */ , $2"),
+            ("SELECT 'unterminated ?", "SELECT 'unterminated ?"),
+            ("SELECT 1 /* unterminated ?", "SELECT 1 /* unterminated ?"),
+            ("no parameters", "no parameters"),
+        ]
+        for (sqlite, postgres) in cases { #expect(PostgresDialect.numberedParameters(sqlite) == postgres) }
+    }
+
+    @Test func byteaHexDecodesEveryByteAndRefusesAnythingElse() {
+        let all = (0...255).map(UInt8.init)
+        let hex = "\\x" + all.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        #expect(Array(hex.utf8).withUnsafeBufferPointer(PostgresDialect.byteaHex) == all)
+        #expect(Array("\\xAbCd".utf8).withUnsafeBufferPointer(PostgresDialect.byteaHex) == [0xAB, 0xCD])
+        for bad in ["", "\\x0", "x00", "\\xzz", "\\\\x00", "0x00"] {
+            #expect(Array(bad.utf8).withUnsafeBufferPointer(PostgresDialect.byteaHex) == nil, "\(bad)")
+        }
+    }
+
+    @Test func onlySerializationFailuresAndDeadlocksAreRetried() {
+        #expect(PostgresError.server(sqlState: "40001", message: "").isRetryable)
+        #expect(PostgresError.server(sqlState: "40P01", message: "").isRetryable)
+        for state in ["23505", "40002", "42P01", "57014"] { #expect(!PostgresError.server(sqlState: state, message: "").isRetryable) }
+        #expect(!PostgresError.connectionLost("gone").isRetryable)
+    }
+
+    /// libpq alone, no server needed: a socket folder that does not exist.
+    @Test func aServerThatIsNotThereIsAConnectionErrorWithoutThePassword() throws {
+        let cs = try ConnectionString("postgresql://bob:Hunter2secret@/crpc_test?host=/nonexistent-crpc-socket-dir&connect_timeout=2")
+        do {
+            _ = try PostgresConnection(cs)
+            Issue.record("connected to nothing")
+        } catch let error as PostgresError {
+            guard case .connection(let reason) = error else { Issue.record("\(error)"); return }
+            #expect(reason.contains("nonexistent-crpc-socket-dir"))
+            #expect(!"\(error)".contains("Hunter2secret"))
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+@testable import CredentialsStore
+
+/// The server these tests use: `source .ci/postgres` starts a throwaway one and sets
+/// `CREDENTIALS_RPC_TEST_POSTGRES`. Without it they are skipped, saying so, except in CI, where
+/// they run and fail: CI must never pass without PostgreSQL having been tried.
+enum TestPostgres {
+    static let uri = ProcessInfo.processInfo.environment["CREDENTIALS_RPC_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
+    static let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
+    static let runs = uri != nil || inCI
+    static let skipReason: Comment = "no PostgreSQL: set CREDENTIALS_RPC_TEST_POSTGRES to a postgresql:// URI (`source .ci/postgres` starts a throwaway server)"
+
+    static func connect() throws -> PostgresConnection {
+        let uri = try #require(uri, "CI must set CREDENTIALS_RPC_TEST_POSTGRES; .ci/run starts a server with .ci/postgres")
+        return try PostgresConnection(ConnectionString(uri))
+    }
+
+    /// A table name no other test (nor an earlier run) uses.
+    static func tableName(_ stem: String) -> String { "t_\(stem)_\(UInt32.random(in: 0...UInt32.max))" }
+}
+
+@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skipReason))
+struct PostgresConnectionTests {
+    @Test func everyKindOfValueGoesInAndComesBackAsItWas() throws {
+        let pg = try TestPostgres.connect()
+        try pg.execute("CREATE TEMP TABLE v (i bigint, d double precision, t text, b bytea, n text)")
+        let bytes = (0...255).map(UInt8.init) + [0, 0, 255]
+        let text = "O'Brien \"?\" \\ é 😀 $1 -- /*"
+        let n = try pg.run("INSERT INTO v VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)",
+                           [.int(Int64.min), .double(-0.125), .text(text), .blob(bytes), .null,
+                            .int(Int64.max), .double(1e300), .utf8(Array("bytes as text".utf8)), .blob([]), .text("")])
+        #expect(n == 2)
+        var rows: [(Int64, String, String, [UInt8], Bool)] = []
+        try pg.run("SELECT i, d::text, t, b, n IS NULL FROM v ORDER BY i") { r in
+            rows.append((r.int(0), r.text(1), r.text(2), r.bytes(3), r.text(4) == "t"))
+            #expect(r.isNull(4) == false)
+        }
+        #expect(rows.count == 2)
+        #expect(rows[0].0 == Int64.min && rows[0].1 == "-0.125" && rows[0].2 == text && rows[0].3 == bytes && rows[0].4)
+        #expect(rows[1].0 == Int64.max && rows[1].1 == "1e+300" && rows[1].2 == "bytes as text" && rows[1].3 == [] && !rows[1].4)
+        #expect(try pg.scalarText("SELECT n FROM v WHERE i = ?", [.int(Int64.min)]) == nil)
+    }
+
+    /// A `?` inside a literal is text, and a parameter's text is never SQL.
+    @Test func parametersAreValuesNeverSQL() throws {
+        let pg = try TestPostgres.connect()
+        try pg.execute("CREATE TEMP TABLE p (t text)")
+        try pg.run("INSERT INTO p VALUES (?)", [.text("'); DROP TABLE p; --")])
+        var got: [String] = []
+        try pg.run("SELECT '?', t, ? FROM p", [.text("x?")]) { got = [$0.text(0), $0.text(1), $0.text(2)] }
+        #expect(got == ["?", "'); DROP TABLE p; --", "x?"])
+    }
+
+    @Test func textWithANulByteIsRefusedBeforeItReachesTheServer() throws {
+        let pg = try TestPostgres.connect()
+        #expect(throws: PostgresError.unstorable("PostgreSQL text cannot hold a NUL byte")) {
+            try pg.run("SELECT ?::text", [.text("a\u{0}b")])
+        }
+        #expect(try pg.scalarText("SELECT 'still usable'") == "still usable")
+    }
+
+    @Test func refusalsCarryTheirSQLState() throws {
+        let pg = try TestPostgres.connect()
+        try pg.execute("CREATE TEMP TABLE u (k text PRIMARY KEY)")
+        try pg.run("INSERT INTO u VALUES (?)", [.text("a")])
+        func state(_ body: () throws -> Void) -> String? {
+            do { try body() } catch PostgresError.server(let s, _) { return s } catch { Issue.record("\(error)") }
+            return nil
+        }
+        #expect(state { try pg.run("INSERT INTO u VALUES (?)", [.text("a")]) } == "23505")
+        #expect(state { try pg.execute("SELEKT 1") } == "42601")
+        #expect(state { try pg.run("SELECT * FROM no_such_table") } == "42P01")
+        #expect(try pg.scalarText("SELECT count(*) FROM u") == "1")
+    }
+
+    /// The lost update that SERIALIZABLE exists to stop: another connection commits a change to
+    /// the row between this transaction's read and its write. PostgreSQL fails the write with
+    /// 40001; `serializable` runs the whole body again, which then reads the new value.
+    @Test func aSerializationFailureRunsTheTransactionAgainAndLosesNothing() throws {
+        let a = try TestPostgres.connect(), b = try TestPostgres.connect()
+        let table = TestPostgres.tableName("serial")
+        try a.execute("CREATE TABLE \(table) (id int PRIMARY KEY, v int NOT NULL); INSERT INTO \(table) VALUES (1, 0)")
+        defer { try? a.execute("DROP TABLE \(table)") }
+        var attempts = 0
+        try a.serializable {
+            attempts += 1
+            let seen = Int(try a.scalarText("SELECT v FROM \(table) WHERE id = 1") ?? "") ?? -1
+            if attempts == 1 { try b.run("UPDATE \(table) SET v = v + 1 WHERE id = 1") }
+            try a.run("UPDATE \(table) SET v = ? WHERE id = 1", [.int(Int64(seen + 10))])
+        }
+        #expect(attempts == 2)
+        #expect(try b.scalarText("SELECT v FROM \(table) WHERE id = 1") == "11")
+    }
+
+    @Test func anyOtherErrorRollsBackAndIsThrown() throws {
+        struct Refused: Error {}
+        let pg = try TestPostgres.connect()
+        let table = TestPostgres.tableName("rollback")
+        try pg.execute("CREATE TABLE \(table) (k text)")
+        defer { try? pg.execute("DROP TABLE \(table)") }
+        #expect(throws: Refused.self) {
+            try pg.serializable {
+                try pg.run("INSERT INTO \(table) VALUES ('half-done')")
+                throw Refused()
+            }
+        }
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table)") == "0")
+        try pg.serializable { try pg.run("INSERT INTO \(table) VALUES ('done')") }
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table)") == "1")
+    }
+
+    /// The server ending a connection (a restart does the same) is a lost connection, not a
+    /// refusal and not a crash; once reconnected, the same connection works again.
+    @Test func aConnectionTheServerEndsIsToldApartAndCanBeRemade() throws {
+        let a = try TestPostgres.connect(), b = try TestPostgres.connect()
+        let pid = try #require(try a.scalarText("SELECT pg_backend_pid()"))
+        #expect(try b.scalarText("SELECT pg_terminate_backend(?::int)", [.text(pid)]) == "t")
+        var lost = false
+        do { _ = try a.scalarText("SELECT 1") } catch PostgresError.connectionLost { lost = true }
+        #expect(lost)
+        #expect(!a.isOpen)
+        try a.reconnect()
+        #expect(try a.scalarText("SELECT 2") == "2")
+    }
+}
