@@ -14,6 +14,7 @@ extension PostgresConnection {
     /// (after a short random pause that grows each time) when PostgreSQL reports a serialization
     /// failure or a deadlock, at `BEGIN`, in the body, or at `COMMIT`. Any other error rolls back
     /// and is thrown. `body` must therefore do nothing outside the database that it cannot redo.
+    @discardableResult
     public func serializable<T>(_ body: () throws -> T) throws -> T {
         var attempt = 0
         while true {

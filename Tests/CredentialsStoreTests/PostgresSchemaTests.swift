@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import CredentialsStore
+
+/// A database of its own for one test, dropped afterwards (with any connection still on it).
+final class ScratchPostgresDatabase {
+    let name = "crpc_t_\(UInt32.random(in: 0...UInt32.max))"
+    let uri: String
+    private let admin: PostgresConnection
+
+    init() throws {
+        admin = try TestPostgres.connect()
+        try admin.execute("CREATE DATABASE \(name)")
+        let base = try #require(TestPostgres.uri)
+        uri = base + (base.contains("?") ? "&" : "?") + "dbname=\(name)"
+    }
+
+    func connect() throws -> PostgresConnection { try PostgresConnection(ConnectionString(uri)) }
+
+    deinit { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+}
+
+@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skipReason))
+struct PostgresSchemaTests {
+    @Test func anEmptyDatabaseIsMigratedOnceToTheCurrentVersion() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let pg = try scratch.connect()
+        #expect(try PostgresSchema.version(of: pg) == 0)
+        try PostgresSchema.migrate(pg)
+        #expect(try PostgresSchema.version(of: pg) == PostgresSchema.currentVersion)
+        #expect(PostgresSchema.currentVersion == StoreSchema.currentVersion)
+        try PostgresSchema.migrate(pg)
+        #expect(try pg.scalarText("SELECT count(*) FROM schema_version") == "1")
+        #expect(try pg.scalarText("SELECT count(*) FROM users") == "0")
+    }
+
+    /// Contract §13: processes starting together on an empty database all come up. Four
+    /// connections (four server processes) migrate at the same moment; the advisory lock makes
+    /// one do the work and the others find it done.
+    @Test func fourProcessesStartingTogetherAllComeUp() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let connections = try (0..<4).map { _ in try scratch.connect() }
+        let failures = Failures()
+        let start = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        for pg in connections {
+            let box = UncheckedBox(pg)
+            DispatchQueue.global().async(group: group) {
+                start.wait()
+                do { try PostgresSchema.migrate(box.value) } catch { failures.add("\(error)") }
+            }
+        }
+        for _ in connections { start.signal() }
+        #expect(group.wait(timeout: .now() + 60) == .success)
+        #expect(failures.all.isEmpty, "\(failures.all)")
+        for pg in connections { #expect(try PostgresSchema.version(of: pg) == PostgresSchema.currentVersion) }
+        #expect(try connections[0].scalarText("SELECT count(*) FROM pg_class WHERE relname = 'credentials' AND relkind = 'r'") == "1")
+    }
+
+    @Test func aDatabaseAtANewerVersionIsRefusedAndLeftAlone() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let pg = try scratch.connect()
+        try PostgresSchema.migrate(pg)
+        try pg.execute("UPDATE schema_version SET version = 999")
+        #expect(throws: OpenError.newerSchema(path: pg.location.redacted, found: 999, known: PostgresSchema.currentVersion)) {
+            try PostgresSchema.migrate(pg)
+        }
+        #expect(try PostgresSchema.version(of: pg) == 999)
+    }
+
+    /// One schema version must mean the same tables on both engines (a copy relies on it): every
+    /// table, column (in order, with its type and nullability) and named index of a new SQLite
+    /// file is on PostgreSQL, and nothing else, but for the search each engine does its own way.
+    @Test func bothEnginesHoldTheSameTablesColumnsAndIndexes() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let pg = try scratch.connect()
+        try PostgresSchema.migrate(pg)
+        let sqlite = try Database(path: ":memory:")
+        let types = ["INTEGER": "bigint", "TEXT": "text", "REAL": "double precision", "BLOB": "bytea"]
+
+        var sqliteTables: [String: [String]] = [:]
+        for table in try sqlite.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'users_fts%' AND name NOT LIKE 'sqlite_%'", map: { $0.text(0) }) {
+            sqliteTables[table] = try sqlite.all("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid", table) { r in
+                // A primary key column is NOT NULL on PostgreSQL whatever SQLite's declaration says.
+                "\(r.text(0)) \(types[r.text(1)] ?? "?\(r.text(1))") \(r.int(2) == 1 || r.int(3) > 0 ? "not null" : "null")"
+            }
+        }
+        var postgresTables: [String: [String]] = [:]
+        try pg.run("""
+            SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name <> 'schema_version' ORDER BY table_name, ordinal_position
+            """) { r in
+            postgresTables[r.text(0), default: []].append("\(r.text(1)) \(r.text(2)) \(r.text(3) == "NO" ? "not null" : "null")")
+        }
+        #expect(postgresTables.keys.sorted() == sqliteTables.keys.sorted())
+        for (table, columns) in sqliteTables { #expect(postgresTables[table] == columns, "\(table)") }
+
+        let sqliteIndexes = try sqlite.all("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL", map: { $0.text(0) })
+        var postgresIndexes: [String] = []
+        try pg.run("""
+            SELECT i.indexname FROM pg_indexes i WHERE i.schemaname = current_schema() AND NOT EXISTS
+              (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+            """) { postgresIndexes.append($0.text(0)) }
+        #expect(Set(postgresIndexes).subtracting(["users_search"]) == Set(sqliteIndexes))
+    }
+}
+
+/// Errors gathered from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ s: String) { lock.withLock { list.append(s) } }
+    var all: [String] { lock.withLock { list } }
+}
+
+/// Hands a connection to the one thread that uses it.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
