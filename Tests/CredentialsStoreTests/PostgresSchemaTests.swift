@@ -102,6 +102,16 @@ struct PostgresSchemaTests {
               (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
             """) { postgresIndexes.append($0.text(0)) }
         #expect(Set(postgresIndexes).subtracting(["users_search"]) == Set(sqliteIndexes))
+
+        // The rows a new store starts with: the default settings, and a cursor key of its own.
+        let settings = try sqlite.all("SELECT id, expiring_window_days, approvals_required FROM org_settings", map: { "\($0.int(0)) \($0.int(1)) \($0.int(2))" })
+        var pgSettings: [String] = []
+        try pg.run("SELECT id, expiring_window_days, approvals_required FROM org_settings") { pgSettings.append("\($0.int(0)) \($0.int(1)) \($0.int(2))") }
+        #expect(pgSettings == settings)
+        var keys: [(String, [UInt8])] = []
+        try pg.run("SELECT name, key FROM service_keys") { keys.append(($0.text(0), $0.bytes(1))) }
+        let sqliteKey = try #require(try sqlite.first("SELECT key FROM service_keys WHERE name = 'cursor'", map: { $0.blob(0) }))
+        #expect(keys.count == 1 && keys[0].0 == "cursor" && keys[0].1.count == sqliteKey.count && keys[0].1 != sqliteKey)
     }
 }
 

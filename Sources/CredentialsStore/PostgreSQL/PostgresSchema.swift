@@ -1,3 +1,5 @@
+import CredentialsCore
+
 /// The schema on PostgreSQL. A schema version means the same tables, columns and keys on both
 /// engines, so that `service.info.schemaVersion` and a copy between stores mean one thing:
 /// PostgreSQL's history starts at version 11 (the version SQLite's schema had reached when
@@ -8,13 +10,16 @@
 /// stands in: the users' trigram search is a `pg_trgm` index on the same `search` column
 /// (SQLite's is an FTS5 table beside it), and a row id appended in order is an identity column.
 public enum PostgresSchema {
-    /// One numbered step: SQL alone (SQLite's steps may also run Swift, `Migration.run`).
+    /// One numbered step: its SQL, then what SQL alone cannot say (a random key), in the same
+    /// transaction, as SQLite's `Migration`.
     public struct Step: Sendable {
         public var summary: String
         public var sql: String
-        public init(_ summary: String, _ sql: String) {
+        public var run: (@Sendable (PostgresConnection) throws -> Void)?
+        public init(_ summary: String, _ sql: String, run: (@Sendable (PostgresConnection) throws -> Void)? = nil) {
             self.summary = summary
             self.sql = sql
+            self.run = run
         }
     }
 
@@ -201,7 +206,12 @@ public enum PostgresSchema {
                 sent_by       text NOT NULL,
                 PRIMARY KEY (credential_id, version, offset_key, recipient_id)
             );
-            """),
+            INSERT INTO org_settings VALUES (1, 30, 1);
+            """, run: { pg in
+            // As on SQLite: made under the migration's lock, so that paging (a read) never writes.
+            try pg.run("INSERT INTO service_keys (name, key) VALUES ('cursor', ?) ON CONFLICT DO NOTHING",
+                       [.blob(Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))])
+        }),
     ]
 
     public static var currentVersion: Int { firstVersion + migrations.count - 1 }
@@ -226,6 +236,7 @@ public enum PostgresSchema {
             if found < current {
                 for version in max(found + 1, firstVersion)...current {
                     try pg.execute(migrations[version - firstVersion].sql)
+                    try migrations[version - firstVersion].run?(pg)
                 }
                 try pg.execute("DELETE FROM schema_version")
                 try pg.run("INSERT INTO schema_version (version) VALUES (?)", [.int(Int64(current))])
