@@ -226,10 +226,16 @@ public enum MediaKind: String, CaseIterable, Sendable {
 }
 
 public enum Digest {
-    /// SHA-256 from libcrypto, as lowercase hex.
-    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+    /// SHA-256 from libcrypto.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         bytes.withUnsafeBufferPointer { crpc_sha256($0.baseAddress, $0.count, &out) }
+        return out
+    }
+
+    /// SHA-256 from libcrypto, as lowercase hex.
+    public static func sha256Hex(_ bytes: [UInt8]) -> String {
+        let out = sha256(bytes)
         let hex = Array("0123456789abcdef".utf8)
         var s: [UInt8] = []
         s.reserveCapacity(64)

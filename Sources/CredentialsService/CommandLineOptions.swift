@@ -26,6 +26,8 @@ public struct CommandLineOptions: Equatable {
         case run(CommandLineOptions)
         case help
         case version
+        /// `copy --from DB --to DB`: copy one store into another, empty one, and check it.
+        case copy(from: String, to: String)
         /// A usage error: print the message on stderr and exit 2.
         case usage(String)
     }
@@ -34,6 +36,7 @@ public struct CommandLineOptions: Equatable {
         usage: credentials-rpc [--db PATH] [--max-message-bytes N] [--max-media-bytes N]
                                [--log-level error|warning|info|debug]
                                [--tools all|read-only|GROUP[,GROUP...]] [--help] [--version]
+               credentials-rpc copy --from DB --to DB
 
         Speaks JSON-RPC 2.0 on stdin/stdout, one message per line (or Content-Length frames).
         MCP hosts (initialize with protocolVersion) and LSP clients (initialize with processId)
@@ -55,12 +58,19 @@ public struct CommandLineOptions: Equatable {
         it before its first request. A refused one is reported on stderr; the process then serves
         signed out.
 
+        copy: copies every table, media byte and audit row of the store --from names into the
+        store --to names (a SQLite path or a postgresql:// URI each; the target new or empty),
+        in one transaction, then reads the target back and compares every table's row count
+        and digest. A summary goes to stderr; the exit status is 0 only when everything matched.
+
         Exit status: 0 at end of input or on SIGTERM/SIGINT; 2 for a usage error or a database
-        that cannot be opened. LSP exit: 0 after shutdown, else 1.
+        that cannot be opened. LSP exit: 0 after shutdown, else 1. copy: 0 when the copy
+        matched, 1 when it failed or did not match, 2 for a usage error.
 
         """
 
     public static func parse(_ args: [String], environment env: [String: String]) -> Outcome {
+        if args.first == "copy" { return parseCopy(Array(args.dropFirst())) }
         var options = CommandLineOptions(databasePath: defaultDatabasePath(environment: env))
         var i = 0
         func value(_ flag: String, inline: String?) -> String? {
@@ -121,6 +131,29 @@ public struct CommandLineOptions: Equatable {
             options.passwordIterations = n
         }
         return .run(options)
+    }
+
+    /// `copy --from DB --to DB`, each flag once, in either order, `--flag=value` too.
+    static func parseCopy(_ args: [String]) -> Outcome {
+        var from: String?, to: String?, i = 0
+        while i < args.count {
+            var flag = args[i], value: String?
+            if let eq = flag.firstIndex(of: "="), flag.hasPrefix("--") {
+                value = String(flag[flag.index(after: eq)...])
+                flag = String(flag[..<eq])
+            } else if i + 1 < args.count {
+                i += 1
+                value = args[i]
+            }
+            switch flag {
+            case "--from" where from == nil: from = value
+            case "--to" where to == nil: to = value
+            default: return .usage("copy takes --from DB and --to DB, once each; not \(flag.prefix(100))")
+            }
+            i += 1
+        }
+        guard let from, !from.isEmpty, let to, !to.isEmpty else { return .usage("copy needs --from DB and --to DB") }
+        return .copy(from: from, to: to)
     }
 
     /// `$CREDENTIALS_RPC_DB`, else `$XDG_DATA_HOME/credentials-rpc/...` (an absolute XDG_DATA_HOME

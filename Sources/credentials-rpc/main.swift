@@ -23,6 +23,8 @@ case .version:
 case .usage(let message):
     writeLine(2, "credentials-rpc: \(message)")
     exit(2)
+case .copy(let from, let to):
+    exit(copyStores(from: from, to: to))
 case .run(let o):
     options = o
 }

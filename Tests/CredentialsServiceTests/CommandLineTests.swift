@@ -41,4 +41,13 @@ struct CommandLineTests {
     func defaultPath(env: [String: String], expected: String) {
         #expect(CommandLineOptions.defaultDatabasePath(environment: env) == expected)
     }
+
+    @Test func copyTakesFromAndToOnceEach() {
+        #expect(parse(["copy", "--from", "a.sqlite3", "--to", "postgresql://h/db"]) == .copy(from: "a.sqlite3", to: "postgresql://h/db"))
+        #expect(parse(["copy", "--to=b", "--from=a"]) == .copy(from: "a", to: "b"))
+        for bad in [["copy"], ["copy", "--from", "a"], ["copy", "--to", "b"], ["copy", "--from", "a", "--to"], ["copy", "--from", "", "--to", "b"],
+                    ["copy", "--from", "a", "--from", "c", "--to", "b"], ["copy", "--from", "a", "--to", "b", "--db", "x"], ["copy", "a", "b"]] {
+            guard case .usage = parse(bad) else { Issue.record("\(bad) accepted"); continue }
+        }
+    }
 }

@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `credentials-rpc copy --from DB --to DB` (contract §13): every table, media byte and audit row
+/// of one store into another, empty one, either engine to either, then checked.
+///
+/// The source is read in one snapshot, so a store in use copies as one moment of it; each
+/// table's rows are digested as they are read (`TableDigest`). The target is written in one
+/// transaction, so a copy that fails leaves it as empty as it was, and can simply be run again.
+/// Then the target is read back, and every table's row count and digest must equal the
+/// source's: only then does the copy succeed.
+public enum StoreCopy {
+    /// What each table held, on both sides.
+    public struct TableReport: Sendable {
+        public let table: String
+        public let rows: Int
+        public let mediaBytes: Int
+        public let matched: Bool
+    }
+
+    /// Progress of the table in hand: its name, rows done, rows in all.
+    public typealias Progress = (_ table: String, _ done: Int, _ total: Int) -> Void
+
+    /// Tables a new store is made with rows in (the default settings, its cursor key): the
+    /// source's replace them, so cursors the source made stay good on the target.
+    static let seededTables: Set<String> = ["org_settings", "service_keys"]
+
+    /// Copies `from` into `to` and checks it. Throws `CopyError` when the stores cannot be copied
+    /// (different schema versions, a target that holds data) or the check finds a difference.
+    public static func run(from source: StoreLocation, to target: StoreLocation, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
+        if source.displayName == target.displayName { throw CopyError("--from and --to name the same store") }
+        return try run(from: open(source, asSource: true), to: open(target, asSource: false), progress: progress)
+    }
+
+    static func run(from: CopySide, to: CopySide, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
+        let version = try from.schemaVersion()
+        guard version == (try to.schemaVersion()) else {
+            throw CopyError("\(from.name) is at schema version \(version) and \(to.name) at \(try to.schemaVersion())")
+        }
+        let tables = try CopyTable.all()
+        for table in tables where !seededTables.contains(table.name) {
+            let n = try to.count(of: table)
+            if n > 0 { throw CopyError("\(to.name) is not empty: \(table.name) has \(n) rows; copy only into a new store") }
+        }
+
+        var sourceDigests: [String: String] = [:], mediaBytes: [String: Int] = [:], counts: [String: Int] = [:]
+        try to.writing {
+            try from.reading {
+                for table in tables {
+                    if seededTables.contains(table.name) { try to.delete(from: table) }
+                    let total = try from.count(of: table)
+                    var digest = TableDigest(), batch: [[SQLValue]] = []
+                    try from.eachRow(of: table) { row in
+                        digest.add(row)
+                        batch.append(row)
+                        if batch.count >= 1000 {
+                            try to.insert(into: table, batch)
+                            batch.removeAll(keepingCapacity: true)
+                            progress(table.name, digest.rows, total)
+                        }
+                    }
+                    try to.insert(into: table, batch)
+                    progress(table.name, digest.rows, total)
+                    counts[table.name] = digest.rows
+                    mediaBytes[table.name] = digest.bytes
+                    sourceDigests[table.name] = digest.finish()
+                }
+            }
+            try to.finishWriting()
+        }
+
+        var reports: [TableReport] = []
+        try to.reading {
+            for table in tables {
+                var digest = TableDigest()
+                try to.eachRow(of: table) { digest.add($0) }
+                let matched = digest.rows == counts[table.name] && digest.finish() == sourceDigests[table.name]
+                reports.append(TableReport(table: table.name, rows: counts[table.name] ?? 0, mediaBytes: mediaBytes[table.name] ?? 0, matched: matched))
+            }
+        }
+        return reports
+    }
+
+    /// A side of the copy. A SQLite source must exist (opening would otherwise make an empty
+    /// one); a PostgreSQL source must hold a credentials-rpc schema. Both are brought to the
+    /// current version as the service would be at its start; a target is made when missing.
+    static func open(_ location: StoreLocation, asSource: Bool) throws -> CopySide {
+        switch location {
+        case .sqlite(let path):
+            if path == ":memory:" || path.isEmpty { throw CopyError("an in-memory database cannot be copied from or to") }
+            if asSource && access(path, F_OK) != 0 { throw CopyError("\(path) does not exist") }
+            return SQLiteCopySide(try Database(path: path))
+        case .postgresql(let uri):
+            let pg = try PostgresConnection(uri)
+            if try asSource && PostgresSchema.version(of: pg) == 0 {
+                throw CopyError("\(uri.redacted) holds no credentials-rpc store")
+            }
+            try PostgresSchema.migrate(pg)
+            return PostgresCopySide(pg)
+        }
+    }
+}
