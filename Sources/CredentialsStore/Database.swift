@@ -1,165 +1,69 @@
-import CSQLite
-import CredentialsCore
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Told of every row a connection changes (SQLite's update hook), with the table's name.
 public protocol ChangeObserver: AnyObject {
     func rowChanged(inTable table: UnsafePointer<CChar>)
 }
 
-/// One SQLite connection with the settings every credentials-rpc process uses.
+/// The store's connection, on either engine: the one interface the stores (`UserStore`,
+/// `CredentialStore`, ...) run their SQL through, and the service its transactions and groups.
+/// What differs between the engines lives behind it, in each engine's own files: SQLite's
+/// connection, statements, group commit and update hook (`SQLite/`), PostgreSQL's connection,
+/// dialect and transactions (`PostgreSQL/`).
 ///
-/// WAL journal, `synchronous=FULL` (a commit is on disk before it returns, so an answer is only
-/// sent for a durable write), foreign keys on, `secure_delete` on (deleted bytes are zeroed),
-/// statement journals in memory, 8 KiB pages for new files, extended result codes, and a busy
-/// timeout so several processes can share one file.
+/// Statements take SQLite's `?` parameters on both engines; SQL that the engines spell
+/// differently is chosen by `storage` in the store that runs it.
 public final class Database {
-    let handle: OpaquePointer
+    enum Engine {
+        case sqlite(SQLiteConnection)
+        case postgresql(PostgresEngine)
+    }
+    let engine: Engine
+    /// How the store is named in logs and errors: the file's path, or the URI without its password.
     public let path: String
-    private var cache: [String: Statement] = [:]
-    private var byAddress: [Int: (sql: String, statement: Statement)] = [:]
-    /// Device and inode of the file when opened, to notice it being deleted or replaced.
-    private var identity: (dev: UInt64, ino: UInt64)?
-    public static let busyTimeoutMilliseconds: Int32 = 10_000
 
-    /// Pages of new files: inserting into a dozen B-trees per request cost 11% less with 8 KiB
-    /// pages than with SQLite's default of 4 KiB.
-    public static let pageSize = 8192
+    public static var busyTimeoutMilliseconds: Int32 { SQLiteConnection.busyTimeoutMilliseconds }
+    public static var pageSize: Int { SQLiteConnection.pageSize }
 
-    /// Library-wide settings, applied once before the first connection opens.
-    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
-
-    /// Opens (creating if missing) and migrates. Throws `OpenError` for a file it must refuse.
+    /// Opens a SQLite file (creating it if missing) and migrates it. Throws `OpenError` for a file
+    /// it must refuse.
     public init(path: String, migrations: [Migration] = StoreSchema.migrations) throws {
-        _ = Database.configured
-        try DatabaseFiles.prepare(path)
-        var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            if let db { sqlite3_close_v2(db) }
-            throw OpenError.cannotOpen(path: path, reason: reason)
-        }
-        self.handle = db
+        engine = .sqlite(try SQLiteConnection(path: path))
         self.path = path
-        // SQLite quietly opens a file it may not write read-only; every write would then fail.
-        if sqlite3_db_readonly(db, "main") == 1 {
-            sqlite3_close_v2(db)
-            throw OpenError.cannotOpen(path: path, reason: "the file is read-only, and credentials-rpc must be able to write it")
+        try SQLiteConnection.refusingUnusableFiles(path) { try StoreSchema.migrate(self, migrations: migrations) }
+    }
+
+    /// Connects to a PostgreSQL database and migrates it (`PostgresSchema`).
+    public init(postgres uri: ConnectionString) throws {
+        engine = .postgresql(try PostgresEngine(uri))
+        path = uri.redacted
+    }
+
+    /// Which engine holds the data: "sqlite" or "postgresql" (`service.info.storage`).
+    public var storage: String {
+        switch engine { case .sqlite: "sqlite"; case .postgresql: "postgresql" }
+    }
+
+    /// The schema version the store is at.
+    public func schemaVersion() throws -> Int {
+        switch engine {
+        case .sqlite: try StoreSchema.version(of: self)
+        case .postgresql(let pg): try PostgresSchema.version(of: pg.connection)
         }
-        sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, Database.busyTimeoutMilliseconds)
-        // Every row this connection changes is told to its observer (the store's read cache).
-        sqlite3_update_hook(db, { context, _, _, table, _ in
-            guard let context, let table else { return }
-            Unmanaged<Database>.fromOpaque(context).takeUnretainedValue().changeObserver?.rowChanged(inTable: table)
-        }, Unmanaged.passUnretained(self).toOpaque())
-        do {
-            // The page size takes effect on a new, empty file only (an existing one keeps its own).
-            try execute("PRAGMA page_size = \(Database.pageSize); PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
-            if path != ":memory:" && !path.isEmpty {
-                _ = try scalarText("PRAGMA journal_mode = WAL")
-            }
-            try StoreSchema.migrate(self, migrations: migrations)
-            identity = Database.identity(of: path)
-        } catch let e as DatabaseError {
-            if e.primaryCode == SQLITE_NOTADB || e.primaryCode == SQLITE_CORRUPT { throw OpenError.notADatabase(path: path) }
-            throw OpenError.cannotOpen(path: path, reason: e.message)
-        }
-    }
-
-    deinit {
-        byAddress.removeAll()
-        cache.removeAll()
-        sqlite3_close_v2(handle)
-    }
-
-    /// Whether the group or other users may read or write the file (one made by the service never is).
-    public var isReadableByOthers: Bool { DatabaseFiles.isReadableByOthers(path) }
-
-    static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
-        guard path != ":memory:", !path.isEmpty, !path.hasPrefix("file:") else { return nil }
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return (UInt64(st.st_dev), UInt64(st.st_ino))
-    }
-
-    /// Throws when the file at `path` is gone or is another file than the one opened: writing on
-    /// would go to an unlinked file and be lost at exit, and reads would answer from stale data.
-    /// In a group the check runs once, for its first request.
-    public func checkFileIsStillOurs() throws {
-        guard let identity, !(group.open && group.fileChecked) else { return }
-        group.fileChecked = group.open
-        guard let now = Database.identity(of: path), now == identity else { throw FileReplacedError() }
-    }
-
-    func error(_ rc: Int32) -> DatabaseError {
-        let code = sqlite3_extended_errcode(handle)
-        var errno = sqlite3_system_errno(handle)
-        // SQLite's own recovery after a failed write can clear the errno it recorded; ask the file
-        // system directly whether the files may still be written.
-        if errno == 0 && (code & 0xFF) == SQLITE_IOERR { errno = writeProbe() }
-        return DatabaseError(code: code, message: String(cString: sqlite3_errmsg(handle)), systemErrno: errno)
-    }
-
-    /// 0 when the database and WAL files open for writing, else why not (EPERM, EROFS, ...).
-    private func writeProbe() -> Int32 {
-        guard identity != nil else { return 0 }
-        for file in [path, path + "-wal"] where access(file, F_OK) == 0 {
-            let fd = open(file, O_WRONLY | O_CLOEXEC)
-            if fd < 0 { return Glibc.errno }
-            close(fd)
-        }
-        return 0
     }
 
     /// Runs one or more statements with no parameters (schema, pragmas).
     public func execute(_ sql: String) throws {
-        var err: UnsafeMutablePointer<CChar>?
-        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
-        if let err { sqlite3_free(err) }
-        if rc != SQLITE_OK { throw error(rc) }
-    }
-
-    private func statement(_ sql: String) throws -> Statement {
-        // Most SQL is a literal or a `static let`: the same storage every call. Looking it up by
-        // address first spares hashing the whole text; the text is still compared, so a string
-        // that merely reuses an address finds its own statement through the hashed cache.
-        let address = sql.utf8.withContiguousStorageIfAvailable { Int(bitPattern: $0.baseAddress) } ?? 0
-        if address != 0, let hit = byAddress[address], hit.sql == sql { return hit.statement }
-        let s: Statement
-        if let cached = cache[sql] {
-            s = cached
-        } else {
-            s = try Statement(db: self, sql: sql)
-            cache[sql] = s
-        }
-        if address != 0 {
-            if byAddress.count >= 512 { byAddress.removeAll(keepingCapacity: true) }  // dynamic SQL comes at new addresses
-            byAddress[address] = (sql, s)
-        }
-        return s
+        switch engine { case .sqlite(let c): try c.execute(sql); case .postgresql(let pg): try pg.execute(sql) }
     }
 
     /// Runs a statement for its effect; returns the number of rows changed.
     @discardableResult
     public func run(_ sql: String, _ args: SQLBindable...) throws -> Int {
-        let s = try statement(sql)
-        try s.bind(args)
-        defer { sqlite3_reset(s.handle) }
-        while try s.step() {}
-        return Int(sqlite3_changes(handle))
+        switch engine { case .sqlite(let c): try c.run(sql, args); case .postgresql(let pg): try pg.run(sql, args) }
     }
 
     /// Calls `body` for each row.
     public func query(_ sql: String, _ args: [SQLBindable] = [], _ body: (Row) throws -> Void) throws {
-        let s = try statement(sql)
-        try s.bind(args)
-        defer { sqlite3_reset(s.handle) }
-        while try s.step() { try body(Row(stmt: s.handle)) }
+        switch engine { case .sqlite(let c): try c.query(sql, args, body); case .postgresql(let pg): try pg.query(sql, args, body) }
     }
 
     /// The rows mapped by `map`.
@@ -171,79 +75,91 @@ public final class Database {
 
     /// The first row mapped by `map`, or nil.
     public func first<T>(_ sql: String, _ args: SQLBindable..., map: (Row) throws -> T) throws -> T? {
-        let s = try statement(sql)
-        try s.bind(args)
-        defer { sqlite3_reset(s.handle) }
-        return try s.step() ? map(Row(stmt: s.handle)) : nil
+        switch engine { case .sqlite(let c): try c.first(sql, args, map: map); case .postgresql(let pg): try pg.first(sql, args, map: map) }
     }
 
     public func scalarInt(_ sql: String, _ args: SQLBindable...) throws -> Int64? {
-        let s = try statement(sql)
-        try s.bind(args)
-        defer { sqlite3_reset(s.handle) }
-        guard try s.step() else { return nil }
-        return Row(stmt: s.handle).int(0)
+        switch engine {
+        case .sqlite(let c): try c.first(sql, args) { $0.int(0) }
+        case .postgresql(let pg): try pg.first(sql, args) { $0.isNull(0) ? nil : $0.int(0) } ?? nil
+        }
     }
 
     public func scalarText(_ sql: String, _ args: SQLBindable...) throws -> String? {
-        let s = try statement(sql)
-        try s.bind(args)
-        defer { sqlite3_reset(s.handle) }
-        guard try s.step() else { return nil }
-        return Row(stmt: s.handle).optionalText(0)
+        switch engine { case .sqlite(let c): try c.scalarText(sql, args); case .postgresql(let pg): try pg.first(sql, args) { $0.optionalText(0) } ?? nil }
     }
 
-    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+    public var isInTransaction: Bool {
+        switch engine { case .sqlite(let c): c.isInTransaction; case .postgresql(let pg): pg.isInTransaction }
+    }
 
     /// Rows changed by this connection since it opened: tests use it to prove a refused request changed nothing.
-    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+    public var totalChanges: Int64 {
+        switch engine { case .sqlite(let c): c.totalChanges; case .postgresql(let pg): pg.totalChanges }
+    }
 
-    /// The one way every write happens: `BEGIN IMMEDIATE` (take the write lock up front, so a
-    /// busy file waits here under the busy timeout rather than failing mid-change), run `body`,
-    /// `COMMIT`; on any error roll back and rethrow it. With `synchronous=FULL` the change is on
-    /// disk when this returns.
-    ///
-    /// The three statements are cached prepared statements, not `sqlite3_exec`, so an error reports
-    /// the OS's errno (exec finalizes its statement first and clears it) and nothing is parsed per write.
+    /// The one way every write happens: `body` in one transaction, committed (durably) before
+    /// this returns, or rolled back and its error thrown. On SQLite the write lock is taken up
+    /// front; on PostgreSQL the transaction is SERIALIZABLE, and one that fails to serialize runs
+    /// `body` again from the start.
     @discardableResult
     public func write<T>(_ body: () throws -> T) throws -> T {
-        if group.open { return try writeInGroup(body) }
-        try begin()
-        do {
-            let result = try body()
-            try run("COMMIT")
-            return result
-        } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
-            throw error
-        }
+        switch engine { case .sqlite(let c): try c.write(body); case .postgresql(let pg): try pg.write(body) }
     }
 
-    func begin() throws {
-        try run("BEGIN IMMEDIATE")
-        transactionSerial += 1
+    /// Counts the transactions this connection began: what was read in one is not reused in the
+    /// next, where another process may have committed in between.
+    public var transactionSerial: Int {
+        switch engine { case .sqlite(let c): c.transactionSerial; case .postgresql(let pg): pg.transactionSerial }
     }
 
-    /// A group's read transaction is a transaction too (`GroupCommit`).
-    func nextTransaction() { transactionSerial += 1 }
+    /// Whether every row this connection changes is told to `changeObserver` (SQLite's update
+    /// hook). Where it is not (PostgreSQL), the read cache keeps nothing.
+    public var tellsChanges: Bool {
+        switch engine { case .sqlite: true; case .postgresql: false }
+    }
 
-    /// Counts the write transactions this connection began: what was read in one is not
-    /// reused in the next, where another process may have committed in between.
-    public private(set) var transactionSerial = 0
     /// Told of each row this connection inserts, updates or deletes, as GRDB's
     /// `TransactionObserver` is: the store registers its read cache here. The connection keeps
     /// it alive and knows nothing of what it does.
-    public var changeObserver: ChangeObserver?
-    /// The state of the group in progress (`GroupCommit.swift`).
-    var group = GroupState()
-
-    /// Copies the WAL into the database file and truncates the WAL. Best effort: a reader in another
-    /// process can keep part of it; the next checkpoint finishes the job.
-    public func checkpoint() {
-        guard !isInTransaction && !group.open else {
-            group.checkpointAfter = true  // after the group's commit
-            return
+    public var changeObserver: ChangeObserver? {
+        get {
+            switch engine { case .sqlite(let c): c.changeObserver; case .postgresql(let pg): pg.changeObserver }
         }
-        try? execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        set {
+            switch engine { case .sqlite(let c): c.changeObserver = newValue; case .postgresql(let pg): pg.changeObserver = newValue }
+        }
+    }
+
+    // Group commit (SQLite/GroupCommit.swift). On PostgreSQL each write commits on its own, so a
+    // group is nothing to it: every answer may go out as soon as it is made.
+
+    public func beginGroup() {
+        if case .sqlite(let c) = engine { c.beginGroup() }
+    }
+    public func renewReadSnapshot() {
+        if case .sqlite(let c) = engine { c.renewReadSnapshot() }
+    }
+    public var groupChangedNothing: Bool {
+        switch engine { case .sqlite(let c): c.groupChangedNothing; case .postgresql: true }
+    }
+    public func endGroup() throws {
+        if case .sqlite(let c) = engine { try c.endGroup() }
+    }
+
+    // The file's own safety (SQLite only: a server's files are its own business).
+
+    /// Whether the group or other users may read or write the file (one made by the service never is).
+    public var isReadableByOthers: Bool {
+        if case .sqlite(let c) = engine { return c.isReadableByOthers }
+        return false
+    }
+    /// Throws when the file at `path` is gone or is another file than the one opened.
+    public func checkFileIsStillOurs() throws {
+        if case .sqlite(let c) = engine { try c.checkFileIsStillOurs() }
+    }
+    /// Moves what the WAL holds into the file (after a delete, so its bytes are zeroed there too).
+    public func checkpoint() {
+        if case .sqlite(let c) = engine { c.checkpoint() }
     }
 }

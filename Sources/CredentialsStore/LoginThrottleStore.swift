@@ -15,7 +15,10 @@ public struct LoginThrottleStore {
     }
 
     public func save(emailKey: String, failures: Int, lockedUntil: Int64?) throws {
-        try db.run("INSERT OR REPLACE INTO login_throttle (email_key, failed_logins, locked_until) VALUES (?, ?, ?)",
+        try db.run("""
+            INSERT INTO login_throttle (email_key, failed_logins, locked_until) VALUES (?, ?, ?)
+            ON CONFLICT (email_key) DO UPDATE SET failed_logins = excluded.failed_logins, locked_until = excluded.locked_until
+            """,
                    emailKey, failures, SQLValue.optional(lockedUntil))
     }
 

@@ -73,7 +73,7 @@ public struct TeamStore {
     /// Adds (`true`) or removes a member; returns whether anything changed.
     public func setMember(teamID: String, userID: String, _ member: Bool, at: Int64) throws -> Bool {
         let changed = member
-            ? try db.run("INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?, ?)", teamID, userID)
+            ? try db.run("INSERT INTO team_members (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING", teamID, userID)
             : try db.run("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID)
         if changed > 0 { try touch(teamID, at) }
         return changed > 0

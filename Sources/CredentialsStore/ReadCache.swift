@@ -63,9 +63,10 @@ public final class ReadCache: ChangeObserver {
         }
     }
 
-    /// Nil outside a write transaction: there nothing read may be reused.
+    /// Nil outside a write transaction: there nothing read may be reused. Nil too on a
+    /// connection that does not tell this cache of its changes (PostgreSQL's).
     func key(_ table: Table) -> Key? {
-        guard db.isInTransaction else { return nil }
+        guard db.tellsChanges, db.isInTransaction else { return nil }
         return Key(transaction: db.transactionSerial, changes: changes[table.rawValue])
     }
 

@@ -199,15 +199,15 @@ extension OrganizationStore {
 
     /// Marks a reminder sent to its holder; false when it already was.
     public func markSent(credentialID: String, version: Int, offset: String, at: Int64, by: String) throws -> Bool {
-        try db.run("INSERT OR IGNORE INTO reminders_sent (credential_id, version, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?, ?)",
+        try db.run("INSERT INTO reminders_sent (credential_id, version, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                    credentialID, version, offset, at, by) == 1
     }
 
     /// Marks a reminder sent to one follower; false when it already was.
     public func markSent(credentialID: String, version: Int, offset: String, recipientID: String, at: Int64, by: String) throws -> Bool {
         try db.run("""
-            INSERT OR IGNORE INTO reminders_sent_to (credential_id, version, offset_key, recipient_id, sent_at, sent_by)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO reminders_sent_to (credential_id, version, offset_key, recipient_id, sent_at, sent_by)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """, credentialID, version, offset, recipientID, at, by) == 1
     }
 }

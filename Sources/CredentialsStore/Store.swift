@@ -24,9 +24,9 @@ public struct Store {
     public var loginThrottle: LoginThrottleStore { LoginThrottleStore(db) }
     public var serviceKeys: ServiceKeyStore { ServiceKeyStore(db) }
     /// Which engine holds the data (`service.info.storage`, contract §13): "sqlite" or "postgresql".
-    public var storage: String { "sqlite" }
-    /// The schema version of the file (`service.info`).
-    public func schemaVersion() throws -> Int { try StoreSchema.version(of: db) }
+    public var storage: String { db.storage }
+    /// The schema version of the store (`service.info`).
+    public func schemaVersion() throws -> Int { try db.schemaVersion() }
 
     /// Runs `body` in one write transaction: all of it is committed, durably, or none of it.
     /// In a group (`Database.beginGroup`) the group's requests share the transaction. Handlers

@@ -6,7 +6,7 @@ extension TeamStore {
     /// Starts (`true`) or ends following; returns whether anything changed.
     public func setFollowing(teamID: String, userID: String, _ following: Bool) throws -> Bool {
         let changed = following
-            ? try db.run("INSERT OR IGNORE INTO team_followers (team_id, user_id) VALUES (?, ?)", teamID, userID)
+            ? try db.run("INSERT INTO team_followers (team_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING", teamID, userID)
             : try db.run("DELETE FROM team_followers WHERE team_id = ? AND user_id = ?", teamID, userID)
         return changed > 0
     }

@@ -69,7 +69,7 @@ public struct TokenStore {
 
     /// Marks a token's reminder sent; false when it already was.
     public func markSent(tokenID: String, offset: String, at millis: Int64, by actorID: String) throws -> Bool {
-        try db.run("INSERT OR IGNORE INTO token_reminders_sent (token_id, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?)",
+        try db.run("INSERT INTO token_reminders_sent (token_id, offset_key, sent_at, sent_by) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                    tokenID, offset, millis, actorID) > 0
     }
 }

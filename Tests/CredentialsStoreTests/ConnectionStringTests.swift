@@ -70,6 +70,8 @@ struct ConnectionStringTests {
             ("SELECT 'unterminated ?", "SELECT 'unterminated ?"),
             ("SELECT 1 /* unterminated ?", "SELECT 1 /* unterminated ?"),
             ("no parameters", "no parameters"),
+            ("SELECT ?1 + ?1, ?2", "SELECT $1 + $1, $2"),
+            ("SELECT ?2, ?, ?1, ?", "SELECT $2, $3, $1, $4"),
         ]
         for (sqlite, postgres) in cases { #expect(PostgresDialect.numberedParameters(sqlite) == postgres) }
     }

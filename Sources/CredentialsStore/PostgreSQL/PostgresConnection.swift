@@ -145,28 +145,3 @@ public final class PostgresConnection {
         return text.isEmpty ? "no reason given" : text
     }
 }
-
-/// One row of a result, valid while the `run` call that gave it is running.
-public struct PostgresRow {
-    let result: OpaquePointer
-    let index: Int32
-
-    public func isNull(_ column: Int32) -> Bool { PQgetisnull(result, index, column) == 1 }
-
-    public func text(_ column: Int32) -> String {
-        let length = Int(PQgetlength(result, index, column))
-        return PQgetvalue(result, index, column).withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-        }
-    }
-
-    public func int(_ column: Int32) -> Int64 { Int64(text(column)) ?? 0 }
-
-    /// A `bytea` column, which text results give in hex (`\x0a1b...`, PostgreSQL 9.0 and later).
-    public func bytes(_ column: Int32) -> [UInt8] {
-        let length = Int(PQgetlength(result, index, column))
-        return PQgetvalue(result, index, column).withMemoryRebound(to: UInt8.self, capacity: length) { p in
-            PostgresDialect.byteaHex(UnsafeBufferPointer(start: p, count: length)) ?? []
-        }
-    }
-}

@@ -1,7 +1,21 @@
 /// Where PostgreSQL's SQL and wire forms differ from SQLite's, for the statements the stores share.
 enum PostgresDialect {
+    /// A statement the stores write for both engines, as PostgreSQL reads it: SQLite's index
+    /// hints (`INDEXED BY name`, which PostgreSQL has no use for: its planner has statistics)
+    /// dropped. Parameters are numbered later, by `PostgresConnection.run`.
+    static func forPostgres(_ sql: String) -> String {
+        guard sql.contains("INDEXED BY") else { return sql }
+        var out = "", rest = Substring(sql)
+        while let r = rest.firstRange(of: "INDEXED BY ") {
+            out += rest[..<r.lowerBound]
+            rest = rest[r.upperBound...].drop { $0 == "_" || $0.isLetter || $0.isNumber }
+        }
+        return out + rest
+    }
+
     /// SQLite's `?` parameters as PostgreSQL's `$1`, `$2`, ...: a `?` inside a quoted string, a
-    /// quoted name or a comment is left alone.
+    /// quoted name or a comment is left alone. `?NNN` is parameter NNN, and a bare `?` after it
+    /// the next one up, as SQLite numbers them.
     static func numberedParameters(_ sql: String) -> String {
         let bytes = Array(sql.utf8)
         guard bytes.contains(UInt8(ascii: "?")) else { return sql }
@@ -26,9 +40,14 @@ enum PostgresDialect {
                 while end + 1 < bytes.count && !(bytes[end] == UInt8(ascii: "*") && bytes[end + 1] == UInt8(ascii: "/")) { end += 1 }
                 copy(until: end + 2)
             case UInt8(ascii: "?"):
-                n += 1
-                out += Array("$\(n)".utf8)
-                i += 1
+                var end = i + 1, number = 0
+                while end < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[end]), number < 100_000 {
+                    number = number * 10 + Int(bytes[end] - UInt8(ascii: "0"))
+                    end += 1
+                }
+                n = end > i + 1 ? max(n, number) : n + 1
+                out += Array("$\(end > i + 1 ? number : n)".utf8)
+                i = end
             default:
                 out.append(b)
                 i += 1

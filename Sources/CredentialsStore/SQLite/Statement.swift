@@ -7,10 +7,10 @@ import Glibc
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 private let SQLITE_STATIC: sqlite3_destructor_type? = nil
 
-/// A prepared statement. Finalized in `deinit`; owned by one `Database` and not `Sendable`.
-public final class Statement {
+/// A prepared statement. Finalized in `deinit`; owned by one `SQLiteConnection` and not `Sendable`.
+final class Statement {
     let handle: OpaquePointer
-    private unowned let db: Database
+    private unowned let db: SQLiteConnection
     /// The text of the last `bind`, copied here and bound as SQLITE_STATIC: SQLite reads bound
     /// values only while the statement runs, and every `bind` rebinds every parameter before the
     /// next run, so this outlives each use. (SQLITE_TRANSIENT made SQLite allocate, copy and free
@@ -18,7 +18,7 @@ public final class Statement {
     private let textBuffer: UnsafeMutablePointer<UInt8>
     private static let textBufferSize = 4096
 
-    init(db: Database, sql: String) throws {
+    init(db: SQLiteConnection, sql: String) throws {
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(db.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw db.error(rc) }
@@ -85,30 +85,30 @@ public final class Statement {
     }
 }
 
-/// The current row of a query, read by column index.
-public struct Row {
+/// The current row of a SQLite query, read by column index (what `Row` reads on SQLite).
+struct SQLiteRow {
     let stmt: OpaquePointer
 
-    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
-    public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
-    public func bool(_ i: Int32) -> Bool { sqlite3_column_int64(stmt, i) != 0 }
-    public func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
-    public func text(_ i: Int32) -> String {
+    func isNull(_ i: Int32) -> Bool { sqlite3_column_type(stmt, i) == SQLITE_NULL }
+    func int(_ i: Int32) -> Int64 { sqlite3_column_int64(stmt, i) }
+    func bool(_ i: Int32) -> Bool { sqlite3_column_int64(stmt, i) != 0 }
+    func double(_ i: Int32) -> Double { sqlite3_column_double(stmt, i) }
+    func text(_ i: Int32) -> String {
         guard let p = sqlite3_column_text(stmt, i) else { return "" }
         let n = Int(sqlite3_column_bytes(stmt, i))
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
-    public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+    func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
     /// Whether column `i` is text with exactly the bytes of `s`, without making a String of it.
-    public func text(_ i: Int32, equals s: String) -> Bool {
+    func text(_ i: Int32, equals s: String) -> Bool {
         var s = s
         return s.withUTF8 { equal(i, $0) }
     }
-    public func text(_ i: Int32, equals bytes: ArraySlice<UInt8>) -> Bool {
+    func text(_ i: Int32, equals bytes: ArraySlice<UInt8>) -> Bool {
         bytes.withUnsafeBufferPointer { equal(i, $0) }
     }
     /// Appends column `i`'s text (nothing for NULL) to `buffer`; returns where it went.
-    public func appendText(_ i: Int32, to buffer: inout [UInt8]) -> Range<Int> {
+    func appendText(_ i: Int32, to buffer: inout [UInt8]) -> Range<Int> {
         let start = buffer.count
         if let p = sqlite3_column_text(stmt, i) {
             buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))))
@@ -116,11 +116,11 @@ public struct Row {
         return start..<buffer.count
     }
     /// The position in `candidates` of column `i`'s text, compared by bytes.
-    public func text(_ i: Int32, in candidates: [[UInt8]]) -> Int? {
+    func text(_ i: Int32, in candidates: [[UInt8]]) -> Int? {
         candidates.firstIndex { c in c.withUnsafeBufferPointer { equal(i, $0) } }
     }
     /// Column `i` as a calendar date, nil for NULL or anything else.
-    public func calendarDate(_ i: Int32) -> CalendarDate? {
+    func calendarDate(_ i: Int32) -> CalendarDate? {
         guard let p = sqlite3_column_text(stmt, i) else { return nil }
         return CalendarDate(utf8: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, i))))
     }
@@ -128,7 +128,7 @@ public struct Row {
         guard let p = sqlite3_column_text(stmt, i) else { return false }
         return Int(sqlite3_column_bytes(stmt, i)) == bytes.count && (bytes.isEmpty || memcmp(p, bytes.baseAddress!, bytes.count) == 0)
     }
-    public func blob(_ i: Int32) -> [UInt8] {
+    func blob(_ i: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(stmt, i))
         guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }
         return Array(UnsafeRawBufferPointer(start: p, count: n))

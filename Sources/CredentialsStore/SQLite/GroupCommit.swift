@@ -1,5 +1,5 @@
 /// Group commit: several requests' writes in one transaction and one fsync (see `beginGroup`).
-extension Database {
+extension SQLiteConnection {
     /// Where a group stands; kept by the connection, changed here and read by `write`,
     /// `checkpoint` and the file check.
     struct GroupState {
@@ -26,7 +26,7 @@ extension Database {
     /// caller, the types and the settings once for all of them, as it does inside a write
     /// transaction: a pipelined `users.get` spent a sixth of its instructions checking the
     /// session again. The first write ends that read transaction and begins the write one.
-    public func beginGroup() {
+    func beginGroup() {
         group.open = true
         group.begun = false
         group.rolledBack = false
@@ -35,7 +35,7 @@ extension Database {
     }
 
     private func beginRead() throws {
-        try run("BEGIN")
+        try run("BEGIN", [])
         nextTransaction()
     }
 
@@ -43,7 +43,7 @@ extension Database {
     /// the input after the snapshot was taken may have been sent after another process committed
     /// (a deactivation, say), and must see that commit (Protocol/README.md §9: at their next call). Inside the
     /// group's write transaction nothing is needed: it holds the lock, so nobody else commits.
-    public func renewReadSnapshot() {
+    func renewReadSnapshot() {
         guard group.reading else { return }
         endRead()
         group.reading = (try? beginRead()) != nil
@@ -51,18 +51,18 @@ extension Database {
 
     /// Whether the open group has begun no write (nor failed one): all it read was committed
     /// before it began, so its answers may go out before it ends.
-    public var groupChangedNothing: Bool { group.open && !group.begun && !group.rolledBack }
+    var groupChangedNothing: Bool { group.open && !group.begun && !group.rolledBack }
 
     /// Ends the group's read transaction, if one is open: it changed nothing.
     private func endRead() {
         guard group.reading else { return }
         group.reading = false
-        if isInTransaction { _ = try? run("COMMIT") }
+        if isInTransaction { _ = try? run("COMMIT", []) }
     }
 
     /// Commits the group. On failure everything in it is rolled back and the error thrown: the
     /// caller runs its requests again one by one.
-    public func endGroup() throws {
+    func endGroup() throws {
         group.open = false
         endRead()
         if group.rolledBack {
@@ -74,9 +74,9 @@ extension Database {
         guard group.begun else { return }
         group.begun = false
         do {
-            try run("COMMIT")
+            try run("COMMIT", [])
         } catch {
-            if isInTransaction { _ = try? run("ROLLBACK") }
+            if isInTransaction { _ = try? run("ROLLBACK", []) }
             group.checkpointAfter = false
             throw error
         }
@@ -100,7 +100,7 @@ extension Database {
             // SQLite may have ended the transaction itself (some I/O errors do): that too loses
             // the group's earlier writes.
             if totalChanges != before || !isInTransaction {
-                if isInTransaction { _ = try? run("ROLLBACK") }
+                if isInTransaction { _ = try? run("ROLLBACK", []) }
                 group.rolledBack = true
             }
             throw error
