@@ -30,8 +30,9 @@ let package = Package(
         // The benchmark: the real service over pipes against ceilings measured in the same run.
         .executableTarget(name: "credentials-rpc-bench", dependencies: ["CredentialsStore", "CredentialsCore", "CSQLite"]),
 
-        // Test support: scratch directories cleaned up between runs, a seeded random source.
-        .target(name: "TestScratch", path: "Tests/TestScratch"),
+        // Test support: scratch directories cleaned up between runs, a seeded random source, and
+        // the PostgreSQL server the tests of that engine use.
+        .target(name: "TestScratch", dependencies: ["CredentialsStore"], path: "Tests/TestScratch"),
         // Small real media files, and the pieces of hostile ones, for the tests.
         .target(name: "MediaSamples", path: "Tests/MediaSamples"),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC"]),

@@ -59,7 +59,7 @@ public struct CredentialStore {
     }
 
     public func typeNameTaken(_ name: String, except id: String? = nil) throws -> Bool {
-        try db.scalarInt("SELECT count(*) FROM credential_types WHERE name_key = ? AND id IS NOT ?", name.lowercased(), id) ?? 0 > 0
+        try db.scalarInt("SELECT count(*) FROM credential_types WHERE name_key = ? AND id IS DISTINCT FROM ?", name.lowercased(), id) ?? 0 > 0
     }
 
     public func listTypes(includeArchived: Bool, afterID: String?, limit: Int) throws -> (types: [CredentialType], more: Bool) {
@@ -290,9 +290,9 @@ public struct CredentialStore {
         try db.all("""
             SELECT version, at, actor_id, changes FROM (
                 SELECT number AS version, created_at AS at, created_by AS actor_id, created_changes AS changes, created_seq AS seq
-                FROM credential_versions WHERE credential_id = ?1 AND created_changes IS NOT NULL AND (?2 IS NULL OR number = ?2)
+                FROM credential_versions WHERE credential_id = ?1 AND created_changes IS NOT NULL AND (CAST(?2 AS INTEGER) IS NULL OR number = ?2)
                 UNION ALL
-                SELECT version, at, actor_id, changes, seq FROM credential_events WHERE credential_id = ?1 AND (?2 IS NULL OR version = ?2))
+                SELECT version, at, actor_id, changes, seq FROM credential_events WHERE credential_id = ?1 AND (CAST(?2 AS INTEGER) IS NULL OR version = ?2)) AS trail
             ORDER BY seq DESC, version DESC
             """, credentialID, version) { r in
             ActivityEvent(version: Int(r.int(0)), at: r.int(1), actorID: r.optionalText(2), changes: r.text(3))

@@ -105,7 +105,7 @@ extension OrganizationStore {
         let visible = visibility.condition()
         let args: [SQLBindable] = [Reminders.defaultDaysBefore.map(String.init).joined(separator: ","), until.description,
                                    after?.expiration ?? "", after?.id ?? ""] + (visible?.args ?? []) + [asOf.description, limit]
-        try db.query(Self.candidatesSQL(visible: visible?.sql ?? "1"), args) { r in
+        try db.query(Self.candidatesSQL(visible: visible?.sql ?? "TRUE"), args) { r in
             guard let exp = CalendarDate(r.text(5)) else { return }
             out.append(ReminderCandidate(credentialID: r.text(0), version: Int(r.int(1)), userID: r.text(2), email: r.text(3),
                                          typeName: r.text(4), expiration: exp, daysBefore: Self.offsets(r.text(6)),
@@ -160,7 +160,7 @@ extension OrganizationStore {
     public func reminderFollower(holderID: String, followerID: String) throws -> ReminderFollower? {
         try db.first("""
             SELECT f.user_id, fu.email, min(f.team_id), fu.permissions \(Self.eligibleFollowers(holder: "?")) AND f.user_id = ?
-            GROUP BY f.user_id
+            GROUP BY f.user_id, fu.email, fu.permissions
             """, holderID, followerID) {
             ReminderFollower(userID: $0.text(0), email: $0.text(1), teamID: $0.text(2), permissions: Permissions(mask: Int($0.int(3))))
         }

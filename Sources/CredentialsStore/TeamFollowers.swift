@@ -70,7 +70,7 @@ extension TeamStore {
         var out: [DigestItem] = []
         let visible = visibility.condition()
         let args: [SQLBindable] = [followerID, until.description] + (visible?.args ?? []) + [limit]
-        try db.query(Self.digestSQL(visible: visible?.sql ?? "1"), args) { r in
+        try db.query(Self.digestSQL(visible: visible?.sql ?? "TRUE"), args) { r in
             guard let expiration = r.calendarDate(7) else { return }
             out.append(DigestItem(teamID: r.text(0), credentialID: r.text(1), userID: r.text(2), email: r.text(3), firstName: r.text(4),
                                   lastName: r.text(5), typeName: r.text(6), expiration: expiration,

@@ -92,7 +92,7 @@ public struct UserStore {
     }
 
     public func emailTaken(_ emailKey: String, except id: String? = nil) throws -> Bool {
-        try db.scalarInt("SELECT count(*) FROM users WHERE email_key = ? AND id IS NOT ?", emailKey, id) ?? 0 > 0
+        try db.scalarInt("SELECT count(*) FROM users WHERE email_key = ? AND id IS DISTINCT FROM ?", emailKey, id) ?? 0 > 0
     }
 
     public func insert(_ r: UserRecord) throws {
@@ -142,7 +142,13 @@ public struct UserStore {
         let q = f.query?.lowercased() ?? ""
         if let role = f.role { sql += " AND role = ?"; filters.append(role.rawValue) }
         if let status = f.status { sql += " AND status = ?"; filters.append(status.rawValue) }
-        if !q.isEmpty {
+        if q.utf8.contains(0) { return ([], false) }  // no field holds a NUL (nor may PostgreSQL text)
+        if !q.isEmpty, db.storage == "postgresql" {
+            // PostgreSQL: the pg_trgm index on `search` serves LIKE with a pattern of three or
+            // more characters; its planner, which has statistics, decides when.
+            sql += " AND search LIKE ? ESCAPE '!'"
+            filters.append("%" + q.replacingOccurrences(of: "!", with: "!!").replacingOccurrences(of: "%", with: "!%").replacingOccurrences(of: "_", with: "!_") + "%")
+        } else if !q.isEmpty {
             // FTS5 reads its query as a C string: from a NUL on it would see an unclosed phrase
             // (a syntax error). No field holds a NUL, so instr alone answers such a query.
             let phrase = "\"" + q.replacingOccurrences(of: "\"", with: "\"\"") + "\""

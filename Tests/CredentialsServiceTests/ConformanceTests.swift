@@ -1,4 +1,5 @@
 import Foundation
+import TestScratch
 import Testing
 import JSONRPC
 import CredentialsStore
@@ -121,6 +122,24 @@ struct ConformanceTests {
         let v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))
         let (server, _) = try makeServer(maxMediaBytes: v.maxMediaBytes)
         compareResponses(v, LineTransport.process(v.input, server: server, maxMessageBytes: v.maxMessageBytes))
+    }
+
+    /// Contract §13: every promise holds on PostgreSQL too. Each file runs on a database of its
+    /// own; `service.info` says which engine answered, and nothing else may differ.
+    @Test("vectors replayed in process on PostgreSQL", .enabled(if: TestPostgres.runs, TestPostgres.skip), arguments: files)
+    func inProcessOnPostgres(file: String) throws {
+        var v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))
+        v.expected = v.expected.map { $0.map(Self.answeredByPostgres) }
+        let scratch = try ScratchPostgresDatabase()
+        let (server, _) = try makeServer(maxMediaBytes: v.maxMediaBytes, db: Database(postgres: ConnectionString(scratch.uri)))
+        compareResponses(v, LineTransport.process(v.input, server: server, maxMessageBytes: v.maxMessageBytes))
+    }
+
+    static func answeredByPostgres(_ answer: JSON) -> JSON {
+        guard var object = answer.objectValue, var result = object["result"]?.objectValue, result["storage"] == "sqlite" else { return answer }
+        result["storage"] = "postgresql"
+        object["result"] = .object(result)
+        return .object(object)
     }
 
     @Test("vectors replayed through the executable", arguments: files)

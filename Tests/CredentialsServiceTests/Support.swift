@@ -83,10 +83,10 @@ func runService(_ args: [String], input: [UInt8], environment: [String: String] 
 }
 
 /// A fresh in-memory service on the vector clock, and its JSON-RPC server.
-func makeServer(now: String = vectorTime, maxMediaBytes: Int? = nil) throws -> (RPCServer, Service) {
+func makeServer(now: String = vectorTime, maxMediaBytes: Int? = nil, db: Database? = nil) throws -> (RPCServer, Service) {
     var config = testConfig()
     if let maxMediaBytes { config.maxMediaBytes = maxMediaBytes }
-    let service = Service(db: try Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: config)
+    let service = Service(db: try db ?? Database(path: ":memory:"), deps: .fixed(at: Timestamp.parse(now)!), config: config)
     // Through the MCP/LSP facet, as the executable serves: the vectors hold both.
     return (RPCServer(handler: service.hostFacet()), service)
 }

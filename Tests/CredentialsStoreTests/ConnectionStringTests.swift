@@ -76,6 +76,16 @@ struct ConnectionStringTests {
         for (sqlite, postgres) in cases { #expect(PostgresDialect.numberedParameters(sqlite) == postgres) }
     }
 
+    @Test func whatSQLitesPlannerNeedsIsDroppedForPostgres() {
+        let cases: [(String, String)] = [
+            ("SELECT a FROM credentials c INDEXED BY credentials_user WHERE c.x = ?", "SELECT a FROM credentials c WHERE c.x = ?"),
+            ("FROM m CROSS JOIN f ON f.t = m.t CROSS JOIN u ON u.id = f.u", "FROM m JOIN f ON f.t = m.t JOIN u ON u.id = f.u"),
+            ("WHERE (+c.user_id = ? OR +c.latest_approval IN (?)) AND +fu.status = 'active'", "WHERE (c.user_id = ? OR c.latest_approval IN (?)) AND fu.status = 'active'"),
+            ("SELECT a + b, a+1, (x) + (y), ?1 + ?2", "SELECT a + b, a+1, (x) + (y), ?1 + ?2"),
+        ]
+        for (sqlite, postgres) in cases { #expect(PostgresDialect.forPostgres(sqlite) == postgres) }
+    }
+
     @Test func byteaHexDecodesEveryByteAndRefusesAnythingElse() {
         let all = (0...255).map(UInt8.init)
         let hex = "\\x" + all.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

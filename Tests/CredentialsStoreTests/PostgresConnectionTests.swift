@@ -1,26 +1,9 @@
 import Foundation
+import TestScratch
 import Testing
 @testable import CredentialsStore
 
-/// The server these tests use: `source .ci/postgres` starts a throwaway one and sets
-/// `CREDENTIALS_RPC_TEST_POSTGRES`. Without it they are skipped, saying so, except in CI, where
-/// they run and fail: CI must never pass without PostgreSQL having been tried.
-enum TestPostgres {
-    static let uri = ProcessInfo.processInfo.environment["CREDENTIALS_RPC_TEST_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
-    static let inCI = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "false" && $0 != "0" } ?? false
-    static let runs = uri != nil || inCI
-    static let skipReason: Comment = "no PostgreSQL: set CREDENTIALS_RPC_TEST_POSTGRES to a postgresql:// URI (`source .ci/postgres` starts a throwaway server)"
-
-    static func connect() throws -> PostgresConnection {
-        let uri = try #require(uri, "CI must set CREDENTIALS_RPC_TEST_POSTGRES; .ci/run starts a server with .ci/postgres")
-        return try PostgresConnection(ConnectionString(uri))
-    }
-
-    /// A table name no other test (nor an earlier run) uses.
-    static func tableName(_ stem: String) -> String { "t_\(stem)_\(UInt32.random(in: 0...UInt32.max))" }
-}
-
-@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skipReason))
+@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skip))
 struct PostgresConnectionTests {
     @Test func everyKindOfValueGoesInAndComesBackAsItWas() throws {
         let pg = try TestPostgres.connect()

@@ -1,26 +1,9 @@
 import Foundation
+import TestScratch
 import Testing
 @testable import CredentialsStore
 
-/// A database of its own for one test, dropped afterwards (with any connection still on it).
-final class ScratchPostgresDatabase {
-    let name = "crpc_t_\(UInt32.random(in: 0...UInt32.max))"
-    let uri: String
-    private let admin: PostgresConnection
-
-    init() throws {
-        admin = try TestPostgres.connect()
-        try admin.execute("CREATE DATABASE \(name)")
-        let base = try #require(TestPostgres.uri)
-        uri = base + (base.contains("?") ? "&" : "?") + "dbname=\(name)"
-    }
-
-    func connect() throws -> PostgresConnection { try PostgresConnection(ConnectionString(uri)) }
-
-    deinit { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-}
-
-@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skipReason))
+@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skip))
 struct PostgresSchemaTests {
     @Test func anEmptyDatabaseIsMigratedOnceToTheCurrentVersion() throws {
         let scratch = try ScratchPostgresDatabase()

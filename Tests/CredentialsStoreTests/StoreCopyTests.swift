@@ -91,7 +91,7 @@ struct StoreCopyTests {
 
     /// SQLite to PostgreSQL and back: the file that comes back holds what went out, and the
     /// PostgreSQL store numbers its next activity row after the copied ones.
-    @Test(.enabled(if: TestPostgres.runs, TestPostgres.skipReason))
+    @Test(.enabled(if: TestPostgres.runs, TestPostgres.skip))
     func aStoreGoesToPostgresAndBackUnchanged() throws {
         let scratch = try ScratchPostgresDatabase()
         let from = Self.path("from.sqlite3"), back = Self.path("back.sqlite3")

@@ -1,16 +1,37 @@
 /// Where PostgreSQL's SQL and wire forms differ from SQLite's, for the statements the stores share.
 enum PostgresDialect {
-    /// A statement the stores write for both engines, as PostgreSQL reads it: SQLite's index
-    /// hints (`INDEXED BY name`, which PostgreSQL has no use for: its planner has statistics)
-    /// dropped. Parameters are numbered later, by `PostgresConnection.run`.
+    /// A statement the stores write for both engines, as PostgreSQL reads it. What the stores
+    /// write for SQLite's planner, which has no statistics, is dropped, since PostgreSQL's has:
+    /// index hints (`INDEXED BY name`), the unary `+` that keeps a column off its index
+    /// (`+c.user_id`: PostgreSQL has no `+` for text), and `CROSS JOIN ... ON`, SQLite's way to
+    /// fix the join order, which is PostgreSQL's `JOIN ... ON`. Parameters are numbered later, by
+    /// `PostgresConnection.run`.
     static func forPostgres(_ sql: String) -> String {
-        guard sql.contains("INDEXED BY") else { return sql }
-        var out = "", rest = Substring(sql)
-        while let r = rest.firstRange(of: "INDEXED BY ") {
-            out += rest[..<r.lowerBound]
-            rest = rest[r.upperBound...].drop { $0 == "_" || $0.isLetter || $0.isNumber }
+        var s = sql
+        if s.contains("INDEXED BY") {
+            var out = "", rest = Substring(s)
+            while let r = rest.firstRange(of: "INDEXED BY ") {
+                out += rest[..<r.lowerBound]
+                rest = rest[r.upperBound...].drop { $0 == "_" || $0.isLetter || $0.isNumber }.drop { $0 == " " }
+            }
+            s = out + rest
         }
-        return out + rest
+        if s.contains("CROSS JOIN") { s = s.replacingAll("CROSS JOIN", with: "JOIN") }
+        if s.contains("+") {
+            // A `+` right before a name, after a space or a parenthesis, is the unary one.
+            var out: [Character] = [], previous: Character = " "
+            let chars = Array(s)
+            for (i, c) in chars.enumerated() {
+                if c == "+", previous == " " || previous == "(", i + 1 < chars.count, chars[i + 1].isLetter || chars[i + 1] == "_" {
+                    previous = c
+                    continue
+                }
+                out.append(c)
+                previous = c
+            }
+            s = String(out)
+        }
+        return s
     }
 
     /// SQLite's `?` parameters as PostgreSQL's `$1`, `$2`, ...: a `?` inside a quoted string, a

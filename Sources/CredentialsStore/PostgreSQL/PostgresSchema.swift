@@ -207,6 +207,14 @@ public enum PostgresSchema {
                 PRIMARY KEY (credential_id, version, offset_key, recipient_id)
             );
             INSERT INTO org_settings VALUES (1, 30, 1);
+            -- SQLite's functions that the stores' SQL uses, as PostgreSQL functions of the same
+            -- names and results, so that one statement serves both engines.
+            CREATE FUNCTION crpc_concat(acc text, v text) RETURNS text LANGUAGE sql IMMUTABLE
+                AS $$ SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v ELSE acc || ',' || v END $$;
+            CREATE AGGREGATE group_concat(text) (SFUNC = crpc_concat, STYPE = text);
+            CREATE FUNCTION instr(s text, t text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT strpos(s, t)::bigint $$;
+            CREATE FUNCTION json_array_length(t text) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT json_array_length(t::json)::bigint $$;
+            CREATE FUNCTION json_each(t text) RETURNS TABLE (value text) LANGUAGE sql IMMUTABLE AS $$ SELECT json_array_elements_text(t::json) $$;
             """, run: { pg in
             // As on SQLite: made under the migration's lock, so that paging (a read) never writes.
             try pg.run("INSERT INTO service_keys (name, key) VALUES ('cursor', ?) ON CONFLICT DO NOTHING",
