@@ -109,7 +109,7 @@ public struct CommandLineOptions: Equatable {
                 case .failure(let problem): return .usage(problem.message)
                 }
             default:
-                return .usage("unknown argument \(arg.prefix(100)); see --help")
+                return .usage("unknown argument \(shown(arg)); see --help")
             }
             i += 1
         }
@@ -133,6 +133,13 @@ public struct CommandLineOptions: Equatable {
         return .run(options)
     }
 
+    /// An argument as a usage error names it: a flag's name, never a value, which may be a URI
+    /// with a password.
+    static func shown(_ arg: String) -> String {
+        guard arg.hasPrefix("-") else { return "(a value without its flag, not shown)" }
+        return String(arg.prefix { $0 != "=" }.prefix(40))
+    }
+
     /// `copy --from DB --to DB`, each flag once, in either order, `--flag=value` too.
     static func parseCopy(_ args: [String]) -> Outcome {
         var from: String?, to: String?, i = 0
@@ -148,7 +155,7 @@ public struct CommandLineOptions: Equatable {
             switch flag {
             case "--from" where from == nil: from = value
             case "--to" where to == nil: to = value
-            default: return .usage("copy takes --from DB and --to DB, once each; not \(flag.prefix(100))")
+            default: return .usage("copy takes --from DB and --to DB, once each; not \(shown(flag))")
             }
             i += 1
         }

@@ -23,12 +23,14 @@ public final class Database {
     public static var busyTimeoutMilliseconds: Int32 { SQLiteConnection.busyTimeoutMilliseconds }
     public static var pageSize: Int { SQLiteConnection.pageSize }
 
-    /// Opens a SQLite file (creating it if missing) and migrates it. Throws `OpenError` for a file
-    /// it must refuse.
-    public init(path: String, migrations: [Migration] = StoreSchema.migrations) throws {
+    /// Opens a SQLite file (creating it if missing) and migrates it (unless `migrate` is false:
+    /// a copy's source is read as it is). Throws `OpenError` for a file it must refuse.
+    public init(path: String, migrations: [Migration] = StoreSchema.migrations, migrate: Bool = true) throws {
         engine = .sqlite(try SQLiteConnection(path: path))
         self.path = path
-        try SQLiteConnection.refusingUnusableFiles(path) { try StoreSchema.migrate(self, migrations: migrations) }
+        try SQLiteConnection.refusingUnusableFiles(path) {
+            if migrate { try StoreSchema.migrate(self, migrations: migrations) } else { _ = try StoreSchema.version(of: self) }
+        }
     }
 
     /// Connects to a PostgreSQL database and migrates it (`PostgresSchema`).

@@ -17,20 +17,24 @@ func copyStores(from: String, to: String) -> Int32 {
             lastProgress = now
             writeLine(2, "credentials-rpc: copy: \(table) \(done)/\(total) rows")
         }
-        for r in reports {
-            let media = r.mediaBytes > 0 ? ", \(r.mediaBytes) bytes of blobs" : ""
-            writeLine(2, "  \(r.table): \(r.rows) rows\(media), \(r.matched ? "matched" : "DID NOT MATCH")")
-        }
+        printTables(reports)
         let rows = reports.reduce(0) { $0 + $1.rows }
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-        guard reports.allSatisfy(\.matched) else {
-            writeLine(2, "credentials-rpc: copy: the target does not match the source; do not use it")
-            return 1
-        }
         writeLine(2, "credentials-rpc: copied \(rows) rows in \(reports.count) tables in \(seconds) s; every table's rows and digest match")
         return 0
+    } catch let mismatch as StoreCopy.CopyMismatch {
+        printTables(mismatch.reports)
+        writeLine(2, "credentials-rpc: copy failed: \(mismatch)")
+        return 1
     } catch {
         writeLine(2, "credentials-rpc: copy failed, the target is unchanged: \(error)")
         return 1
+    }
+}
+
+func printTables(_ reports: [StoreCopy.TableReport]) {
+    for r in reports {
+        let media = r.mediaBytes > 0 ? ", \(r.mediaBytes) bytes of blobs" : ""
+        writeLine(2, "  \(r.table): \(r.rows) rows\(media), \(r.matched ? "matched" : "DID NOT MATCH")")
     }
 }

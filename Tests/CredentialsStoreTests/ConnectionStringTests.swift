@@ -8,8 +8,18 @@ struct ConnectionStringTests {
         for uri in ["postgresql://localhost/creds", "postgres://u@h:5433/db", "postgresql:///creds?host=/tmp/sock", "postgresql://"] {
             guard case .postgresql = try StoreLocation(uri) else { Issue.record("\(uri) was taken as a file"); continue }
         }
-        for path in ["creds.sqlite3", ":memory:", "/tmp/postgresql/db.sqlite3", "./postgresql:db", "postgresql:/x", "file:postgresql://x"] {
+        for path in ["creds.sqlite3", ":memory:", "/tmp/postgresql/db.sqlite3", "./postgresql:db", "file:postgresql://x", "postgres.sqlite3"] {
             #expect(try StoreLocation(path) == .sqlite(path: path))
+        }
+        // Near misses become no file named after them (password and all), and are not shown.
+        for nearMiss in [" postgresql://u:NearMiss1@h/db", "postgresql:/u:NearMiss1@h/db", "postgres:u:NearMiss1@h",
+                         "host=/tmp password=NearMiss1 dbname=x", "\tpostgres://u:NearMiss1@h"] {
+            do {
+                _ = try StoreLocation(nearMiss)
+                Issue.record("\(nearMiss) was taken")
+            } catch {
+                #expect(!"\(error)".contains("NearMiss1"), "\(error)")
+            }
         }
     }
 
@@ -37,6 +47,10 @@ struct ConnectionStringTests {
             // libpq decodes parameter names, so this is a password too.
             ("postgresql://h/db?pass%77ord=hidden1", "postgresql://h/db?pass%77ord=***", ["hidden1"]),
             ("postgresql://bob@h/db", "postgresql://bob@h/db", []),
+            // libpq's userinfo runs to the first @ before the first /, through any ?.
+            ("postgresql://postgres:S3?CRET@localhost:1/x", "postgresql://postgres:***@localhost:1/x", ["S3?CRET"]),
+            ("postgresql://h/db?sslpassword=KeyPass9&sslmode=require", "postgresql://h/db?sslpassword=***&sslmode=require", ["KeyPass9"]),
+            ("postgresql://h?user=a&password=Pw9x", "postgresql://h?user=a&password=***", ["Pw9x"]),
         ]
         for (uri, shown, secrets) in cases {
             let cs = try ConnectionString(uri)
@@ -58,6 +72,7 @@ struct ConnectionStringTests {
             } catch {
                 #expect("\(error)".contains("not a connection URI libpq accepts"))
                 #expect(!"\(error)".contains("zzsecret"), "\(error)")
+                #expect(!"\(error)".contains("bob"), "a URI libpq cannot read is not shown at all: \(error)")
             }
         }
     }

@@ -25,6 +25,20 @@ struct PostgresConnectionTests {
         #expect(try pg.scalarText("SELECT n FROM v WHERE i = ?", [.int(Int64.min)]) == nil)
     }
 
+    /// What comes back must not depend on settings a database, a role or the environment may
+    /// set: `bytea` in escape form, reals with fewer digits, another client encoding.
+    @Test func resultsReadTheSameWhateverTheSessionsSettings() throws {
+        let base = try #require(TestPostgres.uri)
+        let odd = base + (base.contains("?") ? "&" : "?") + "options=-c%20bytea_output%3Descape%20-c%20extra_float_digits%3D-15%20-c%20client_encoding%3DLATIN1"
+        let pg = try PostgresConnection(ConnectionString(odd))
+        let bytes = (0...255).map(UInt8.init)
+        var got: ([UInt8], String, String)?
+        try pg.run("SELECT ?::bytea, (?::float8)::text, ?::text", [.blob(bytes), .double(25.5000000001), .text("Zoë 名")]) { got = ($0.bytes(0), $0.text(1), $0.text(2)) }
+        #expect(got?.0 == bytes)
+        #expect(got.flatMap { Double($0.1) } == 25.5000000001)
+        #expect(got?.2 == "Zoë 名")
+    }
+
     /// A `?` inside a literal is text, and a parameter's text is never SQL.
     @Test func parametersAreValuesNeverSQL() throws {
         let pg = try TestPostgres.connect()

@@ -85,8 +85,37 @@ struct StoreCopyTests {
         let from = Self.path("from.sqlite3"), to = Self.path("to.sqlite3")
         let source = try Database(path: from)
         try Self.seedEveryTable(source)
-        let reports = try StoreCopy.run(from: SQLiteCopySide(source), to: FlippingSide(try Database(path: to)))
-        #expect(reports.filter { !$0.matched }.map(\.table) == ["media"])
+        let target = try Database(path: to)
+        do {
+            _ = try StoreCopy.run(from: SQLiteCopySide(source), to: FlippingSide(target))
+            Issue.record("a copy that differs was reported as matching")
+        } catch let mismatch as StoreCopy.CopyMismatch {
+            #expect(mismatch.reports.filter { !$0.matched }.map(\.table) == ["media"])
+        }
+        // The check came before the commit: nothing of the copy is left in the target.
+        #expect(try target.scalarInt("SELECT count(*) FROM users") == 0)
+        #expect(try target.scalarInt("SELECT count(*) FROM media") == 0)
+    }
+
+    /// A copy reads its source and never writes it: one at an older schema version is refused,
+    /// not migrated, and the target the copy would have made is not left behind.
+    @Test func aSourceAtAnotherVersionIsRefusedUntouched() throws {
+        let from = Self.path("old.sqlite3"), to = Self.path("to.sqlite3")
+        _ = try Database(path: from, migrations: Array(StoreSchema.migrations.prefix(StoreSchema.currentVersion - 1)))
+        #expect(throws: CopyError.self) { try StoreCopy.run(from: .sqlite(path: from), to: .sqlite(path: to)) }
+        #expect(try StoreSchema.version(of: Database(path: from, migrate: false)) == StoreSchema.currentVersion - 1)
+        #expect(!FileManager.default.fileExists(atPath: to))
+    }
+
+    /// A value of another type than its column's (a hand-edited file) would be converted on the
+    /// way, and the converted rows' digests match: the copy refuses it instead.
+    @Test func aValueOfTheWrongTypeIsRefusedNotConverted() throws {
+        let from = Self.path("from.sqlite3"), to = Self.path("to.sqlite3")
+        let source = try Database(path: from)
+        try Self.seedEveryTable(source)
+        try source.write { try source.run("UPDATE users SET permissions = 1.75 WHERE id = 'usr_a'") }
+        #expect(throws: CopyError.self) { try StoreCopy.run(from: .sqlite(path: from), to: .sqlite(path: to)) }
+        #expect(!FileManager.default.fileExists(atPath: to))
     }
 
     /// SQLite to PostgreSQL and back: the file that comes back holds what went out, and the

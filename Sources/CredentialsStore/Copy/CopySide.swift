@@ -38,17 +38,15 @@ final class SQLiteCopySide: CopySide {
         let sql = "SELECT \(table.columnList) FROM \(table.name) ORDER BY \(table.key.joined(separator: ", "))"
         var row: [SQLValue] = []
         try db.query(sql) { r in
+            guard case .sqlite(let cells) = r.source else { return }
             row.removeAll(keepingCapacity: true)
             for (i, column) in table.columns.enumerated() {
-                let c = Int32(i)
-                guard !r.isNull(c) else { row.append(.null); continue }
-                switch column.kind {
-                case .integer: row.append(.int(r.int(c)))
-                case .real: row.append(.double(r.double(c)))
-                // Text as the bytes the file holds, so the digest sees exactly them.
-                case .text: var b: [UInt8] = []; _ = r.appendText(c, to: &b); row.append(.utf8(b))
-                case .bytes: row.append(.blob(r.blob(c)))
+                // As the file holds it, of the column's type or NULL: anything else (a hand-edited
+                // file) would be converted on the way, and the digest of the converted rows match.
+                guard let value = cells.value(Int32(i), as: column.kind) else {
+                    throw CopyError("\(table.name).\(column.name) holds a value that is not of the column's type; the copy would change it")
                 }
+                row.append(value)
             }
             try body(row)
         }
@@ -72,8 +70,9 @@ final class SQLiteCopySide: CopySide {
 final class PostgresCopySide: CopySide {
     let pg: PostgresConnection
     var name: String { pg.location.redacted }
-    /// Rows fetched at a time from the snapshot's cursor: a table of media is never held whole.
-    static let fetchRows = 500
+    /// Rows fetched at a time from the snapshot's cursor; fewer of a table with blobs (media of
+    /// up to the largest size allowed, in hex twice over), so a table of media is never held whole.
+    static func fetchRows(_ table: CopyTable) -> Int { table.columns.contains { $0.kind == .bytes } ? 4 : 500 }
 
     init(_ pg: PostgresConnection) { self.pg = pg }
 
@@ -92,24 +91,28 @@ final class PostgresCopySide: CopySide {
         try pg.execute("DECLARE copy_rows NO SCROLL CURSOR FOR SELECT \(table.columnList) FROM \(table.name) ORDER BY \(order.joined(separator: ", "))")
         defer { if pg.isOpen { try? pg.execute("CLOSE copy_rows") } }
         var row: [SQLValue] = []
+        let fetchRows = Self.fetchRows(table)
         while true {
             var fetched = 0
-            try pg.run("FETCH \(Self.fetchRows) FROM copy_rows") { r in
+            try pg.run("FETCH \(fetchRows) FROM copy_rows") { r in
                 fetched += 1
                 row.removeAll(keepingCapacity: true)
                 for (i, column) in table.columns.enumerated() {
                     let c = Int32(i)
                     guard !r.isNull(c) else { row.append(.null); continue }
+                    var value: SQLValue?
                     switch column.kind {
-                    case .integer: row.append(.int(r.int(c)))
-                    case .real: row.append(.double(Double(r.text(c)) ?? .nan))
-                    case .text: row.append(.utf8(Array(r.text(c).utf8)))
-                    case .bytes: row.append(.blob(r.bytes(c)))
+                    case .integer: value = Int64(r.text(c)).map(SQLValue.int)
+                    case .real: value = Double(r.text(c)).map(SQLValue.double)
+                    case .text: value = .utf8(r.withBytes(c, Array.init))
+                    case .bytes: value = r.withBytes(c, PostgresDialect.byteaHex).map(SQLValue.blob)
                     }
+                    guard let value else { throw CopyError("\(table.name).\(column.name) came back in a form this build does not read") }
+                    row.append(value)
                 }
                 try body(row)
             }
-            if fetched < Self.fetchRows { return }
+            if fetched < fetchRows { return }
         }
     }
 

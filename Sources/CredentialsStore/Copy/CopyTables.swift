@@ -90,6 +90,17 @@ struct TableDigest: Equatable {
         pending.removeAll(keepingCapacity: true)
     }
 
+    /// About how many bytes a row holds, for batching.
+    static func size(of row: [SQLValue]) -> Int {
+        row.reduce(0) { n, v in
+            switch v {
+            case .blob(let b), .utf8(let b): n + b.count
+            case .text(let s): n + s.utf8.count
+            default: n + 8
+            }
+        }
+    }
+
     /// The digest, as hex.
     mutating func finish() -> String {
         flush()

@@ -27,36 +27,49 @@ public enum StoreCopy {
     static let seededTables: Set<String> = ["org_settings", "service_keys"]
 
     /// Copies `from` into `to` and checks it. Throws `CopyError` when the stores cannot be copied
-    /// (different schema versions, a target that holds data) or the check finds a difference.
+    /// (the source at another schema version than this build's, a target that holds data),
+    /// `CopyMismatch` when the check finds a difference; either way nothing was written, and a
+    /// SQLite target the copy made is removed again.
     public static func run(from source: StoreLocation, to target: StoreLocation, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
         if source.displayName == target.displayName { throw CopyError("--from and --to name the same store") }
-        return try run(from: open(source, asSource: true), to: open(target, asSource: false), progress: progress)
+        var madeFile: String?
+        if case .sqlite(let path) = target, access(path, F_OK) != 0 { madeFile = path }
+        do {
+            return try run(from: open(source, asSource: true), to: open(target, asSource: false), progress: progress)
+        } catch {
+            if let madeFile { for suffix in ["", "-wal", "-shm"] { unlink(madeFile + suffix) } }
+            throw error
+        }
     }
 
     static func run(from: CopySide, to: CopySide, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
         let version = try from.schemaVersion()
-        guard version == (try to.schemaVersion()) else {
-            throw CopyError("\(from.name) is at schema version \(version) and \(to.name) at \(try to.schemaVersion())")
+        guard version == StoreSchema.currentVersion else {
+            throw CopyError("\(from.name) is at schema version \(version) and this build copies version \(StoreSchema.currentVersion): start the service on it once, which brings it up to date, then copy")
         }
+        guard try to.schemaVersion() == version else { throw CopyError("\(to.name) is at schema version \(try to.schemaVersion()), not \(version)") }
         let tables = try CopyTable.all()
-        for table in tables where !seededTables.contains(table.name) {
-            let n = try to.count(of: table)
-            if n > 0 { throw CopyError("\(to.name) is not empty: \(table.name) has \(n) rows; copy only into a new store") }
-        }
-
-        var sourceDigests: [String: String] = [:], mediaBytes: [String: Int] = [:], counts: [String: Int] = [:]
+        var reports: [TableReport] = []
         try to.writing {
+            for table in tables where !seededTables.contains(table.name) {
+                let n = try to.count(of: table)
+                if n > 0 { throw CopyError("\(to.name) is not empty: \(table.name) has \(n) rows; copy only into a new store") }
+            }
+            var sourceDigests: [String: String] = [:], mediaBytes: [String: Int] = [:], counts: [String: Int] = [:]
             try from.reading {
                 for table in tables {
                     if seededTables.contains(table.name) { try to.delete(from: table) }
                     let total = try from.count(of: table)
-                    var digest = TableDigest(), batch: [[SQLValue]] = []
+                    var digest = TableDigest(), batch: [[SQLValue]] = [], batchBytes = 0
                     try from.eachRow(of: table) { row in
                         digest.add(row)
                         batch.append(row)
-                        if batch.count >= 1000 {
+                        batchBytes += TableDigest.size(of: row)
+                        // A thousand rows, or 8 MiB of them: a table of large media is never held whole.
+                        if batch.count >= 1000 || batchBytes >= 8 << 20 {
                             try to.insert(into: table, batch)
                             batch.removeAll(keepingCapacity: true)
+                            batchBytes = 0
                             progress(table.name, digest.rows, total)
                         }
                     }
@@ -68,35 +81,43 @@ public enum StoreCopy {
                 }
             }
             try to.finishWriting()
-        }
-
-        var reports: [TableReport] = []
-        try to.reading {
+            // The check comes before the commit: a target that does not match is rolled back,
+            // never left behind looking like a store.
             for table in tables {
                 var digest = TableDigest()
                 try to.eachRow(of: table) { digest.add($0) }
                 let matched = digest.rows == counts[table.name] && digest.finish() == sourceDigests[table.name]
                 reports.append(TableReport(table: table.name, rows: counts[table.name] ?? 0, mediaBytes: mediaBytes[table.name] ?? 0, matched: matched))
             }
+            if !reports.allSatisfy(\.matched) { throw CopyMismatch(reports: reports) }
         }
         return reports
     }
 
-    /// A side of the copy. A SQLite source must exist (opening would otherwise make an empty
-    /// one); a PostgreSQL source must hold a credentials-rpc schema. Both are brought to the
-    /// current version as the service would be at its start; a target is made when missing.
+    /// The target read back did not match the source; it was rolled back.
+    public struct CopyMismatch: Error, CustomStringConvertible {
+        public let reports: [TableReport]
+        public var description: String {
+            "the target read back did not match the source in \(reports.filter { !$0.matched }.map(\.table).joined(separator: ", ")); nothing was written"
+        }
+    }
+
+    /// A side of the copy. A source is read and never written: it must exist (opening a SQLite
+    /// path would otherwise make an empty store) and is not migrated, so a read-only role or a
+    /// standby can be copied from. A target is made when missing, and migrated.
     static func open(_ location: StoreLocation, asSource: Bool) throws -> CopySide {
         switch location {
         case .sqlite(let path):
             if path == ":memory:" || path.isEmpty { throw CopyError("an in-memory database cannot be copied from or to") }
             if asSource && access(path, F_OK) != 0 { throw CopyError("\(path) does not exist") }
-            return SQLiteCopySide(try Database(path: path))
+            return SQLiteCopySide(try Database(path: path, migrate: !asSource))
         case .postgresql(let uri):
             let pg = try PostgresConnection(uri)
-            if try asSource && PostgresSchema.version(of: pg) == 0 {
-                throw CopyError("\(uri.redacted) holds no credentials-rpc store")
+            if asSource {
+                if try PostgresSchema.version(of: pg) == 0 { throw CopyError("\(uri.redacted) holds no credentials-rpc store") }
+            } else {
+                try PostgresSchema.migrate(pg)
             }
-            try PostgresSchema.migrate(pg)
             return PostgresCopySide(pg)
         }
     }

@@ -8,8 +8,22 @@ public enum StoreLocation: Equatable, Sendable {
 
     /// Throws for a string that looks like a PostgreSQL URI but is not one libpq would take,
     /// rather than making a SQLite file of that name (a password inside a file path).
+    /// Also refused: what looks like a connection string but is no URI libpq would read as one
+    /// (a URI after a space, `postgresql:/...`, libpq's `key=value` form), which would otherwise be
+    /// a file path holding its password.
     public init(_ text: String) throws {
-        self = ConnectionString.looksLikeURI(text) ? .postgresql(try ConnectionString(text)) : .sqlite(path: text)
+        if ConnectionString.looksLikeURI(text) {
+            self = .postgresql(try ConnectionString(text))
+            return
+        }
+        let head = text.drop { $0 == " " || $0 == "\t" }.lowercased()
+        if head.hasPrefix("postgres") && head.contains(":") {  // a URI after spaces, `postgresql:/x`, ...
+            throw ConnectionString.Problem(message: "--db looks like a PostgreSQL URI but is not one: write postgresql://... with nothing before it; the value given is not shown")
+        }
+        if head.contains("password=") || head.contains("host=") || head.contains("dbname=") {
+            throw ConnectionString.Problem(message: "--db looks like a libpq key=value connection string, which is not taken: write it as a postgresql:// URI; the value given is not shown")
+        }
+        self = .sqlite(path: text)
     }
 
     /// How logs and errors name the store: the file's path, or the URI with its password hidden.
@@ -49,20 +63,31 @@ public struct ConnectionString: Equatable, Sendable, CustomStringConvertible {
         return schemes.contains { head.hasPrefix($0) }
     }
 
+    /// A URI libpq cannot read is refused without being shown, nor is libpq's reason, which
+    /// quotes the text it stopped at: where the password of a malformed URI ends is anyone's guess.
     public init(_ text: String) throws {
         self.text = text
-        (redacted, secrets) = Self.redact(text)
+        let form = "postgresql://user@host:port/dbname?parameter=value"
         // libpq reads the scheme in lower case only; anything else it would take as a host name.
         guard Self.schemes.contains(where: text.hasPrefix) else {
-            throw Problem(message: "the URI's scheme must be written postgresql:// or postgres://, in lower case, as libpq reads it: \(redacted)")
+            throw Problem(message: "a PostgreSQL URI must begin postgresql:// or postgres://, in lower case, as libpq reads it (\(form)); the one given is not shown")
         }
-        var error: UnsafeMutablePointer<CChar>? = nil
-        guard let options = PQconninfoParse(text, &error) else {
-            let reason = error.map { String(cString: $0) } ?? "libpq could not parse it"
-            if let error { PQfreemem(error) }
-            throw Problem(message: "not a connection URI libpq accepts (\(scrub(reason.trimmingTrailingNewlines()))): \(redacted)")
+        guard let options = PQconninfoParse(text, nil) else {
+            throw Problem(message: "not a connection URI libpq accepts (\(form)); the one given is not shown, since it may hold a password")
+        }
+        var (shown, secrets) = Self.redact(text)
+        // libpq's own reading of the passwords, decoded, whatever way the URI spelt them.
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let name = String(cString: keyword)
+            if name == "password" || name == "sslpassword", let value = option.pointee.val { secrets.append(String(cString: value)) }
+            option += 1
         }
         PQconninfoFree(options)
+        secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { ($0.count, $0) > ($1.count, $1) }
+        self.secrets = secrets
+        for s in secrets { shown = shown.replacingAll(s, with: "***") }
+        redacted = shown
     }
 
     /// `message` with every form of the password replaced by `***`.
@@ -71,13 +96,15 @@ public struct ConnectionString: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// The URI with its passwords hidden, and the passwords themselves (raw and percent-decoded).
-    /// The userinfo is what comes before the authority's last `@`; a `password` parameter may be
-    /// spelt with percent escapes too, since libpq decodes parameter names.
+    /// libpq ends the userinfo at the first `@` before the first `/` (a `?` does not end it); the
+    /// hiding goes on to the last `@` there, so a password that holds `@` is hidden whole too. A
+    /// `password` or `sslpassword` parameter may be spelt with percent escapes, since libpq
+    /// decodes parameter names.
     static func redact(_ text: String) -> (String, [String]) {
         guard let scheme = schemes.first(where: { text.lowercased().hasPrefix($0) }) else { return (text, []) }
         var secrets: [String] = []
         let rest = text.dropFirst(scheme.count)
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
         var authority = String(rest[..<authorityEnd])
         if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
             let password = String(authority[authority.index(after: colon)..<at])
@@ -85,9 +112,13 @@ public struct ConnectionString: Equatable, Sendable, CustomStringConvertible {
             authority = String(authority[...colon]) + "***" + String(authority[at...])
         }
         var tail = String(rest[authorityEnd...])
+        if !authority.contains("@"), let q = authority.firstIndex(of: "?") {
+            tail = String(authority[q...]) + tail
+            authority = String(authority[..<q])
+        }
         if let q = tail.firstIndex(of: "?") {
             let parameters = tail[tail.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { p -> String in
-                guard let eq = p.firstIndex(of: "="), percentDecoded(String(p[..<eq])) == "password" else { return String(p) }
+                guard let eq = p.firstIndex(of: "="), ["password", "sslpassword"].contains(percentDecoded(String(p[..<eq]))) else { return String(p) }
                 let value = String(p[p.index(after: eq)...])
                 secrets += [value, percentDecoded(value)]
                 return p[...eq] + "***"

@@ -47,6 +47,18 @@ public final class PostgresConnection {
         conn = c
         // Notices (a NOTICE from CREATE ... IF NOT EXISTS, say) would go to stderr unasked.
         PQsetNoticeProcessor(c, { _, _ in }, nil)
+        try settle()
+    }
+
+    /// What results are read as must not depend on the server's, the database's or the
+    /// environment's settings (`PGCLIENTENCODING`, `PGOPTIONS`, `ALTER DATABASE ... SET`): text in
+    /// UTF-8, `bytea` in hex, reals with every digit. Set on every connection, and again after
+    /// a reconnect.
+    private func settle() throws {
+        guard PQsetClientEncoding(conn, "UTF8") == 0 else {
+            throw PostgresError.connection(location.scrub(Self.message(conn)))
+        }
+        try execute("SET bytea_output = 'hex'; SET extra_float_digits = 3; SET standard_conforming_strings = on")
     }
 
     deinit { PQfinish(conn) }
@@ -58,6 +70,7 @@ public final class PostgresConnection {
     public func reconnect() throws {
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else { throw PostgresError.connection(location.scrub(Self.message(conn))) }
+        try settle()
     }
 
     /// Runs one or more statements without parameters (a migration's script).

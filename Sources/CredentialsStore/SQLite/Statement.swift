@@ -128,6 +128,19 @@ struct SQLiteRow {
         guard let p = sqlite3_column_text(stmt, i) else { return false }
         return Int(sqlite3_column_bytes(stmt, i)) == bytes.count && (bytes.isEmpty || memcmp(p, bytes.baseAddress!, bytes.count) == 0)
     }
+    /// Column `i` as the file holds it, when that is `kind` or NULL; nil for a value of another
+    /// storage class.
+    func value(_ i: Int32, as kind: CopyTable.Kind) -> SQLValue? {
+        switch (sqlite3_column_type(stmt, i), kind) {
+        case (SQLITE_NULL, _): return .null
+        case (SQLITE_INTEGER, .integer): return .int(int(i))
+        case (SQLITE_FLOAT, .real): return .double(double(i))
+        case (SQLITE_TEXT, .text): var b: [UInt8] = []; _ = appendText(i, to: &b); return .utf8(b)
+        case (SQLITE_BLOB, .bytes): return .blob(blob(i))
+        default: return nil
+        }
+    }
+
     func blob(_ i: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(stmt, i))
         guard n > 0, let p = sqlite3_column_blob(stmt, i) else { return [] }
