@@ -139,8 +139,8 @@ public final class Service: RPCMethodHandler, Connection {
             }
         } catch let e as DomainError {
             return .failure(e.rpcError)
-        } catch let e as DatabaseError {
-            log.log(.error, "\(name): storage error \(e.code) errno \(e.systemErrno) (\(e.fault.rawValue))")
+        } catch let e as StorageFailure {
+            log.log(.error, "\(name): \(e.logLine)")
             return .failure(RPCError(.internalError, e.fault.message, reason: e.fault.rawValue))
         } catch is CallerChanged {
             log.log(.warning, "\(name): the caller's account kept changing under the request; refused")

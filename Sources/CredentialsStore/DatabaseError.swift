@@ -8,9 +8,16 @@ import Glibc
 /// requests must run again one by one (see `Database.beginGroup`).
 public struct GroupRolledBack: Error {}
 
+/// An engine's error, as the service reports it: the kind of fault, and a line for the log that
+/// never reaches a client.
+public protocol StorageFailure: Error {
+    var fault: StorageFault { get }
+    var logLine: String { get }
+}
+
 /// What went wrong in SQLite. `code` is the extended result code; `message` is for stderr logs
 /// only and never reaches a client.
-public struct DatabaseError: Error, Equatable, CustomStringConvertible {
+public struct DatabaseError: StorageFailure, Equatable, CustomStringConvertible {
     public var code: Int32
     public var message: String
     /// The OS error behind an I/O failure (EROFS, ENOSPC, ...), or 0.
@@ -20,6 +27,7 @@ public struct DatabaseError: Error, Equatable, CustomStringConvertible {
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
     public var description: String { "SQLite error \(code): \(message)" }
+    public var logLine: String { "storage error \(code) errno \(systemErrno) (\(fault.rawValue))" }
 
     /// What a client is told: the kind of fault, never SQLite's text.
     public var fault: StorageFault {
@@ -49,6 +57,8 @@ public enum StorageFault: String, Sendable, CaseIterable {
     case ioError = "storage_io_error"
     /// The file was deleted or replaced by another while this process had it open.
     case replaced = "storage_replaced"
+    /// The database server could not be reached, or the connection to it broke (PostgreSQL).
+    case unavailable = "storage_unavailable"
     case other = "storage_error"
 
     public var message: String {
@@ -59,6 +69,7 @@ public enum StorageFault: String, Sendable, CaseIterable {
         case .corrupt: return "The database file is damaged; nothing was changed"
         case .ioError: return "The database file could not be read or written; nothing was changed"
         case .replaced: return "The database file was deleted or replaced while the service ran; restart the service"
+        case .unavailable: return "The database server could not be reached, or the connection to it broke; the next request connects again. A change sent as the connection broke may or may not have been saved: read before sending it again"
         case .other: return "The database could not complete the request; nothing was changed"
         }
     }

@@ -32,8 +32,8 @@ case .run(let o):
 /// Opens the database and serves until end of input or a stop signal. Everything it opens is
 /// local, so the database closes (and checkpoints its WAL) before the process exits.
 func serve(_ options: CommandLineOptions) -> Int32 {
-    // A PostgreSQL URI is recognised, and refused until its engine is in (Protocol/README.md §9,
-    // "PostgreSQL"): taken as a path it would make a SQLite file whose name holds the password.
+    // A SQLite file, or a PostgreSQL database named by a libpq URI (contract §13), whose password
+    // no line ever shows.
     let location: StoreLocation
     do {
         location = try StoreLocation(options.databasePath)
@@ -41,13 +41,15 @@ func serve(_ options: CommandLineOptions) -> Int32 {
         writeLine(2, "credentials-rpc: \(error)")
         return 2
     }
-    guard case .sqlite(let path) = location else {
-        writeLine(2, "credentials-rpc: \(location.displayName) is a PostgreSQL store, which this build cannot serve yet; nothing was opened or created")
-        return 2
-    }
     let database: Database
     do {
-        database = try Database(path: path)
+        switch location {
+        case .sqlite(let path): database = try Database(path: path)
+        case .postgresql(let uri): database = try Database(postgres: uri)
+        }
+    } catch let error as PostgresError {
+        writeLine(2, "credentials-rpc: cannot open \(location.displayName): \(error)")
+        return 2
     } catch {
         writeLine(2, "credentials-rpc: \(error)")
         return 2
@@ -62,7 +64,7 @@ func serve(_ options: CommandLineOptions) -> Int32 {
         logger.log(.info, "test-only settings in force (\(options.insecureTestSettings.joined(separator: ", "))): never use this process for real data")
     }
     if database.isReadableByOthers {
-        logger.log(.warning, "the database file \(path) can be read by other users; chmod 600 it unless a group shares it on purpose")
+        logger.log(.warning, "the database file \(location.displayName) can be read by other users; chmod 600 it unless a group shares it on purpose")
     }
     let service = Service(db: database, deps: deps, config: config, log: logger)
     // Scripts and hosts sign in without a password (Protocol/README.md §6, API tokens); a refused token still serves,

@@ -26,6 +26,7 @@ struct ConformanceTests {
         "storage_busy": "FaultTests", "storage_full": "FaultTests", "storage_read_only": "FaultTests",
         "storage_corrupt": "FaultTests", "storage_io_error": "FaultTests", "storage_replaced": "FaultTests",
         "storage_error": "FaultTests", "internal_error": "none can be caused from outside",
+        "storage_unavailable": "PostgresServiceTests (the server must end the connection)",
         "invalid_frame": "FramingTests (Content-Length framing)",
         "token_expired": "TokenTests (the clock must move; vectors run on a stopped one)",
     ]

@@ -5,20 +5,25 @@ import CredentialsStore
 /// What must hold in any database the service ever leaves behind, even after SIGKILL:
 /// nothing half-made, and the audit agrees with the data.
 enum Invariants {
-    static func problems(in path: String) throws -> [String] {
-        let db = try Database(path: path)
+    static func problems(in path: String) throws -> [String] { try problems(in: Database(path: path)) }
+
+    /// On either engine; the file's own checks (pages, foreign keys, which SQLite checks only when
+    /// asked) on SQLite.
+    static func problems(in db: Database) throws -> [String] {
         var out: [String] = []
-        let integrity = try db.all("PRAGMA integrity_check") { $0.text(0) }
-        if integrity != ["ok"] { out.append("integrity_check: \(integrity.prefix(3))") }
-        let fk = try db.all("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1))" }
-        if !fk.isEmpty { out.append("foreign keys: \(fk.prefix(3))") }
+        if db.storage == "sqlite" {
+            let integrity = try db.all("PRAGMA integrity_check") { $0.text(0) }
+            if integrity != ["ok"] { out.append("integrity_check: \(integrity.prefix(3))") }
+            let fk = try db.all("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1))" }
+            if !fk.isEmpty { out.append("foreign keys: \(fk.prefix(3))") }
+        }
         // Every credential has versions 1...n, and its summary is its latest version's.
         let broken = try db.all("""
             SELECT c.id FROM credentials c
             WHERE c.version_count != (SELECT count(*) FROM credential_versions v WHERE v.credential_id = c.id)
                OR c.version_count != (SELECT max(number) FROM credential_versions v WHERE v.credential_id = c.id)
-               OR c.latest_approval IS NOT (SELECT approval_status FROM credential_versions v WHERE v.credential_id = c.id AND v.number = c.version_count)
-               OR c.latest_expiration IS NOT (SELECT expiration_date FROM credential_versions v WHERE v.credential_id = c.id AND v.number = c.version_count)
+               OR c.latest_approval IS DISTINCT FROM (SELECT approval_status FROM credential_versions v WHERE v.credential_id = c.id AND v.number = c.version_count)
+               OR c.latest_expiration IS DISTINCT FROM (SELECT expiration_date FROM credential_versions v WHERE v.credential_id = c.id AND v.number = c.version_count)
             """) { $0.text(0) }
         if !broken.isEmpty { out.append("credentials whose versions disagree: \(broken.prefix(3))") }
         // Every version has its activity, every credential and user its audit row.

@@ -163,14 +163,15 @@ struct ProcessTests {
     }
 
     /// Taken as a path, a PostgreSQL URI would become a SQLite file named after it, password and
-    /// all. Until the PostgreSQL engine serves, such a store is refused, by flag or environment,
-    /// with the password hidden and nothing created.
-    @Test func aPostgresURIIsRefusedWithoutItsPasswordAndWithoutMakingAFile() throws {
+    /// all. A server that cannot be reached, by flag or environment, is one line and exit 2, with
+    /// the password hidden and no file made; a URI in the wrong case is refused before any.
+    @Test func anUnreachablePostgresStoreExitsTwoWithoutItsPasswordAndWithoutMakingAFile() throws {
         let cwd = FileManager.default.currentDirectoryPath
-        for (args, env) in [(["--db", "postgresql://bob:Sup3rSecretPw@/creds?host=/nonexistent"], [:]),
-                            ([], ["CREDENTIALS_RPC_DB": "postgres://bob:Sup3rSecretPw@db.example.com/creds"]),
-                            (["--db", "POSTGRESQL://bob:Sup3rSecretPw@db.example.com/creds"], [:]),
-                            (["--db=postgresql://bob:Sup3rSecretPw@db.example.com/creds"], [:])] {
+        let nowhere = "@/creds?host=/nonexistent-crpc&connect_timeout=2"
+        for (args, env) in [(["--db", "postgresql://bob:Sup3rSecretPw" + nowhere], [:]),
+                            ([], ["CREDENTIALS_RPC_DB": "postgres://bob:Sup3rSecretPw" + nowhere]),
+                            (["--db", "POSTGRESQL://bob:Sup3rSecretPw" + nowhere], [:]),
+                            (["--db=postgresql://bob:Sup3rSecretPw" + nowhere], [:])] {
             let r = try runService(args, input: Array((infoRequest + "\n").utf8), environment: env)
             #expect(r.status == 2)
             #expect(r.stdout.isEmpty)

@@ -2,7 +2,7 @@ import CPostgres
 
 /// What went wrong talking to PostgreSQL. Every message has been scrubbed of the connection
 /// string's password (`ConnectionString.scrub`).
-public enum PostgresError: Error, Equatable, CustomStringConvertible {
+public enum PostgresError: StorageFailure, Equatable, CustomStringConvertible {
     /// No connection could be made (or remade): the server is down, refuses us, or the URI is wrong.
     case connection(String)
     /// The connection broke under a statement: the server restarted or went away.
@@ -21,6 +21,23 @@ public enum PostgresError: Error, Equatable, CustomStringConvertible {
         case .unstorable(let m): return m
         }
     }
+
+    /// What a client is told, by SQLSTATE class (PostgreSQL's manual, Appendix A).
+    public var fault: StorageFault {
+        switch self {
+        case .connection, .connectionLost: return .unavailable
+        case .unstorable: return .other
+        case .server(let state, _):
+            if state == "40001" || state == "40P01" || state.hasPrefix("55P03") || state == "57014" { return .busy }  // retries ran out, lock or statement timeout
+            if state.hasPrefix("53") { return .full }  // insufficient resources: disk full, out of memory
+            if state == "25006" || state == "42501" { return .readOnly }  // a standby, or no right to write
+            if state.hasPrefix("XX") { return .corrupt }
+            return .other
+        }
+    }
+
+    /// For the log: the kind and the SQLSTATE, scrubbed text included.
+    public var logLine: String { "storage error (\(fault.rawValue)): \(description)" }
 
     /// A failure that running the whole transaction again resolves: a serialization failure or a
     /// deadlock (PostgreSQL's manual, "Serialization Failure Handling").
@@ -105,7 +122,10 @@ public final class PostgresConnection {
             let status = PQresultStatus(result)
             if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return result }
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = location.scrub(String(cString: PQresultErrorMessage(result)).trimmingTrailingNewlines())
+            // The primary message only: the DETAIL line quotes the row's values (a key that already
+            // exists, a token's digest), which no log line may hold.
+            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) } ?? ""
+            let message = location.scrub(Self.oneLine(primary))
             PQclear(result)
             // A server shutting down says so with class 57 before the socket closes; class 08 is a
             // connection exception. Either way the statement's fate is the connection's.
@@ -152,9 +172,14 @@ public final class PostgresConnection {
         }
     }
 
+    /// libpq's message for the connection, on one line (libpq's own span several).
     static func message(_ c: OpaquePointer) -> String {
         guard let m = PQerrorMessage(c) else { return "no reason given" }
-        let text = String(cString: m).trimmingTrailingNewlines()
+        let text = oneLine(String(cString: m))
         return text.isEmpty ? "no reason given" : text
+    }
+
+    static func oneLine(_ s: String) -> String {
+        s.split(whereSeparator: \.isNewline).map { $0.drop { $0 == " " || $0 == "\t" } }.filter { !$0.isEmpty }.joined(separator: "; ")
     }
 }

@@ -25,15 +25,27 @@ final class PostgresEngine {
         return out
     }
 
-    func execute(_ sql: String) throws { try connection.execute(postgresSQL(sql)) }
+    /// A connection the server ended (a restart) is made again by the next statement outside a
+    /// transaction; while the server is away that throws `.connection`, which clients see as
+    /// `storage_unavailable`, and the service goes on.
+    private func connected() throws {
+        if !connection.isOpen && !isInTransaction { try connection.reconnect() }
+    }
+
+    func execute(_ sql: String) throws {
+        try connected()
+        try connection.execute(postgresSQL(sql))
+    }
 
     func run(_ sql: String, _ args: [SQLBindable]) throws -> Int {
+        try connected()
         let n = try connection.run(postgresSQL(sql), args.map(\.sqlValue))
         totalChanges += Int64(n)
         return n
     }
 
     func query(_ sql: String, _ args: [SQLBindable], _ body: (Row) throws -> Void) throws {
+        try connected()
         try connection.run(postgresSQL(sql), args.map(\.sqlValue)) { try body(Row(.postgresql($0))) }
     }
 
@@ -43,12 +55,17 @@ final class PostgresEngine {
         return value
     }
 
-    var isInTransaction: Bool { PQtransactionStatus(connection.conn) != PQTRANS_IDLE }
+    /// A broken connection (PQTRANS_UNKNOWN) holds no transaction any more.
+    var isInTransaction: Bool {
+        let status = PQtransactionStatus(connection.conn)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
 
     /// A write inside a write is part of it; an outermost one is a SERIALIZABLE transaction that
     /// runs `body` again, from the start, when PostgreSQL fails it to keep transactions serial.
     func write<T>(_ body: () throws -> T) throws -> T {
         if isInTransaction { return try body() }
+        try connected()
         return try connection.serializable {
             transactionSerial += 1
             return try body()

@@ -1,0 +1,85 @@
+import Foundation
+import TestScratch
+import Testing
+import JSONRPC
+import CredentialsStore
+
+/// The executable on PostgreSQL (contract §13): the vectors through its pipes, processes that
+/// start together, a session ended by another process, and a connection the server ends.
+@Suite(.enabled(if: TestPostgres.runs, TestPostgres.skip))
+struct PostgresServiceTests {
+    static func request(_ id: Int, _ method: String, _ params: String = "{}") -> String {
+        #"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"# + "\n"
+    }
+    static let createAdmin = request(1, "setup.createAdmin", #"{"email":"ada@example.com","firstName":"Ada","lastName":"Admin","password":"Admin#1234"}"#)
+    static let adaLogin = request(2, "session.login", #"{"email":"ada@example.com","password":"Admin#1234"}"#)
+
+    @Test("vectors replayed through the executable on PostgreSQL", arguments: ConformanceTests.files)
+    func overPipes(file: String) throws {
+        var v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))
+        v.expected = v.expected.map { $0.map(ConformanceTests.answeredByPostgres) }
+        let scratch = try ScratchPostgresDatabase()
+        let media = v.maxMediaBytes.map { ["--max-media-bytes", String($0)] } ?? []
+        let r = try runService(["--db", scratch.uri, "--max-message-bytes", String(v.maxMessageBytes)] + media, input: v.input,
+                               environment: ["CREDENTIALS_RPC_FIXED_TIME": vectorTime, "CREDENTIALS_RPC_INSECURE_TESTING": "1"])
+        #expect(r.status == 0)
+        #expect(r.stderr.isEmpty, "stderr: \(r.stderr)")
+        compareResponses(v, r.lines)
+    }
+
+    /// Four processes start on an empty database at once (all migrate it) and race to create the
+    /// first admin: every one comes up, and exactly one wins.
+    @Test func fourProcessesRacingToSetUpAllComeUpAndOneWins() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let services = try (0..<4).map { _ in try LiveService(["--db", scratch.uri]) }
+        for s in services { s.send(Self.createAdmin) }
+        let answers = services.map { $0.readLine() }
+        for s in services { s.closeInput(); _ = s.waitForExit() }
+        #expect(answers.filter { $0?["result"]?["email"] == "ada@example.com" }.count == 1, "\(answers)")
+        #expect(answers.filter { $0?["error"]?["data"]?["reason"] == "already_initialized" }.count == 3, "\(answers)")
+        let pg = try scratch.connect()
+        #expect(try pg.scalarText("SELECT count(*) FROM users") == "1")
+    }
+
+    /// A deactivation in one process ends the user's session in another at its next call.
+    @Test func aSessionEndsAcrossProcesses() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let admin = try LiveService(["--db", scratch.uri]), support = try LiveService(["--db", scratch.uri])
+        defer { for s in [admin, support] { s.closeInput(); _ = s.waitForExit() } }
+        admin.send(Self.createAdmin)
+        _ = admin.readLine()
+        admin.send(Self.adaLogin)
+        _ = admin.readLine()
+        admin.send(Self.request(3, "users.add", #"{"email":"sam@example.com","firstName":"Sam","lastName":"Smith","role":"support","temporaryPassword":"Temp#1234"}"#))
+        let sam = try #require(admin.readLine()?["result"]?["id"]?.stringValue)
+        support.send(Self.request(1, "session.login", #"{"email":"sam@example.com","password":"Temp#1234"}"#))
+        #expect(support.readLine()?["result"] != nil)
+        support.send(Self.request(2, "session.whoami"))
+        #expect(support.readLine()?["result"]?["user"]?["id"]?.stringValue == sam)
+        admin.send(Self.request(4, "users.deactivate", #"{"userId":"\#(sam)"}"#))
+        #expect(admin.readLine()?["result"]?["status"] == "deactivated")
+        support.send(Self.request(3, "session.whoami"))
+        #expect(support.readLine()?["error"] != nil)
+    }
+
+    /// The server ending the service's connection (what a restart does) costs the request in
+    /// flight a clear `storage_unavailable`, not a crash or a hang; the next one connects again
+    /// and the signed-in session is still there.
+    @Test func aConnectionTheServerEndsIsOneClearErrorThenServiceGoesOn() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let s = try LiveService(["--db", scratch.uri])
+        defer { s.closeInput(); _ = s.waitForExit() }
+        s.send(Self.createAdmin)
+        _ = s.readLine()
+        s.send(Self.adaLogin)
+        #expect(s.readLine()?["result"] != nil)
+        let admin = try TestPostgres.connect()
+        #expect(try admin.scalarText("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ?", [.text(scratch.name)]) == "1")
+        s.send(Self.request(3, "users.list"))
+        let broken = s.readLine()
+        #expect(broken?["error"]?["code"] == -32603)
+        #expect(broken?["error"]?["data"]?["reason"] == "storage_unavailable", "\(String(describing: broken))")
+        s.send(Self.request(4, "users.list"))
+        #expect(s.readLine()?["result"]?["items"]?.arrayValue?.count == 1)
+    }
+}
