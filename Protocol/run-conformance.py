@@ -2,6 +2,7 @@
 """Replays the conformance vectors of Protocol/conformance against any credentials-rpc executable.
 
     python3 Protocol/run-conformance.py EXECUTABLE [VECTOR-FILE ...]
+    python3 Protocol/run-conformance.py --postgres URI EXECUTABLE [VECTOR-FILE ...]
     python3 Protocol/run-conformance.py --record EXECUTABLE VECTOR-FILE ...
 
 Each vector file is one session against a fresh service on an empty in-memory database, started
@@ -10,18 +11,24 @@ with a stopped clock and sequential ids (CREDENTIALS_RPC_FIXED_TIME) and cheap p
 Protocol/conformance/README.md. Prints each mismatch, then `N passed, N failed` (one count per
 expected response, and per response that should not have come); exits 1 on any failure.
 
+--postgres URI runs each file on a new, empty database on that PostgreSQL server instead, made
+and dropped again with `psql` (the URI's user must be allowed to create databases); the one
+answer that differs, `service.info`'s `storage`, is expected as "postgresql".
+
 --record runs each file's requests one at a time and writes the answers back into the file as
 `<--` lines (without `message` members), for writing new vectors. Check what it wrote.
 Standard library only.
 """
 
 import base64
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
 import time
+import uuid
 
 FIXED_TIME = "2026-01-01T00:00:00.000Z"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -92,11 +99,26 @@ def environment():
     return env
 
 
-def replay(executable, vector):
+@contextlib.contextmanager
+def store(postgres):
+    """The --db of one file's session: an in-memory SQLite database, or a new PostgreSQL one."""
+    if not postgres:
+        yield ":memory:"
+        return
+    name = "crpc_vectors_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", postgres, "-qAtc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    try:
+        yield postgres + ("&" if "?" in postgres else "?") + "dbname=" + name
+    finally:
+        subprocess.run(["psql", postgres, "-qAtc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
+
+
+def replay(executable, vector, postgres=None):
     """Sends the whole file, closes stdin, and compares the answers in order. Returns (passed, failures)."""
     stdin = b"".join(r + b"\n" for r in vector.requests)
-    done = subprocess.run([executable, "--db", ":memory:"] + vector.options, input=stdin,
-                          capture_output=True, env=environment(), timeout=120)
+    with store(postgres) as db:
+        done = subprocess.run([executable, "--db", db] + vector.options, input=stdin,
+                              capture_output=True, env=environment(), timeout=120)
     name = os.path.basename(vector.path)
     failures = []
     if done.returncode != 0:
@@ -117,7 +139,10 @@ def replay(executable, vector):
         except (UnicodeDecodeError, ValueError) as e:
             failures.append(f"{name}:{number}: the response is not JSON ({e}): {lines[i][:200]!r}")
             continue
-        if matches(parse(text), actual):
+        wanted = parse(text)
+        if postgres and isinstance(wanted, dict) and isinstance(wanted.get("result"), dict) and wanted["result"].get("storage") == "sqlite":
+            wanted["result"]["storage"] = "postgresql"
+        if matches(wanted, actual):
             passed += 1
         else:
             failures.append(f"{name}:{number}:\n  expected {text[:400]}\n  actual   {lines[i].decode()[:400]}")
@@ -170,6 +195,9 @@ def record(executable, path):
 def main(argv):
     recording = argv[:1] == ["--record"]
     args = argv[1:] if recording else argv
+    postgres = None
+    if args[:1] == ["--postgres"] and len(args) > 1:
+        postgres, args = args[1], args[2:]
     if not args:
         print(__doc__.strip(), file=sys.stderr)
         return 2
@@ -184,7 +212,7 @@ def main(argv):
     passed = failed = 0
     started = time.monotonic()
     for path in files:
-        p, failures = replay(executable, Vector(path))
+        p, failures = replay(executable, Vector(path), postgres)
         passed += p
         failed += len(failures)
         for f in failures:

@@ -2,6 +2,8 @@
 
 import os
 import pathlib
+import subprocess
+import uuid
 
 import pytest
 
@@ -27,4 +29,15 @@ def env():
 
 @pytest.fixture
 def db(tmp_path):
-    return str(tmp_path / "clients.sqlite3")
+    """The store a test's service uses: a new SQLite file; or, with CREDENTIALS_RPC_CLIENT_STORE=postgresql,
+    a new database on the server CREDENTIALS_RPC_TEST_POSTGRES names (CI runs the tests both ways)."""
+    if os.environ.get("CREDENTIALS_RPC_CLIENT_STORE") != "postgresql":
+        yield str(tmp_path / "clients.sqlite3")
+        return
+    base = os.environ.get("CREDENTIALS_RPC_TEST_POSTGRES")
+    if not base:
+        pytest.fail("CREDENTIALS_RPC_CLIENT_STORE=postgresql needs CREDENTIALS_RPC_TEST_POSTGRES (source .ci/postgres)")
+    name = "crpc_clients_" + uuid.uuid4().hex[:12]
+    subprocess.run(["psql", base, "-qAtc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    yield base + ("&" if "?" in base else "?") + "dbname=" + name
+    subprocess.run(["psql", base, "-qAtc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], capture_output=True)
