@@ -160,8 +160,14 @@ public final class Database {
     public func checkFileIsStillOurs() throws {
         if case .sqlite(let c) = engine { try c.checkFileIsStillOurs() }
     }
-    /// Moves what the WAL holds into the file (after a delete, so its bytes are zeroed there too).
+    /// After a confirmed delete, makes the deleted rows' bytes go as far as the engine can (Protocol/README.md §9,
+    /// "gone for good"). SQLite: moves what the WAL holds into the file, where `secure_delete`
+    /// zeroed them. PostgreSQL: vacuums the tables that held them, so the dead row versions are
+    /// removed now rather than at autovacuum's next pass (the heap only: index entries hold ids).
     public func checkpoint() {
-        if case .sqlite(let c) = engine { c.checkpoint() }
+        switch engine {
+        case .sqlite(let c): c.checkpoint()
+        case .postgresql(let pg): pg.vacuumDeletedRows()
+        }
     }
 }

@@ -67,10 +67,17 @@ struct CrashTests {
     static func run(db path: String, cycles: Int, killWithin: Range<UInt64>, open: () throws -> Database) throws {
         signal(SIGPIPE, SIG_IGN)  // writing to a killed service must not kill the test runner
         var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_CRASH_SEED", default: 20261122)))
-        let boot = try runService(["--db", path], input: Array((JSONWriter.string(["jsonrpc": "2.0", "id": 1, "method": "setup.createAdmin",
-            "params": ["email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": .string(adminPassword)]]) + "\n").utf8))
+        // The admin and the type come first, unkilled: a type made in a killed cycle but never
+        // acknowledged would block every later cycle's (the name is taken) and its credentials.
+        let setup: [JSON] = [
+            ["jsonrpc": "2.0", "id": 1, "method": "setup.createAdmin",
+             "params": ["email": "ada@example.com", "firstName": "Ada", "lastName": "Admin", "password": .string(adminPassword)]],
+            ["jsonrpc": "2.0", "id": 2, "method": "session.login", "params": ["email": "ada@example.com", "password": .string(adminPassword)]],
+            ["jsonrpc": "2.0", "id": 3, "method": "credentialTypes.create", "params": ["name": "Licence"]],
+        ]
+        let boot = try runService(["--db", path], input: Array(setup.map { JSONWriter.string($0) + "\n" }.joined().utf8))
         let adminID = try #require(try JSONParser.parse(boot.lines[0]).value["result"]?["id"]?.stringValue)
-        var typeID = ""
+        let typeID = try #require(try JSONParser.parse(boot.lines[2]).value["result"]?["id"]?.stringValue)
         var known: [String] = []        // acknowledged credential ids
         var ackedUsers: [String] = []
         var ackedVersions: [(id: String, number: Int, media: [JSON])] = []
@@ -89,7 +96,6 @@ struct CrashTests {
                 lines.append(JSONWriter.string(["jsonrpc": "2.0", "id": .string(id), "method": .string(method), "params": params]))
             }
             request("\(cycle)-login", "session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
-            if typeID.isEmpty { request("\(cycle)-type", "credentialTypes.create", ["name": "Licence"]) }
             for i in 0..<60 {
                 let id = "\(cycle)-\(i)"
                 let marker = "\(cycle)-\(i)-\(rng.next())"
@@ -107,11 +113,11 @@ struct CrashTests {
                                                                   "documentNumber": .string("E-\(marker)")])
                 case 3 where !known.isEmpty:
                     request(id, "credentials.approve", ["credentialId": .string(known[Int(rng.next() % UInt64(known.count))])])
-                case 4 where !typeID.isEmpty:
+                case 4:
                     let rows = (0..<20).map { "ada@example.com,Licence,2026-01-01,2027-01-01,IMP-\(marker)-\($0)\n" }.joined()
                     request(id, "credentials.import", ["csv": .string("email,credential_type,issue_date,expiration_date,document_number\n" + rows)])
                 default:
-                    request(id, "credentials.add", ["userId": .string(adminID), "typeId": .string(typeID.isEmpty ? "pending" : typeID),
+                    request(id, "credentials.add", ["userId": .string(adminID), "typeId": .string(typeID),
                                                     "issueDate": "2026-01-01", "documentNumber": .string("C-\(marker)"),
                                                     "media": [Fixtures.media("c.pdf", "application/pdf", pdf)]])
                 }
@@ -133,7 +139,6 @@ struct CrashTests {
             for a in answers {
                 guard let id = a["id"]?.stringValue, let method = methods[id], let result = a["result"] else { continue }
                 switch method {
-                case "credentialTypes.create": typeID = result["id"]?.stringValue ?? typeID
                 case "users.add": ackedUsers.append(result["id"]?.stringValue ?? "")
                 case "credentials.import":
                     if let created = result["created"]?.intValue, let line = lines.first(where: { $0.contains("\"\(id)\"") }),

@@ -3,6 +3,8 @@ import TestScratch
 import Testing
 import JSONRPC
 import CredentialsStore
+import CredentialsCore
+import MediaSamples
 
 /// The executable on PostgreSQL (contract §13): the vectors through its pipes, processes that
 /// start together, a session ended by another process, and a connection the server ends.
@@ -60,6 +62,30 @@ struct PostgresServiceTests {
         #expect(admin.readLine()?["result"]?["status"] == "deactivated")
         support.send(Self.request(3, "session.whoami"))
         #expect(support.readLine()?["error"] != nil)
+    }
+
+    /// A confirmed delete on PostgreSQL vacuums the tables it removed rows from at once, so the
+    /// media's dead row versions do not wait for autovacuum (what that does and does not promise:
+    /// Protocol/README.md §9, PostgreSQL).
+    @Test func aConfirmedDeleteVacuumsTheTablesItRemovedRowsFrom() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let s = try LiveService(["--db", scratch.uri])
+        defer { s.closeInput(); _ = s.waitForExit() }
+        s.send(Self.createAdmin)
+        let admin = try #require(s.readLine()?["result"]?["id"]?.stringValue)
+        s.send(Self.adaLogin)
+        _ = s.readLine()
+        s.send(Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#))
+        let type = try #require(s.readLine()?["result"]?["id"]?.stringValue)
+        let pdf = Data(MediaSamples.pdf(comment: Array("gone-for-good".utf8), padding: [])).base64EncodedString()
+        s.send(Self.request(4, "credentials.add", #"{"userId":"\#(admin)","typeId":"\#(type)","issueDate":"2026-01-01","media":[{"fileName":"a.pdf","contentType":"application/pdf","dataBase64":"\#(pdf)"}]}"#))
+        let credential = try #require(s.readLine()?["result"]?["id"]?.stringValue)
+        let pg = try scratch.connect()
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'media' AND last_vacuum IS NOT NULL") == "0")
+        s.send(Self.request(5, "credentials.delete", #"{"credentialId":"\#(credential)","confirm":true}"#))
+        #expect(s.readLine()?["result"]?["deleted"] == true)
+        #expect(try pg.scalarText("SELECT count(*) FROM media") == "0")
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('media', 'credential_versions') AND last_vacuum IS NOT NULL") == "2")
     }
 
     /// The server ending the service's connection (what a restart does) costs the request in

@@ -55,6 +55,14 @@ final class PostgresEngine {
         return value
     }
 
+    /// VACUUM of the tables a confirmed delete removes rows from: outside any transaction (it
+    /// cannot run in one), heap pages only, best effort (a role that does not own them is
+    /// warned, not refused, and the delete itself is already committed).
+    func vacuumDeletedRows() {
+        guard !isInTransaction else { return }
+        try? execute("VACUUM (INDEX_CLEANUP OFF, TRUNCATE OFF) media, credential_versions, credential_events, reminders_sent, reminders_sent_to, credentials")
+    }
+
     /// A broken connection (PQTRANS_UNKNOWN) holds no transaction any more.
     var isInTransaction: Bool {
         let status = PQtransactionStatus(connection.conn)
