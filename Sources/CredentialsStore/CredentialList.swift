@@ -90,11 +90,16 @@ extension CredentialStore {
     {
         let order = Order.of(f)
         let (sql, args) = try Self.listQuery(f, visibility: visibility, after: key, limit: limit)
-        var out: [Credential] = []
-        try db.query(sql, args) { out.append(credential($0)) }
+        var out: [Credential] = [], hasMedia: [Bool] = []
+        try db.query(sql, args) {
+            out.append(credential($0))
+            hasMedia.append($0.bool(17))
+        }
         let more = out.count > limit
         if more { out.removeLast() }
-        if withMedia { for i in out.indices { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) } }
+        if withMedia {
+            for i in out.indices where hasMedia[i] { out[i].latest.media = try media(credentialID: out[i].id, version: out[i].versionCount) }
+        }
         let next = more ? out.last.map { order.key(id: $0.id, expiration: $0.latest.expirationDate) } : nil
         return (out, next)
     }

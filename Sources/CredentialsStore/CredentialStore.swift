@@ -84,8 +84,12 @@ public struct CredentialStore {
             createdBy: r.text(o + 8), createdAt: r.int(o + 9))
     }
 
+    /// A list's rows: each credential with its latest version and its type's name; column 17
+    /// says whether that version has media, so a page asks for the media of those that have
+    /// some only (most have none; on PostgreSQL each query is a round trip to the server).
     static let credentialSelect = """
-        SELECT c.id, c.user_id, c.type_id, t.name, c.version_count, c.created_at, c.updated_at, \(versionColumns)
+        SELECT c.id, c.user_id, c.type_id, t.name, c.version_count, c.created_at, c.updated_at, \(versionColumns),
+        EXISTS (SELECT 1 FROM media m WHERE m.credential_id = c.id AND m.version = c.version_count)
         FROM credentials c JOIN credential_types t ON t.id = c.type_id
         JOIN credential_versions v ON v.credential_id = c.id AND v.number = c.version_count
         """

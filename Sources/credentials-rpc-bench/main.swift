@@ -6,7 +6,7 @@
 // --keep-db copies the scale database (sign in as ada@example.com / Admin#1234) to PATH, for profiling.
 //
 // This file is the command line and the order of the run. The measures are in Throughput.swift,
-// RoundTrips.swift, ColdCalls.swift and QueriesAtScale.swift, the databases they run on in
+// RoundTrips.swift, ColdCalls.swift, QueriesAtScale.swift and OnPostgres.swift, the databases they run on in
 // Seeding.swift, the ceilings in Ceilings.swift.
 import Foundation
 
@@ -70,7 +70,10 @@ try ColdCalls.measure(run, &table)
 // 2. Queries at scale, against absolute targets.
 let scale = Scale(quick: run.quick)
 let bigPath = try ScaleDatabase.build(run, scale)
-try QueriesAtScale.measure(run, scale, dbPath: bigPath, &table)
+try QueriesAtScale.measure(run, scale, db: bigPath, &table)
+
+// 3. The same on PostgreSQL, against its own ceiling, when a server is named.
+try OnPostgres.measure(run, scale, bigPath: bigPath, &table)
 if let keep = options.keepDB {
     try? FileManager.default.removeItem(atPath: keep)
     try FileManager.default.copyItem(atPath: bigPath, toPath: keep)

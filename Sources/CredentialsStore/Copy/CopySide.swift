@@ -153,8 +153,11 @@ final class PostgresCopySide: CopySide {
     }
 
     /// `credential_events.seq` is an identity column: rows copied in with their own seqs leave
-    /// its sequence behind them, and the next insert would reuse a seq.
+    /// its sequence behind them, and the next insert would reuse a seq. And the planner has no
+    /// statistics of tables just filled until autovacuum gets to them: ANALYZE gives it them now,
+    /// so the first queries on the copy are planned on what it holds.
     func finishWriting() throws {
         try pg.execute("SELECT setval(pg_get_serial_sequence('credential_events', 'seq'), coalesce((SELECT max(seq) FROM credential_events), 0) + 1, false)")
+        try pg.execute("ANALYZE")
     }
 }
