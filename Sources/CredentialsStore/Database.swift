@@ -133,20 +133,21 @@ public final class Database {
         }
     }
 
-    // Group commit (SQLite/GroupCommit.swift). On PostgreSQL each write commits on its own, so a
-    // group is nothing to it: every answer may go out as soon as it is made.
+    // Group commit: a group of pipelined requests' writes in one transaction and one commit
+    // (SQLite/GroupCommit.swift; PostgresEngine). On PostgreSQL the group's reads are not held
+    // in one snapshot: each reads what is committed when it runs.
 
     public func beginGroup() {
-        if case .sqlite(let c) = engine { c.beginGroup() }
+        switch engine { case .sqlite(let c): c.beginGroup(); case .postgresql(let pg): pg.beginGroup() }
     }
     public func renewReadSnapshot() {
         if case .sqlite(let c) = engine { c.renewReadSnapshot() }
     }
     public var groupChangedNothing: Bool {
-        switch engine { case .sqlite(let c): c.groupChangedNothing; case .postgresql: true }
+        switch engine { case .sqlite(let c): c.groupChangedNothing; case .postgresql(let pg): pg.groupChangedNothing }
     }
     public func endGroup() throws {
-        if case .sqlite(let c) = engine { try c.endGroup() }
+        switch engine { case .sqlite(let c): try c.endGroup(); case .postgresql(let pg): try pg.endGroup() }
     }
 
     // The file's own safety (SQLite only: a server's files are its own business).

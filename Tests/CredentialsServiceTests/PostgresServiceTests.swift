@@ -43,6 +43,65 @@ struct PostgresServiceTests {
         #expect(try pg.scalarText("SELECT count(*) FROM users") == "1")
     }
 
+    /// Four processes pipelining adds into one database at once, each in groups: every add is
+    /// answered with its credential, and every one answered is stored (serialization conflicts
+    /// between the groups run again inside, never answered).
+    @Test func fourProcessesAddingAtOnceLoseNothingAndAnswerEveryAdd() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
+            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
+        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
+        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let perProcess = environmentInt("CREDENTIALS_RPC_CONCURRENCY_REQUESTS", default: 150)
+        let results = Failures(), uri = scratch.uri
+        let group = DispatchGroup()
+        for p in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                let adds = (0..<perProcess).map { i in
+                    Self.request(10 + i, "credentials.add", #"{"userId":"\#(admin)","typeId":"\#(type)","issueDate":"2026-01-01","documentNumber":"P\#(p)-\#(i)"}"#)
+                }.joined()
+                guard let r = try? runService(["--db", uri], input: Array((Self.adaLogin + adds).utf8)) else { results.add("no run"); return }
+                for line in r.lines.dropFirst() {
+                    let answer = try? JSONParser.parse(line).value
+                    results.add(answer?["result"]?["id"]?.stringValue ?? "error: \(String(decoding: line, as: UTF8.self))")
+                }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 300) == .success)
+        let answers = results.all
+        #expect(answers.count == 4 * perProcess)
+        #expect(answers.filter { $0.hasPrefix("error") }.prefix(3) == [])
+        let pg = try scratch.connect()
+        var stored: Set<String> = []
+        try pg.run("SELECT id FROM credentials") { stored.insert($0.text(0)) }
+        #expect(Set(answers.filter { $0.hasPrefix("cred_") }).isSubset(of: stored), "an acknowledged add is not stored")
+        #expect(stored.count == 4 * perProcess)
+    }
+
+    /// Two processes renewing one credential at the same moment both get their version, as on
+    /// SQLite (PostgreSQL reported the loser's next version number as a unique violation, not a
+    /// serialization failure); and a lookup by text holding a NUL finds nothing, as on SQLite,
+    /// instead of failing.
+    @Test func racingRenewalsBothLandAndANulLookupFindsNothing() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
+            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
+        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
+        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let services = try (0..<2).map { _ in try LiveService(["--db", scratch.uri]) }
+        defer { for s in services { s.closeInput(); _ = s.waitForExit() } }
+        for s in services { s.send(Self.adaLogin); _ = s.readLine() }
+        services[0].send(Self.request(3, "credentials.add", #"{"userId":"\#(admin)","typeId":"\#(type)","issueDate":"2026-01-01"}"#))
+        let credential = try #require(services[0].readLine()?["result"]?["id"]?.stringValue)
+        for round in 0..<10 {
+            for s in services { s.send(Self.request(10 + round, "credentials.addVersion", #"{"credentialId":"\#(credential)","issueDate":"2026-02-01"}"#)) }
+            let numbers = services.map { $0.readLine()?["result"]?["latestVersion"]?["number"]?.intValue }
+            #expect(Set(numbers.compactMap { $0 }) == [2 + 2 * round, 3 + 2 * round], "round \(round): \(numbers)")
+        }
+        services[0].send(Self.request(40, "users.get", #"{"userId":"\#(admin)\u0000x"}"#))
+        #expect(services[0].readLine()?["error"]?["data"]?["reason"] == "not_found")
+    }
+
     /// A deactivation in one process ends the user's session in another at its next call.
     @Test func aSessionEndsAcrossProcesses() throws {
         let scratch = try ScratchPostgresDatabase()

@@ -111,10 +111,13 @@ struct ConnectionStringTests {
         }
     }
 
-    @Test func onlySerializationFailuresAndDeadlocksAreRetried() {
+    @Test func onlySerializationFailuresDeadlocksAndFullPredicateLocksAreRetried() {
         #expect(PostgresError.server(sqlState: "40001", message: "").isRetryable)
         #expect(PostgresError.server(sqlState: "40P01", message: "").isRetryable)
-        for state in ["23505", "40002", "42P01", "57014"] { #expect(!PostgresError.server(sqlState: state, message: "").isRetryable) }
+        #expect(PostgresError.server(sqlState: "53200", message: "").isRetryable)
+        #expect(PostgresError.rolledBackAtCommit.isRetryable)
+        #expect(PostgresError.server(sqlState: "23505", message: "").isRetryable)
+        for state in ["23503", "40002", "42P01", "57014", "53100"] { #expect(!PostgresError.server(sqlState: state, message: "").isRetryable) }
         #expect(!PostgresError.connectionLost("gone").isRetryable)
     }
 

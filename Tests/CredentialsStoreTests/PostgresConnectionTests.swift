@@ -90,6 +90,22 @@ struct PostgresConnectionTests {
         #expect(try b.scalarText("SELECT v FROM \(table) WHERE id = 1") == "11")
     }
 
+    /// PostgreSQL answers COMMIT in a transaction where a statement failed with success and the
+    /// tag ROLLBACK; taken for a commit, that answered writes that were never saved (found with
+    /// four processes adding at once).
+    @Test func aCommitThatRolledBackIsAnErrorNotASuccess() throws {
+        let pg = try TestPostgres.connect()
+        let table = TestPostgres.tableName("commit")
+        try pg.execute("CREATE TABLE \(table) (k int PRIMARY KEY)")
+        defer { try? pg.execute("DROP TABLE \(table)") }
+        try pg.execute("BEGIN")
+        try pg.run("INSERT INTO \(table) VALUES (1)")
+        _ = try? pg.run("INSERT INTO \(table) VALUES (1)")  // refused: the transaction is now failed
+        #expect(throws: PostgresError.rolledBackAtCommit) { try pg.commit() }
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table)") == "0")
+        #expect(PostgresError.rolledBackAtCommit.isRetryable)
+    }
+
     @Test func anyOtherErrorRollsBackAndIsThrown() throws {
         struct Refused: Error {}
         let pg = try TestPostgres.connect()

@@ -98,14 +98,6 @@ struct PostgresSchemaTests {
     }
 }
 
-/// Errors gathered from several threads.
-final class Failures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func add(_ s: String) { lock.withLock { list.append(s) } }
-    var all: [String] { lock.withLock { list } }
-}
-
 /// Hands a connection to the one thread that uses it.
 struct UncheckedBox<T>: @unchecked Sendable {
     let value: T

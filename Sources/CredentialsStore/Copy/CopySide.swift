@@ -122,7 +122,7 @@ final class PostgresCopySide: CopySide {
         try pg.execute("BEGIN")
         do {
             try body()
-            try pg.execute("COMMIT")
+            try pg.commit()
         } catch {
             if pg.isOpen { try? pg.execute("ROLLBACK") }
             throw error

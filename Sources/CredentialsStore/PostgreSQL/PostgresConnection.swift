@@ -12,6 +12,9 @@ public enum PostgresError: StorageFailure, Equatable, CustomStringConvertible {
     case server(sqlState: String, message: String)
     /// A value PostgreSQL cannot store: text holding a NUL byte.
     case unstorable(String)
+    /// `COMMIT` found the transaction already failed (a statement in it was refused) and rolled
+    /// it back, as PostgreSQL does without an error: nothing of it was saved.
+    case rolledBackAtCommit
 
     public var description: String {
         switch self {
@@ -19,6 +22,7 @@ public enum PostgresError: StorageFailure, Equatable, CustomStringConvertible {
         case .connectionLost(let m): return "the connection to PostgreSQL was lost: \(m)"
         case .server(let state, let m): return "PostgreSQL refused a statement (SQLSTATE \(state)): \(m)"
         case .unstorable(let m): return m
+        case .rolledBackAtCommit: return "COMMIT rolled back a transaction in which a statement had failed"
         }
     }
 
@@ -27,9 +31,11 @@ public enum PostgresError: StorageFailure, Equatable, CustomStringConvertible {
         switch self {
         case .connection, .connectionLost: return .unavailable
         case .unstorable: return .other
+        case .rolledBackAtCommit: return .busy
         case .server(let state, _):
             if state == "40001" || state == "40P01" || state.hasPrefix("55P03") || state == "57014" { return .busy }  // retries ran out, lock or statement timeout
-            if state.hasPrefix("53") { return .full }  // insufficient resources: disk full, out of memory
+            if state == "53100" { return .full }  // disk full
+            if state.hasPrefix("53") { return .busy }  // out of memory, of predicate locks, of connections: for now
             if state == "25006" || state == "42501" { return .readOnly }  // a standby, or no right to write
             if state.hasPrefix("XX") { return .corrupt }
             return .other
@@ -41,9 +47,17 @@ public enum PostgresError: StorageFailure, Equatable, CustomStringConvertible {
 
     /// A failure that running the whole transaction again resolves: a serialization failure or a
     /// deadlock (PostgreSQL's manual, "Serialization Failure Handling").
+    /// So is running out of predicate locks (53200, "out of shared memory", whose hint is
+    /// max_pred_locks_per_transaction): SERIALIZABLE keeps a finished transaction's read locks
+    /// while transactions that overlapped it run, so under many concurrent writers the table of
+    /// them fills, and empties again as those end. And so is a unique violation (23505): under
+    /// SERIALIZABLE PostgreSQL reports one, not a serialization failure, when two transactions
+    /// insert the same key they did not read through its index (two renewals of one credential
+    /// both taking the next version number); run again, the loser reads the winner's row, and
+    /// the stores check for a taken name or email before they insert.
     public var isRetryable: Bool {
-        if case .server(let state, _) = self { return state == "40001" || state == "40P01" }
-        return false
+        if case .server(let state, _) = self { return ["40001", "40P01", "53200", "23505"].contains(state) }
+        return self == .rolledBackAtCommit
     }
 }
 
@@ -88,6 +102,15 @@ public final class PostgresConnection {
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else { throw PostgresError.connection(location.scrub(Self.message(conn))) }
         try settle()
+    }
+
+    /// Commits the open transaction, and throws `rolledBackAtCommit` when PostgreSQL rolled it
+    /// back instead: it answers `COMMIT` in a failed transaction with success and the tag
+    /// `ROLLBACK`, and taking that for a commit would answer writes that were never saved.
+    public func commit() throws {
+        guard let result = try check(PQexec(conn, "COMMIT")) else { throw PostgresError.rolledBackAtCommit }
+        defer { PQclear(result) }
+        guard String(cString: PQcmdStatus(result)) == "COMMIT" else { throw PostgresError.rolledBackAtCommit }
     }
 
     /// Runs one or more statements without parameters (a migration's script).

@@ -45,6 +45,9 @@ final class PostgresEngine {
     }
 
     func query(_ sql: String, _ args: [SQLBindable], _ body: (Row) throws -> Void) throws {
+        // PostgreSQL text cannot hold a NUL, so no stored value equals one that does: a lookup by
+        // such text finds nothing, as on SQLite, rather than failing (a write of it is refused).
+        if args.contains(where: Self.holdsNUL) { return }
         try connected()
         try connection.run(postgresSQL(sql), args.map(\.sqlValue)) { try body(Row(.postgresql($0))) }
     }
@@ -59,8 +62,20 @@ final class PostgresEngine {
     /// cannot run in one), heap pages only, best effort (a role that does not own them is
     /// warned, not refused, and the delete itself is already committed).
     func vacuumDeletedRows() {
-        guard !isInTransaction else { return }
+        guard !isInTransaction else {
+            vacuumAfterGroup = group.open  // after the group's commit
+            return
+        }
         try? execute("VACUUM (INDEX_CLEANUP OFF, TRUNCATE OFF) media, credential_versions, credential_events, reminders_sent, reminders_sent_to, credentials")
+    }
+
+    /// Whether a parameter is text holding a NUL byte.
+    static func holdsNUL(_ value: SQLBindable) -> Bool {
+        switch value.sqlValue {
+        case .text(let s): s.utf8.contains(0)
+        case .utf8(let b): b.contains(0)
+        default: false
+        }
     }
 
     /// A broken connection (PQTRANS_UNKNOWN) holds no transaction any more.
@@ -69,14 +84,71 @@ final class PostgresEngine {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
     }
 
-    /// A write inside a write is part of it; an outermost one is a SERIALIZABLE transaction that
-    /// runs `body` again, from the start, when PostgreSQL fails it to keep transactions serial.
+    /// A write inside a write is part of it; in a group, part of the group's transaction; else
+    /// a SERIALIZABLE transaction of its own that runs `body` again, from the start, when
+    /// PostgreSQL fails it to keep transactions serial.
     func write<T>(_ body: () throws -> T) throws -> T {
+        if group.open { return try writeInGroup(body) }
         if isInTransaction { return try body() }
         try connected()
         return try connection.serializable {
             transactionSerial += 1
             return try body()
+        }
+    }
+
+    // Group commit, as on SQLite (SQLite/GroupCommit.swift): the writes of a group of pipelined
+    // requests share one SERIALIZABLE transaction and one commit, so one WAL flush makes them
+    // all durable. A request whose write fails after changing rows, any statement that fails
+    // (PostgreSQL then refuses the rest of the transaction), and a commit that fails to
+    // serialize roll the whole group back: `endGroup` throws and the service runs each request
+    // of the group again alone, each in a transaction of its own that is retried.
+
+    private var group = (open: false, begun: false, rolledBack: false)
+    private var vacuumAfterGroup = false
+
+    func beginGroup() { group = (true, false, false) }
+
+    var groupChangedNothing: Bool { group.open && !group.begun && !group.rolledBack }
+
+    func endGroup() throws {
+        let ended = group, vacuum = vacuumAfterGroup
+        group = (false, false, false)
+        vacuumAfterGroup = false
+        if ended.rolledBack { throw GroupRolledBack() }
+        guard ended.begun else { return }
+        // A read of the group's that PostgreSQL refused (a serialization failure) failed the
+        // transaction without a write seeing it: nothing of the group may be answered as saved.
+        guard PQtransactionStatus(connection.conn) == PQTRANS_INTRANS else {
+            if isInTransaction { try? connection.execute("ROLLBACK") }
+            throw GroupRolledBack()
+        }
+        do {
+            try connection.commit()
+        } catch {
+            if isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+        if vacuum { vacuumDeletedRows() }
+    }
+
+    private func writeInGroup<T>(_ body: () throws -> T) throws -> T {
+        if group.rolledBack { throw GroupRolledBack() }
+        if !group.begun {
+            try connected()
+            try connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            transactionSerial += 1
+            group.begun = true
+        }
+        let before = totalChanges
+        do {
+            return try body()
+        } catch {
+            if totalChanges != before || PQtransactionStatus(connection.conn) != PQTRANS_INTRANS {
+                if isInTransaction { try? connection.execute("ROLLBACK") }
+                group.rolledBack = true
+            }
+            throw error
         }
     }
 }

@@ -249,7 +249,7 @@ public enum PostgresSchema {
                 try pg.execute("DELETE FROM schema_version")
                 try pg.run("INSERT INTO schema_version (version) VALUES (?)", [.int(Int64(current))])
             }
-            try pg.execute("COMMIT")
+            try pg.commit()
         } catch {
             if pg.isOpen { try? pg.execute("ROLLBACK") }
             throw error

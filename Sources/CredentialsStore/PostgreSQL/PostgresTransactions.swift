@@ -22,7 +22,7 @@ extension PostgresConnection {
             do {
                 try execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
                 let value = try body()
-                try execute("COMMIT")
+                try commit()
                 return value
             } catch let error as PostgresError where error.isRetryable && attempt < Self.maximumAttempts {
                 try? execute("ROLLBACK")
