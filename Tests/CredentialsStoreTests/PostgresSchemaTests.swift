@@ -40,6 +40,27 @@ struct PostgresSchemaTests {
         #expect(try connections[0].scalarText("SELECT count(*) FROM pg_class WHERE relname = 'credentials' AND relkind = 'r'") == "1")
     }
 
+    /// Text orders by bytes, as on SQLite, even in a database made with a locale that orders it
+    /// otherwise (`_under` before `10` in en-US).
+    @Test func textOrdersByBytesWhateverTheDatabasesCollation() throws {
+        let admin = try TestPostgres.connect()
+        let name = "crpc_t_icu_\(UInt32.random(in: 0...UInt32.max))"
+        try admin.execute("CREATE DATABASE \(name) TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+        defer { try? admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        let base = try #require(TestPostgres.uri)
+        let pg = try PostgresConnection(ConnectionString(base + (base.contains("?") ? "&" : "?") + "dbname=\(name)"))
+        try PostgresSchema.migrate(pg)
+        let names = ["_under", "10", "9", "Zebra", "a-b", "Apple", "é"]
+        for (i, n) in names.enumerated() {
+            try pg.run("INSERT INTO credential_types (id, name, name_key, requires_expiration, created_at, updated_at) VALUES (?, ?, ?, 0, 0, 0)",
+                       [.text("ctype_\(i)"), .text(n), .text(n.lowercased())])
+        }
+        var ordered: [String] = []
+        try pg.run("SELECT name FROM credential_types ORDER BY name") { ordered.append($0.text(0)) }
+        #expect(ordered == names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_collation WHERE collprovider = 'i'").map { Int($0) ?? 0 } ?? 0 > 0)
+    }
+
     @Test func aDatabaseAtANewerVersionIsRefusedAndLeftAlone() throws {
         let scratch = try ScratchPostgresDatabase()
         let pg = try scratch.connect()

@@ -6,7 +6,9 @@ import CredentialsCore
 /// PostgreSQL came), and each later version is one step in `StoreSchema.migrations` and one here.
 ///
 /// Types follow SQLite's columns one for one: INTEGER is `bigint`, TEXT `text`, REAL `double
-/// precision`, BLOB `bytea`. Where SQLite has something PostgreSQL does not, the equivalent
+/// precision`, BLOB `bytea`. Every text column is `COLLATE "C"`: compared and ordered by bytes,
+/// as SQLite's BINARY does, whatever collation the database was made with (an ICU locale
+/// ordered `_under, 10, 9` where SQLite orders `10, 9, _under`). Where SQLite has something PostgreSQL does not, the equivalent
 /// stands in: the users' trigram search is a `pg_trgm` index on the same `search` column
 /// (SQLite's is an FTS5 table beside it), and a row id appended in order is an identity column.
 public enum PostgresSchema {
@@ -31,20 +33,20 @@ public enum PostgresSchema {
         Step("the whole schema as of SQLite's version 11", """
             CREATE EXTENSION IF NOT EXISTS pg_trgm;
             CREATE TABLE users (
-                id                   text NOT NULL PRIMARY KEY,
-                email                text NOT NULL,
-                email_key            text NOT NULL,
-                first_name           text NOT NULL,
-                last_name            text NOT NULL,
-                role                 text NOT NULL CHECK (role = 'admin' OR role = 'support'),
+                id                   text COLLATE "C" NOT NULL PRIMARY KEY,
+                email                text COLLATE "C" NOT NULL,
+                email_key            text COLLATE "C" NOT NULL,
+                first_name           text COLLATE "C" NOT NULL,
+                last_name            text COLLATE "C" NOT NULL,
+                role                 text COLLATE "C" NOT NULL CHECK (role = 'admin' OR role = 'support'),
                 permissions          bigint NOT NULL,
-                status               text NOT NULL CHECK (status = 'active' OR status = 'deactivated'),
+                status               text COLLATE "C" NOT NULL CHECK (status = 'active' OR status = 'deactivated'),
                 must_change_password bigint NOT NULL,
-                password_hash        text NOT NULL,
+                password_hash        text COLLATE "C" NOT NULL,
                 failed_logins        bigint NOT NULL DEFAULT 0,
                 locked_until         bigint,
                 session_epoch        bigint NOT NULL DEFAULT 0,
-                search               text NOT NULL,
+                search               text COLLATE "C" NOT NULL,
                 created_at           bigint NOT NULL,
                 updated_at           bigint NOT NULL,
                 token_epoch          bigint NOT NULL DEFAULT 0
@@ -54,22 +56,22 @@ public enum PostgresSchema {
             CREATE INDEX users_status ON users(status, id);
             CREATE INDEX users_search ON users USING gin (search gin_trgm_ops);
             CREATE TABLE credential_types (
-                id                  text NOT NULL PRIMARY KEY,
-                name                text NOT NULL,
-                name_key            text NOT NULL UNIQUE,
-                description         text NOT NULL DEFAULT '',
+                id                  text COLLATE "C" NOT NULL PRIMARY KEY,
+                name                text COLLATE "C" NOT NULL,
+                name_key            text COLLATE "C" NOT NULL UNIQUE,
+                description         text COLLATE "C" NOT NULL DEFAULT '',
                 requires_expiration bigint NOT NULL,
                 archived            bigint NOT NULL DEFAULT 0,
                 created_at          bigint NOT NULL,
                 updated_at          bigint NOT NULL
             );
             CREATE TABLE credentials (
-                id                text NOT NULL PRIMARY KEY,
-                user_id           text NOT NULL REFERENCES users(id),
-                type_id           text NOT NULL REFERENCES credential_types(id),
+                id                text COLLATE "C" NOT NULL PRIMARY KEY,
+                user_id           text COLLATE "C" NOT NULL REFERENCES users(id),
+                type_id           text COLLATE "C" NOT NULL REFERENCES credential_types(id),
                 version_count     bigint NOT NULL,
-                latest_expiration text,
-                latest_approval   text NOT NULL,
+                latest_expiration text COLLATE "C",
+                latest_approval   text COLLATE "C" NOT NULL,
                 created_at        bigint NOT NULL,
                 updated_at        bigint NOT NULL
             );
@@ -79,27 +81,27 @@ public enum PostgresSchema {
             CREATE INDEX credentials_type_expiration ON credentials(type_id, latest_expiration, id);
             CREATE INDEX credentials_user ON credentials(user_id, id, type_id, latest_approval, latest_expiration);
             CREATE TABLE credential_versions (
-                credential_id   text NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                credential_id   text COLLATE "C" NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
                 number          bigint NOT NULL,
-                issue_date      text NOT NULL,
-                expiration_date text,
-                document_number text,
-                approval_status text NOT NULL CHECK (approval_status = 'pending' OR approval_status = 'approved' OR approval_status = 'rejected'),
-                reviewed_by     text,
+                issue_date      text COLLATE "C" NOT NULL,
+                expiration_date text COLLATE "C",
+                document_number text COLLATE "C",
+                approval_status text COLLATE "C" NOT NULL CHECK (approval_status = 'pending' OR approval_status = 'approved' OR approval_status = 'rejected'),
+                reviewed_by     text COLLATE "C",
                 reviewed_at     bigint,
-                review_reason   text,
-                created_by      text NOT NULL,
+                review_reason   text COLLATE "C",
+                created_by      text COLLATE "C" NOT NULL,
                 created_at      bigint NOT NULL,
-                created_changes text,
+                created_changes text COLLATE "C",
                 created_seq     double precision,
                 PRIMARY KEY (credential_id, number)
             );
             CREATE TABLE media (
-                id            text NOT NULL PRIMARY KEY,
-                credential_id text NOT NULL,
+                id            text COLLATE "C" NOT NULL PRIMARY KEY,
+                credential_id text COLLATE "C" NOT NULL,
                 version       bigint NOT NULL,
-                file_name     text NOT NULL,
-                content_type  text NOT NULL,
+                file_name     text COLLATE "C" NOT NULL,
+                content_type  text COLLATE "C" NOT NULL,
                 byte_count    bigint NOT NULL,
                 sha256        text NOT NULL,
                 created_at    bigint NOT NULL,
@@ -113,65 +115,65 @@ public enum PostgresSchema {
                 approvals_required   bigint NOT NULL
             );
             CREATE TABLE notification_settings (
-                user_id     text NOT NULL PRIMARY KEY REFERENCES users(id),
+                user_id     text COLLATE "C" NOT NULL PRIMARY KEY REFERENCES users(id),
                 enabled     bigint NOT NULL,
-                days_before text NOT NULL
+                days_before text COLLATE "C" NOT NULL
             );
             CREATE TABLE reminders_sent (
-                credential_id text NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                credential_id text COLLATE "C" NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
                 version       bigint NOT NULL,
-                offset_key    text NOT NULL,
+                offset_key    text COLLATE "C" NOT NULL,
                 sent_at       bigint NOT NULL,
-                sent_by       text NOT NULL,
+                sent_by       text COLLATE "C" NOT NULL,
                 PRIMARY KEY (credential_id, version, offset_key)
             );
             CREATE TABLE teams (
-                id         text NOT NULL PRIMARY KEY,
-                name       text NOT NULL,
-                name_key   text NOT NULL UNIQUE,
+                id         text COLLATE "C" NOT NULL PRIMARY KEY,
+                name       text COLLATE "C" NOT NULL,
+                name_key   text COLLATE "C" NOT NULL UNIQUE,
                 created_at bigint NOT NULL,
                 updated_at bigint NOT NULL
             );
             CREATE TABLE team_members (
-                team_id text NOT NULL REFERENCES teams(id),
-                user_id text NOT NULL REFERENCES users(id),
+                team_id text COLLATE "C" NOT NULL REFERENCES teams(id),
+                user_id text COLLATE "C" NOT NULL REFERENCES users(id),
                 PRIMARY KEY (team_id, user_id)
             );
             CREATE INDEX team_members_user ON team_members(user_id);
             CREATE TABLE team_required_types (
-                team_id text NOT NULL REFERENCES teams(id),
-                type_id text NOT NULL REFERENCES credential_types(id),
+                team_id text COLLATE "C" NOT NULL REFERENCES teams(id),
+                type_id text COLLATE "C" NOT NULL REFERENCES credential_types(id),
                 PRIMARY KEY (team_id, type_id)
             );
             CREATE INDEX team_required_types_type ON team_required_types(type_id);
             CREATE TABLE credential_events (
                 seq           bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-                credential_id text NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                credential_id text COLLATE "C" NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
                 version       bigint NOT NULL,
                 at            bigint NOT NULL,
-                actor_id      text,
-                changes       text NOT NULL
+                actor_id      text COLLATE "C",
+                changes       text COLLATE "C" NOT NULL
             );
             CREATE INDEX credential_events_credential ON credential_events(credential_id, version, seq);
             CREATE TABLE audit_log (
                 seq       bigint NOT NULL PRIMARY KEY,
-                at        text NOT NULL,
-                actor_id  text,
-                action    text NOT NULL,
-                target_id text,
-                detail    text NOT NULL DEFAULT '{}'
+                at        text COLLATE "C" NOT NULL,
+                actor_id  text COLLATE "C",
+                action    text COLLATE "C" NOT NULL,
+                target_id text COLLATE "C",
+                detail    text COLLATE "C" NOT NULL DEFAULT '{}'
             );
             CREATE INDEX audit_log_actor ON audit_log(actor_id, seq);
             CREATE TABLE login_throttle (
-                email_key     text NOT NULL PRIMARY KEY,
+                email_key     text COLLATE "C" NOT NULL PRIMARY KEY,
                 failed_logins bigint NOT NULL,
                 locked_until  bigint
             );
             CREATE TABLE api_tokens (
-                id           text NOT NULL PRIMARY KEY,
-                user_id      text NOT NULL REFERENCES users(id),
-                name         text NOT NULL,
-                hint         text NOT NULL,
+                id           text COLLATE "C" NOT NULL PRIMARY KEY,
+                user_id      text COLLATE "C" NOT NULL REFERENCES users(id),
+                name         text COLLATE "C" NOT NULL,
+                hint         text COLLATE "C" NOT NULL,
                 digest       bytea NOT NULL UNIQUE,
                 created_at   bigint NOT NULL,
                 expires_at   bigint NOT NULL,
@@ -181,29 +183,29 @@ public enum PostgresSchema {
             CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
             CREATE INDEX api_tokens_expiry ON api_tokens(expires_at, id) WHERE revoked_at IS NULL;
             CREATE TABLE service_keys (
-                name text NOT NULL PRIMARY KEY,
+                name text COLLATE "C" NOT NULL PRIMARY KEY,
                 key  bytea NOT NULL
             );
             CREATE TABLE token_reminders_sent (
-                token_id   text NOT NULL REFERENCES api_tokens(id),
-                offset_key text NOT NULL,
+                token_id   text COLLATE "C" NOT NULL REFERENCES api_tokens(id),
+                offset_key text COLLATE "C" NOT NULL,
                 sent_at    bigint NOT NULL,
-                sent_by    text,
+                sent_by    text COLLATE "C",
                 PRIMARY KEY (token_id, offset_key)
             );
             CREATE TABLE team_followers (
-                team_id text NOT NULL REFERENCES teams(id),
-                user_id text NOT NULL REFERENCES users(id),
+                team_id text COLLATE "C" NOT NULL REFERENCES teams(id),
+                user_id text COLLATE "C" NOT NULL REFERENCES users(id),
                 PRIMARY KEY (team_id, user_id)
             );
             CREATE INDEX team_followers_user ON team_followers(user_id);
             CREATE TABLE reminders_sent_to (
-                credential_id text NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
+                credential_id text COLLATE "C" NOT NULL REFERENCES credentials(id) ON DELETE CASCADE,
                 version       bigint NOT NULL,
-                offset_key    text NOT NULL,
-                recipient_id  text NOT NULL REFERENCES users(id),
+                offset_key    text COLLATE "C" NOT NULL,
+                recipient_id  text COLLATE "C" NOT NULL REFERENCES users(id),
                 sent_at       bigint NOT NULL,
-                sent_by       text NOT NULL,
+                sent_by       text COLLATE "C" NOT NULL,
                 PRIMARY KEY (credential_id, version, offset_key, recipient_id)
             );
             INSERT INTO org_settings VALUES (1, 30, 1);
