@@ -85,7 +85,7 @@ public final class Service: RPCMethodHandler, Connection {
         } catch is GroupRolledBack {
             log.log(.debug, "a request failed after changing rows; running its group one by one")
         } catch {
-            log.log(.warning, "a group commit failed (\((error as? DatabaseError)?.fault.rawValue ?? "error")); running its requests one by one")
+            log.log(.warning, "a group commit failed (\((error as? StorageFailure)?.fault.rawValue ?? "error")); running its requests one by one")
         }
         session = sessionBeforeGroup
         return false

@@ -244,7 +244,7 @@ extension Service {
             return nil
         } catch let e as DomainError {
             return e.rpcError.reason
-        } catch let e as DatabaseError {
+        } catch let e as StorageFailure {
             return e.fault.rawValue
         } catch {
             return "internal_error"

@@ -5,7 +5,8 @@ enum PostgresDialect {
     /// index hints (`INDEXED BY name`), the unary `+` that keeps a column off its index
     /// (`+c.user_id`: PostgreSQL has no `+` for text), and `CROSS JOIN ... ON`, SQLite's way to
     /// fix the join order, which is PostgreSQL's `JOIN ... ON`. Parameters are numbered later, by
-    /// `PostgresConnection.run`.
+    /// `PostgresConnection.run`. It rewrites text, not a parse: it is for the stores' own SQL,
+    /// which holds no such words inside a literal and binds every value as a parameter.
     static func forPostgres(_ sql: String) -> String {
         var s = sql
         if s.contains("INDEXED BY") {

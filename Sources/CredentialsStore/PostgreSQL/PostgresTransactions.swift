@@ -3,16 +3,17 @@ import Glibc
 #endif
 
 /// Transactions on PostgreSQL as the contract wants them (§9, §13): SERIALIZABLE, so that a
-/// check and the write it guards cannot interleave with another process's; and a serialization
-/// failure or a deadlock is never surfaced, the whole transaction runs again instead.
+/// check and the write it guards cannot interleave with another process's; and a failure that
+/// running again resolves (`PostgresError.isRetryable`: a serialization failure, a deadlock, ...)
+/// is never surfaced, the whole transaction runs again instead.
 extension PostgresConnection {
     /// How many times a transaction is tried before its serialization failure is given up on.
     /// Conflicts between a few processes resolve in two or three; fifty means a storm.
     public static let maximumAttempts = 50
 
     /// Runs `body` inside `BEGIN ISOLATION LEVEL SERIALIZABLE` ... `COMMIT`, again from the start
-    /// (after a short random pause that grows each time) when PostgreSQL reports a serialization
-    /// failure or a deadlock, at `BEGIN`, in the body, or at `COMMIT`. Any other error rolls back
+    /// (after a short random pause that grows each time) when PostgreSQL reports a retryable
+    /// failure, at `BEGIN`, in the body, or at `COMMIT`. Any other error rolls back
     /// and is thrown. `body` must therefore do nothing outside the database that it cannot redo.
     @discardableResult
     public func serializable<T>(_ body: () throws -> T) throws -> T {
