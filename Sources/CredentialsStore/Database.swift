@@ -1,6 +1,8 @@
 /// Told of every row a connection changes (SQLite's update hook), with the table's name.
 public protocol ChangeObserver: AnyObject {
     func rowChanged(inTable table: UnsafePointer<CChar>)
+    /// A statement that may have changed rows of any table.
+    func anyRowChanged()
 }
 
 /// The store's connection, on either engine: the one interface the stores (`UserStore`,
@@ -113,12 +115,6 @@ public final class Database {
     /// next, where another process may have committed in between.
     public var transactionSerial: Int {
         switch engine { case .sqlite(let c): c.transactionSerial; case .postgresql(let pg): pg.transactionSerial }
-    }
-
-    /// Whether every row this connection changes is told to `changeObserver` (SQLite's update
-    /// hook). Where it is not (PostgreSQL), the read cache keeps nothing.
-    public var tellsChanges: Bool {
-        switch engine { case .sqlite: true; case .postgresql: false }
     }
 
     /// Told of each row this connection inserts, updates or deletes, as GRDB's

@@ -6,8 +6,9 @@ import Glibc
 /// What a group of requests reads again and again inside one write transaction: the session
 /// user, credential types, the organization's settings and the audit log's last seq.
 ///
-/// While a write transaction is open no other process can change the file, so a row read in it
-/// stays what the table holds until this connection changes that table itself; the cache counts
+/// While a write transaction is open no other process can change the file (SQLite's write
+/// lock; on PostgreSQL the write lock too, and the transaction's snapshot besides), so a row
+/// read in it stays what the table holds until this connection changes that table itself; the cache counts
 /// those changes through the connection's `ChangeObserver`: each entry is keyed by its
 /// transaction and its table's change count, so it is not used again once this connection
 /// changed that table or the transaction ended. Outside a write transaction (where
@@ -63,10 +64,13 @@ public final class ReadCache: ChangeObserver {
         }
     }
 
-    /// Nil outside a write transaction: there nothing read may be reused. Nil too on a
-    /// connection that does not tell this cache of its changes (PostgreSQL's).
+    public func anyRowChanged() {
+        for i in changes.indices { changes[i] += 1 }
+    }
+
+    /// Nil outside a write transaction: there nothing read may be reused.
     func key(_ table: Table) -> Key? {
-        guard db.tellsChanges, db.isInTransaction else { return nil }
+        guard db.isInTransaction else { return nil }
         return Key(transaction: db.transactionSerial, changes: changes[table.rawValue])
     }
 

@@ -78,6 +78,39 @@ struct PostgresServiceTests {
         #expect(stored.count == 4 * perProcess)
     }
 
+    /// A long import while three other processes add as fast as they can: every write lands and
+    /// none is answered `storage_busy`. Before writes took the write lock, each read the audit
+    /// log's last seq and conflicted with every other; the import ran out of its fifty retries.
+    @Test func aLongImportBesideBusyAddersRunsOutOfNothing() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
+            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
+        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
+        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let rows = 2000, uri = scratch.uri, results = Failures()
+        let csv = "email,credential_type,issue_date,expiration_date,document_number\\n"
+            + (0..<rows).map { "ada@example.com,Licence,2026-01-01,2027-01-01,IMP-\($0)\\n" }.joined()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            let r = try? runService(["--db", uri], input: Array((Self.adaLogin + Self.request(5, "credentials.import", #"{"csv":"\#(csv)"}"#)).utf8))
+            results.add(r.flatMap { $0.lines.last.map { String(decoding: $0, as: UTF8.self) } } ?? "no run")
+        }
+        for p in 0..<3 {
+            DispatchQueue.global().async(group: group) {
+                let adds = (0..<300).map { i in
+                    Self.request(10 + i, "credentials.add", #"{"userId":"\#(admin)","typeId":"\#(type)","issueDate":"2026-01-01","documentNumber":"P\#(p)-\#(i)"}"#)
+                }.joined()
+                guard let r = try? runService(["--db", uri], input: Array((Self.adaLogin + adds).utf8)) else { results.add("no run"); return }
+                for line in r.lines.dropFirst().map({ String(decoding: $0, as: UTF8.self) }) where !line.contains(#""result""#) { results.add(line) }
+            }
+        }
+        #expect(group.wait(timeout: .now() + 300) == .success)
+        let answers = results.all
+        #expect(answers.filter { !$0.contains(#""created":\#(rows)"#) }.prefix(3) == [], "an import or add failed")
+        let pg = try scratch.connect()
+        #expect(try pg.scalarText("SELECT count(*) FROM credentials") == String(rows + 3 * 300))
+    }
+
     /// Two processes renewing one credential at the same moment both get their version, as on
     /// SQLite (PostgreSQL reported the loser's next version number as a unique violation, not a
     /// serialization failure); and a lookup by text holding a NUL finds nothing, as on SQLite,

@@ -101,6 +101,18 @@ struct ConnectionStringTests {
         for (sqlite, postgres) in cases { #expect(PostgresDialect.forPostgres(sqlite) == postgres) }
     }
 
+    /// What the read cache is told a statement changed: the table it names, or (nil) anything.
+    @Test func theTableAWriteChangesIsTheOneItNames() {
+        func table(_ sql: String) -> String? { PostgresDialect.changedTable(sql).map { String(cString: $0) } }
+        #expect(table("INSERT INTO audit_log (seq) VALUES (?)") == "audit_log")
+        #expect(table("  insert or ignore into\nusers(id) VALUES (?)") == "users")
+        #expect(table("UPDATE org_settings SET x = ?") == "org_settings")
+        #expect(table("DELETE FROM credential_types WHERE id = ?") == "credential_types")
+        for other in ["WITH x AS (SELECT 1) INSERT INTO users SELECT 1", "SELECT 1", "DELETE users", "INSERT INTO \"users\" VALUES (1)", "VACUUM users", ""] {
+            #expect(table(other) == nil, "\(other)")
+        }
+    }
+
     @Test func byteaHexDecodesEveryByteAndRefusesAnythingElse() {
         let all = (0...255).map(UInt8.init)
         let hex = "\\x" + all.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()

@@ -314,7 +314,28 @@ struct GroupWriteTests {
 /// When a value read inside a write transaction may be reused (`ReadCache`).
 struct ReadCacheTests {
     @Test func aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable() throws {
-        let db = try Database(path: ":memory:")
+        try Self.aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable(try Database(path: ":memory:"))
+    }
+
+    @Test func theSessionUserAndTheAuditTailLastUntilTheirTableChanges() throws {
+        try Self.theSessionUserAndTheAuditTailLastUntilTheirTableChanges(try Database(path: ":memory:"))
+    }
+
+    /// The same on PostgreSQL, where the engine tells the cache of the tables its statements change.
+    @Suite(.enabled(if: TestPostgres.runs, TestPostgres.skip))
+    struct OnPostgres {
+        @Test func aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable() throws {
+            let scratch = try ScratchPostgresDatabase()
+            try ReadCacheTests.aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable(try Database(postgres: ConnectionString(scratch.uri)))
+        }
+
+        @Test func theSessionUserAndTheAuditTailLastUntilTheirTableChanges() throws {
+            let scratch = try ScratchPostgresDatabase()
+            try ReadCacheTests.theSessionUserAndTheAuditTailLastUntilTheirTableChanges(try Database(postgres: ConnectionString(scratch.uri)))
+        }
+    }
+
+    static func aReadHoldsWithinOneTransactionUntilThisConnectionChangesTheTable(_ db: Database) throws {
         let cache = ReadCache.of(db)
         #expect(ReadCache.of(db) === cache)
         var loads = 0
@@ -333,7 +354,7 @@ struct ReadCacheTests {
         #expect(try type("t1")?.name == "A")
         _ = try settings()
         #expect(loads == 2)
-        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'y')") }
+        try db.write { try db.run("INSERT INTO audit_log (seq, at, action) VALUES (1000000001, 'x', 'y')") }
         #expect(try type("t1")?.name == "A")
         _ = try settings()
         #expect(loads == 2)  // other tables do not count
@@ -344,7 +365,7 @@ struct ReadCacheTests {
         try db.endGroup()
         // The next transaction reads afresh, even with no change in between.
         db.beginGroup()
-        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'z')") }
+        try db.write { try db.run("INSERT INTO audit_log (seq, at, action) VALUES (1000000002, 'x', 'z')") }
         _ = try settings()
         #expect(try type("t1")?.name == "B")
         #expect(loads == 5)
@@ -352,8 +373,7 @@ struct ReadCacheTests {
     }
 
     /// The session user and the audit log's last seq, the other two things a group reuses.
-    @Test func theSessionUserAndTheAuditTailLastUntilTheirTableChanges() throws {
-        let db = try Database(path: ":memory:")
+    static func theSessionUserAndTheAuditTailLastUntilTheirTableChanges(_ db: Database) throws {
         let cache = ReadCache.of(db)
         var loads = 0
         func session() throws -> String? {
@@ -374,7 +394,7 @@ struct ReadCacheTests {
         try db.write { try db.run("UPDATE users SET first_name = 'B' WHERE id = 'u1'") }
         #expect(try session() == "B" && loads == 2)  // this connection changed a user: read again
         #expect(cache.lastAuditSeq == seq)  // no audit row since
-        try db.write { try db.run("INSERT INTO audit_log (at, action) VALUES ('x', 'other')") }
+        try db.write { try db.run("INSERT INTO audit_log (seq, at, action) VALUES (9000000000000000000, 'x', 'other')") }
         #expect(cache.lastAuditSeq == nil)  // a row this connection did not note: read the log again
         try db.endGroup()
         #expect(cache.lastAuditSeq == nil)  // outside a transaction: never

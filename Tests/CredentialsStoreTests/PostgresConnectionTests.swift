@@ -106,6 +106,64 @@ struct PostgresConnectionTests {
         #expect(PostgresError.rolledBackAtCommit.isRetryable)
     }
 
+    /// Statements are prepared once per session: one prepared in a transaction that rolled back
+    /// still runs, the session's statements start again after a reconnect (the server forgot
+    /// them), and past `preparedLimit` they are dropped and prepared again as they come.
+    @Test func preparedStatementsOutliveRollbacksAndAreMadeAgainAfterAReconnect() throws {
+        let pg = try TestPostgres.connect(), other = try TestPostgres.connect()
+        let table = TestPostgres.tableName("prepared")
+        try pg.execute("CREATE TABLE \(table) (k bigint PRIMARY KEY)")
+        defer { try? pg.execute("DROP TABLE \(table)") }
+        func count() throws -> String? { try pg.scalarText("SELECT count(*) FROM \(table) WHERE k >= ?", [.int(0)]) }
+        try pg.execute("BEGIN")
+        try pg.run("INSERT INTO \(table) VALUES (?)", [.int(1)])
+        #expect(try count() == "1")
+        try pg.execute("ROLLBACK")
+        #expect(try count() == "0")
+        try pg.run("INSERT INTO \(table) VALUES (?)", [.int(1)])
+        #expect(try count() == "1")
+        let pid = try #require(try pg.scalarText("SELECT pg_backend_pid()"))
+        _ = try other.scalarText("SELECT pg_terminate_backend(?::int)", [.text(pid)])
+        #expect(throws: PostgresError.self) { try count() }
+        try pg.reconnect()
+        #expect(try count() == "1")
+        for n in 0...PostgresConnection.preparedLimit {
+            #expect(try pg.scalarText("SELECT ? + \(n)", [.int(1)]) == String(n + 1))
+        }
+        #expect(try count() == "1")
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements").flatMap { Int($0) } ?? .max <= PostgresConnection.preparedLimit)
+    }
+
+    /// Writes take the database's write lock before they begin, so a writer waits for another
+    /// one's commit and then sees it; the lock is let go after the commit, and after a failure.
+    @Test func aWriterWaitsForAnotherOnesCommitAndSeesIt() throws {
+        struct Refused: Error {}
+        let a = try TestPostgres.connect(), b = try TestPostgres.connect()
+        let table = TestPostgres.tableName("writelock")
+        try a.execute("CREATE TABLE \(table) (id int PRIMARY KEY, v int NOT NULL); INSERT INTO \(table) VALUES (1, 0)")
+        defer { try? a.execute("DROP TABLE \(table)") }
+        let bStarted = DispatchSemaphore(value: 0), bDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var bSaw: String?
+        nonisolated(unsafe) let other = b  // used by that thread alone until it is done
+        try a.serializable {
+            try a.run("UPDATE \(table) SET v = 1 WHERE id = 1")
+            DispatchQueue.global().async {
+                bStarted.signal()
+                try? other.serializable { bSaw = try other.scalarText("SELECT v FROM \(table) WHERE id = 1") }
+                bDone.signal()
+            }
+            bStarted.wait()
+            #expect(bDone.wait(timeout: .now() + 0.3) == .timedOut)  // b waits for the lock
+        }
+        #expect(bDone.wait(timeout: .now() + 10) == .success)
+        #expect(bSaw == "1")  // its snapshot was taken after a's commit
+        #expect(throws: Refused.self) { try a.serializable { throw Refused() } }
+        try b.serializable { try b.run("UPDATE \(table) SET v = 2 WHERE id = 1") }  // not left locked by the failure
+        let pids = try [a, b].map { try #require(try $0.scalarText("SELECT pg_backend_pid()")) }
+        #expect(try a.scalarText("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = ? AND pid IN (?::int, ?::int)",
+                                 [.int(PostgresConnection.writeLock & 0xFFFF_FFFF), .text(pids[0]), .text(pids[1])]) == "0")
+    }
+
     @Test func anyOtherErrorRollsBackAndIsThrown() throws {
         struct Refused: Error {}
         let pg = try TestPostgres.connect()

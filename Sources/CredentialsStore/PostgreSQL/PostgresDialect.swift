@@ -35,6 +35,25 @@ enum PostgresDialect {
         return s
     }
 
+    /// The table an `INSERT [OR ...] INTO t`, `UPDATE t` or `DELETE FROM t` changes, as its
+    /// NUL-terminated name (what `ChangeObserver` is told); nil for any other statement, which
+    /// the engine takes as one that may have changed any table.
+    static func changedTable(_ sql: String) -> [CChar]? {
+        var words = sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" }).makeIterator()
+        var table: Substring?
+        switch words.next()?.uppercased() {
+        case "INSERT":
+            var word = words.next()
+            if word?.uppercased() == "OR" { _ = words.next(); word = words.next() }
+            if word?.uppercased() == "INTO" { table = words.next() }
+        case "UPDATE": table = words.next()
+        case "DELETE": if words.next()?.uppercased() == "FROM" { table = words.next() }
+        default: break
+        }
+        guard let table, table.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) else { return nil }
+        return Array(String(table).utf8CString)
+    }
+
     /// SQLite's `?` parameters as PostgreSQL's `$1`, `$2`, ...: a `?` inside a quoted string, a
     /// quoted name or a comment is left alone. `?NNN` is parameter NNN, and a bare `?` after it
     /// the next one up, as SQLite numbers them.

@@ -5,10 +5,17 @@ import CPostgres
 /// transactions that run again when they fail to serialize.
 final class PostgresEngine {
     let connection: PostgresConnection
-    private var translated: [String: String] = [:]
+    /// A statement as PostgreSQL reads it, and the table it changes (`PostgresDialect.changedTable`).
+    private struct Translation {
+        let sql: String
+        let changes: [CChar]?
+    }
+    private var translated: [String: Translation] = [:]
     private(set) var totalChanges: Int64 = 0
     private(set) var transactionSerial = 0
-    /// Kept for `Database.changeObserver`; never told anything (`Database.tellsChanges`).
+    /// Told of the tables this connection's statements change, as SQLite's update hook tells
+    /// it of rows: by the table each INSERT, UPDATE or DELETE names (no trigger and no cascade
+    /// reaches a table the read cache keeps), and of every table by any other statement.
     var changeObserver: ChangeObserver?
 
     /// Connects and migrates (`PostgresSchema.migrate`).
@@ -17,12 +24,17 @@ final class PostgresEngine {
         try PostgresSchema.migrate(connection)
     }
 
-    private func postgresSQL(_ sql: String) -> String {
+    private func translation(_ sql: String) -> Translation {
         if let hit = translated[sql] { return hit }
-        let out = PostgresDialect.forPostgres(sql)
+        let out = Translation(sql: PostgresDialect.forPostgres(sql), changes: PostgresDialect.changedTable(sql))
         if translated.count >= 1024 { translated.removeAll(keepingCapacity: true) }  // dynamic SQL
         translated[sql] = out
         return out
+    }
+
+    private func tell(_ changed: [CChar]?) {
+        guard let changeObserver else { return }
+        if let changed { changed.withUnsafeBufferPointer { changeObserver.rowChanged(inTable: $0.baseAddress!) } } else { changeObserver.anyRowChanged() }
     }
 
     /// A connection the server ended (a restart) is made again by the next statement outside a
@@ -34,13 +46,16 @@ final class PostgresEngine {
 
     func execute(_ sql: String) throws {
         try connected()
-        try connection.execute(postgresSQL(sql))
+        try connection.execute(translation(sql).sql)
+        tell(nil)
     }
 
     func run(_ sql: String, _ args: [SQLBindable]) throws -> Int {
         try connected()
-        let n = try connection.run(postgresSQL(sql), args.map(\.sqlValue))
+        let statement = translation(sql)
+        let n = try connection.run(statement.sql, args.map(\.sqlValue))
         totalChanges += Int64(n)
+        if n > 0 { tell(statement.changes) }
         return n
     }
 
@@ -49,7 +64,7 @@ final class PostgresEngine {
         // such text finds nothing, as on SQLite, rather than failing (a write of it is refused).
         if args.contains(where: Self.holdsNUL) { return }
         try connected()
-        try connection.run(postgresSQL(sql), args.map(\.sqlValue)) { try body(Row(.postgresql($0))) }
+        try connection.run(translation(sql).sql, args.map(\.sqlValue)) { try body(Row(.postgresql($0))) }
     }
 
     func first<T>(_ sql: String, _ args: [SQLBindable], map: (Row) throws -> T) throws -> T? {
@@ -115,6 +130,7 @@ final class PostgresEngine {
         let ended = group, vacuum = vacuumAfterGroup
         group = (false, false, false)
         vacuumAfterGroup = false
+        defer { connection.unlockWrites() }
         if ended.rolledBack { throw GroupRolledBack() }
         guard ended.begun else { return }
         // A read of the group's that PostgreSQL refused (a serialization failure) failed the
@@ -136,6 +152,7 @@ final class PostgresEngine {
         if group.rolledBack { throw GroupRolledBack() }
         if !group.begun {
             try connected()
+            try connection.lockWrites()
             try connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
             transactionSerial += 1
             group.begun = true

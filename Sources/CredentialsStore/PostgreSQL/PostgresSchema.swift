@@ -237,6 +237,8 @@ public enum PostgresSchema {
         let current = firstVersion + migrations.count - 1
         try pg.execute("BEGIN")
         do {
+            // However long another process takes to migrate, this one waits for it.
+            try pg.execute("SET LOCAL lock_timeout = 0")
             try pg.run("SELECT pg_advisory_xact_lock(?)", [.int(migrationLock)])
             try pg.execute("CREATE TABLE IF NOT EXISTS schema_version (version bigint NOT NULL)")
             let found = Int(try pg.scalarText("SELECT max(version) FROM schema_version") ?? "") ?? 0
