@@ -26,7 +26,7 @@ public struct AuditLog {
         let last = try cache.lastAuditSeq ?? db.scalarInt("SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
         let (timeSeq, overflow) = millis.multipliedReportingOverflow(by: Self.seqPerMillisecond)
         let seq = overflow ? last + 1 : max(last + 1, timeSeq)
-        try db.run("INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.append("INSERT INTO audit_log (seq, at, actor_id, action, target_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
                    seq, Timestamp.format(millis: millis), SQLValue.optional(actorID), action, SQLValue.optional(targetID), SQLValue.utf8(detail))
         cache.wroteAudit(seq: seq)
     }

@@ -138,7 +138,7 @@ public struct CredentialStore {
     /// Inserts a credential with its first version. `createdChanges` is the UTF-8 text of the JSON
     /// array of `{field, from, to}` the version's creation made (its activity entries), or nil.
     public func insertCredential(id: String, userID: String, typeID: String, first: CredentialVersion, createdChanges: [UInt8]? = nil) throws {
-        try db.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+        try db.append("INSERT INTO credentials (id, user_id, type_id, version_count, latest_expiration, latest_approval, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
                    id, userID, typeID, SQLValue.optional(first.expirationDate?.description), first.approval.status.rawValue, first.createdAt, first.createdAt)
         try insertVersionRow(credentialID: id, first, createdChanges: createdChanges)
     }
@@ -220,7 +220,7 @@ public struct CredentialStore {
     private func insertVersionRow(credentialID: String, _ v: CredentialVersion, createdChanges: [UInt8]?) throws {
         // The creation stands after every event written so far (the write lock is held), and
         // before the next one: half a step after the last event's seq.
-        try db.run("""
+        try db.append("""
             INSERT INTO credential_versions (credential_id, number, issue_date, expiration_date, document_number, approval_status,
                                              reviewed_by, reviewed_at, review_reason, created_by, created_at, created_changes, created_seq)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 0.5 FROM credential_events))
@@ -265,7 +265,7 @@ public struct CredentialStore {
     }
 
     public func insertMedia(credentialID: String, version: Int, _ m: MediaFile, bytes: [UInt8], at: Int64) throws {
-        try db.run("INSERT INTO media (id, credential_id, version, file_name, content_type, byte_count, sha256, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.append("INSERT INTO media (id, credential_id, version, file_name, content_type, byte_count, sha256, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    m.id, credentialID, version, m.fileName, m.contentType, m.byteCount, m.sha256, at, bytes)
     }
 
@@ -284,7 +284,7 @@ public struct CredentialStore {
 
     /// Appends an event: `changes` is the UTF-8 text of its JSON array of `{field, from, to}`.
     public func appendActivity(credentialID: String, version: Int, at: Int64, actorID: String?, changes: [UInt8]) throws {
-        try db.run("INSERT INTO credential_events (credential_id, version, at, actor_id, changes) VALUES (?, ?, ?, ?, ?)",
+        try db.append("INSERT INTO credential_events (credential_id, version, at, actor_id, changes) VALUES (?, ?, ?, ?, ?)",
                    credentialID, version, at, actorID, SQLValue.utf8(changes))
     }
 

@@ -65,6 +65,13 @@ public final class Database {
         switch engine { case .sqlite(let c): try c.run(sql, args); case .postgresql(let pg): try pg.run(sql, args) }
     }
 
+    /// Runs an INSERT of one row whose count the caller does not read, inside `write`: a failure
+    /// fails the whole transaction. On PostgreSQL it is sent without waiting for its answer
+    /// (pipelined), and a refusal is thrown by the next statement that waits or by the commit.
+    public func append(_ sql: String, _ args: SQLBindable...) throws {
+        switch engine { case .sqlite(let c): _ = try c.run(sql, args); case .postgresql(let pg): try pg.append(sql, args) }
+    }
+
     /// Calls `body` for each row.
     public func query(_ sql: String, _ args: [SQLBindable] = [], _ body: (Row) throws -> Void) throws {
         switch engine { case .sqlite(let c): try c.query(sql, args, body); case .postgresql(let pg): try pg.query(sql, args, body) }

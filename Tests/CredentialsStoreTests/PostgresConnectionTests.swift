@@ -134,6 +134,47 @@ struct PostgresConnectionTests {
         #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements").flatMap { Int($0) } ?? .max <= PostgresConnection.preparedLimit)
     }
 
+    /// Statements sent without waiting (pipeline mode) land in order, past the pipeline's depth
+    /// too, and are read by the next statement that waits; one the server refuses is thrown
+    /// there (or at COMMIT), with its SQLSTATE, and the transaction keeps none of it.
+    @Test func sentStatementsLandInOrderAndARefusalIsThrownByTheNextThatWaits() throws {
+        let pg = try TestPostgres.connect()
+        let table = TestPostgres.tableName("pipeline")
+        try pg.execute("CREATE TABLE \(table) (k bigint PRIMARY KEY, after bigint)")
+        defer { try? pg.execute("DROP TABLE \(table)") }
+        let rows = PostgresConnection.pipelineDepth * 2 + 7
+        try pg.serializable {
+            for k in 0..<rows {
+                try pg.send("INSERT INTO \(table) VALUES (?, (SELECT max(k) FROM \(table)))", [.int(Int64(k))])
+            }
+            #expect(try pg.scalarText("SELECT count(*) FROM \(table)") == String(rows))  // read after every send
+        }
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table) WHERE after IS DISTINCT FROM k - 1 AND k > 0") == "0")
+
+        func refusal(_ body: () throws -> Void) -> String? {
+            do { try body() } catch PostgresError.server(let state, _) { return state } catch { Issue.record("\(error)") }
+            return nil
+        }
+        try pg.execute("BEGIN")
+        try pg.send("INSERT INTO \(table) VALUES (?, NULL)", [.int(-1)])
+        try pg.send("INSERT INTO \(table) VALUES (?, NULL)", [.int(0)])  // taken
+        try pg.send("INSERT INTO \(table) VALUES (?, NULL)", [.int(-2)])
+        #expect(refusal { _ = try pg.scalarText("SELECT 1") } == "23505")
+        pg.rollback()
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table) WHERE k < 0") == "0")
+        try pg.execute("BEGIN")
+        try pg.send("INSERT INTO \(table) VALUES (?, NULL)", [.int(1)])  // taken
+        #expect(refusal { try pg.commit() } == "23505")
+        pg.rollback()
+        #expect(try pg.scalarText("SELECT count(*) FROM \(table)") == String(rows))
+        // A statement never prepared, sent behind others: prepared alone first, then sent.
+        try pg.serializable {
+            try pg.send("INSERT INTO \(table) VALUES (?, NULL)", [.int(-10)])
+            try pg.send("UPDATE \(table) SET after = ? WHERE k = ?", [.int(5), .int(-10)])
+        }
+        #expect(try pg.scalarText("SELECT after FROM \(table) WHERE k = -10") == "5")
+    }
+
     /// Writes take the database's write lock before they begin, so a writer waits for another
     /// one's commit and then sees it; the lock is let go after the commit, and after a failure.
     @Test func aWriterWaitsForAnotherOnesCommitAndSeesIt() throws {

@@ -72,6 +72,8 @@ public final class PostgresConnection {
     /// analysed and (after PostgreSQL's first few runs) planned once per session instead of
     /// once per run, which was a third of the server's time on an add.
     private var prepared: [String: String] = [:]
+    /// Statements sent in pipeline mode whose answers are not read yet (PostgresPipeline.swift).
+    var pipelined = 0
     /// Dynamic SQL (an IN list of any length) could prepare without end; past this many, the
     /// session's statements are dropped and prepared again as they come.
     static let preparedLimit = 512
@@ -111,8 +113,9 @@ public final class PostgresConnection {
     /// Connects again after a break, as the same URI; throws while the server is still away.
     public func reconnect() throws {
         PQreset(conn)
-        holdsWriteLock = false  // a new session holds no lock and no statement
+        holdsWriteLock = false  // a new session holds no lock, no statement and no pipeline
         prepared.removeAll()
+        pipelined = 0
         guard PQstatus(conn) == CONNECTION_OK else { throw PostgresError.connection(location.scrub(Self.message(conn))) }
         try settle()
     }
@@ -121,6 +124,7 @@ public final class PostgresConnection {
     /// back instead: it answers `COMMIT` in a failed transaction with success and the tag
     /// `ROLLBACK`, and taking that for a commit would answer writes that were never saved.
     public func commit() throws {
+        try settlePipeline()
         guard let result = try check(PQexec(conn, "COMMIT")) else { throw PostgresError.rolledBackAtCommit }
         defer { PQclear(result) }
         guard String(cString: PQcmdStatus(result)) == "COMMIT" else { throw PostgresError.rolledBackAtCommit }
@@ -128,13 +132,21 @@ public final class PostgresConnection {
 
     /// Runs one or more statements without parameters (a migration's script).
     public func execute(_ sql: String) throws {
+        try settlePipeline()
         try check(PQexec(conn, sql)).map(PQclear)
+    }
+
+    /// Rolls the open transaction back, whatever the answers still owed to it say.
+    public func rollback() {
+        try? settlePipeline()
+        if isOpen { try? execute("ROLLBACK") }
     }
 
     /// Runs one statement with `args` for its `?`s, calling `each` for every row; returns the
     /// number of rows it changed (for INSERT, UPDATE and DELETE).
     @discardableResult
     public func run(_ sql: String, _ args: [SQLValue] = [], _ each: (PostgresRow) throws -> Void = { _ in }) throws -> Int {
+        try settlePipeline()
         let name = try statement(sql, parameters: args.count)
         let result = try withParameters(args) { values, lengths, formats in
             try check(PQexecPrepared(conn, name, Int32(args.count), values, lengths, formats, 0))
@@ -148,7 +160,9 @@ public final class PostgresConnection {
     /// The name `sql` is prepared under in this session, preparing it the first time. Parameter
     /// types are left to the server, as PQexecParams leaves them; statements are not
     /// transactional, so one prepared in a transaction that rolls back stays prepared.
-    private func statement(_ sql: String, parameters: Int) throws -> String {
+    func isPrepared(_ sql: String) -> Bool { prepared[sql] != nil }
+
+    func statement(_ sql: String, parameters: Int) throws -> String {
         if let name = prepared[sql] { return name }
         if prepared.count >= Self.preparedLimit {
             try execute("DEALLOCATE ALL")
@@ -173,25 +187,31 @@ public final class PostgresConnection {
         if let result {
             let status = PQresultStatus(result)
             if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return result }
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            // The primary message only: the DETAIL line quotes the row's values (a key that already
-            // exists, a token's digest), which no log line may hold.
-            let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) } ?? ""
-            let message = location.scrub(Self.oneLine(primary))
+            let error = failure(result)
             PQclear(result)
-            // A server shutting down says so with class 57 before the socket closes; class 08 is a
-            // connection exception. Either way the statement's fate is the connection's.
-            if PQstatus(conn) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" {
-                throw PostgresError.connectionLost(message.isEmpty ? location.scrub(Self.message(conn)) : message)
-            }
-            throw PostgresError.server(sqlState: state!, message: message)
+            throw error
         }
         throw PostgresError.connectionLost(location.scrub(Self.message(conn)))
     }
 
+    /// The error a refused statement's result stands for (the result is the caller's to clear).
+    func failure(_ result: OpaquePointer) -> PostgresError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        // The primary message only: the DETAIL line quotes the row's values (a key that already
+        // exists, a token's digest), which no log line may hold.
+        let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) } ?? ""
+        let message = location.scrub(Self.oneLine(primary))
+        // A server shutting down says so with class 57 before the socket closes; class 08 is a
+        // connection exception. Either way the statement's fate is the connection's.
+        if PQstatus(conn) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" {
+            return .connectionLost(message.isEmpty ? location.scrub(Self.message(conn)) : message)
+        }
+        return .server(sqlState: state!, message: message)
+    }
+
     /// Lays `args` out for PQexecParams: text as NUL-terminated UTF-8, bytes as binary with
     /// their length, NULL as a null pointer; all in one buffer that outlives the call.
-    private func withParameters<T>(_ args: [SQLValue],
+    func withParameters<T>(_ args: [SQLValue],
                                    _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) throws -> T) throws -> T {
         var buffer: [UInt8] = [], offsets: [Int?] = [], lengths: [Int32] = [], formats: [Int32] = []
         for a in args {

@@ -59,6 +59,20 @@ final class PostgresEngine {
         return n
     }
 
+    /// `run` for a statement whose count no one reads, inside a transaction: sent without
+    /// waiting (PostgresPipeline.swift), counted as the one row it changes, or its refusal
+    /// thrown by a later statement or the commit, having failed the transaction.
+    func append(_ sql: String, _ args: [SQLBindable]) throws {
+        guard isInTransaction else {
+            _ = try run(sql, args)
+            return
+        }
+        let statement = translation(sql)
+        try connection.send(statement.sql, args.map(\.sqlValue))
+        totalChanges += 1
+        tell(statement.changes)
+    }
+
     func query(_ sql: String, _ args: [SQLBindable], _ body: (Row) throws -> Void) throws {
         // PostgreSQL text cannot hold a NUL, so no stored value equals one that does: a lookup by
         // such text finds nothing, as on SQLite, rather than failing (a write of it is refused).
@@ -135,14 +149,23 @@ final class PostgresEngine {
         guard ended.begun else { return }
         // A read of the group's that PostgreSQL refused (a serialization failure) failed the
         // transaction without a write seeing it: nothing of the group may be answered as saved.
+        do {
+            try connection.settlePipeline()
+        } catch let error as PostgresError {
+            // An append of the group's was refused: the group runs again alone, where it is
+            // that request's own error. A lost connection is the whole group's.
+            if isInTransaction { connection.rollback() }
+            if case .connectionLost = error { throw error }
+            throw GroupRolledBack()
+        }
         guard PQtransactionStatus(connection.conn) == PQTRANS_INTRANS else {
-            if isInTransaction { try? connection.execute("ROLLBACK") }
+            if isInTransaction { connection.rollback() }
             throw GroupRolledBack()
         }
         do {
             try connection.commit()
         } catch {
-            if isInTransaction { try? connection.execute("ROLLBACK") }
+            if isInTransaction { connection.rollback() }
             throw error
         }
         if vacuum { vacuumDeletedRows() }
@@ -161,8 +184,9 @@ final class PostgresEngine {
         do {
             return try body()
         } catch {
+            try? connection.settlePipeline()  // a refused append fails the transaction: seen below
             if totalChanges != before || PQtransactionStatus(connection.conn) != PQTRANS_INTRANS {
-                if isInTransaction { try? connection.execute("ROLLBACK") }
+                if isInTransaction { connection.rollback() }
                 group.rolledBack = true
             }
             throw error

@@ -53,11 +53,11 @@ extension PostgresConnection {
                 try commit()
                 return value
             } catch let error as PostgresError where error.isRetryable && attempt < Self.maximumAttempts {
-                try? execute("ROLLBACK")
+                rollback()
                 Self.pause(attempt: attempt)
             } catch {
                 // A broken connection has no transaction left to roll back.
-                if isOpen { try? execute("ROLLBACK") }
+                rollback()
                 throw error
             }
         }
