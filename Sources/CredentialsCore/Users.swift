@@ -76,6 +76,10 @@ public struct User: Equatable, Sendable {
 public enum UserFields {
     public static let maxNameLength = 100
     public static let maxEmailLength = 254
+    /// The most bytes an email's key (`TextRules.emailKey`) may have: 254 characters of 4 bytes.
+    /// Characters can be longer (a letter under many combining marks), and a key over 2,704
+    /// bytes is more than PostgreSQL's B-tree takes in the index that keeps emails unique.
+    public static let maxEmailKeyBytes = maxEmailLength * 4
     public static let maxPasswordLength = 256
 
     /// The email as stored (trimmed of spaces, NFC) and its key for uniqueness (`TextRules.emailKey`),
@@ -94,7 +98,9 @@ public enum UserFields {
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
               TextRules.all(email, TextRules.allowedInEmail)
         else { throw notAnEmail(field) }
-        return (email, TextRules.emailKey(email))
+        let key = TextRules.emailKey(email)
+        guard key.utf8.count <= maxEmailKeyBytes else { throw tooLong(field) }
+        return (email, key)
     }
 
     /// The same rules, in the same order, on ASCII text byte by byte (there a byte is a

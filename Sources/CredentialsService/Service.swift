@@ -78,17 +78,22 @@ public final class Service: RPCMethodHandler, Connection {
 
     public var groupChangedNothing: Bool { db.groupChangedNothing }
 
-    public func endGroup() -> Bool {
+    public func endGroup() -> GroupOutcome {
         do {
             try db.endGroup()
-            return true
+            return .committed
         } catch is GroupRolledBack {
             log.log(.debug, "a request failed after changing rows; running its group one by one")
+        } catch let unknown as GroupOutcomeUnknown {
+            log.log(.error, "a group commit may or may not have taken effect (\(unknown.failure.logLine)); its requests are answered so")
+            session = sessionBeforeGroup
+            let fault = unknown.failure.fault
+            return .unknown(RPCError(.internalError, fault.message, reason: fault.rawValue))
         } catch {
             log.log(.warning, "a group commit failed (\((error as? StorageFailure)?.fault.rawValue ?? "error")); running its requests one by one")
         }
         session = sessionBeforeGroup
-        return false
+        return .runAlone
     }
 
     public func call(method name: String, params: JSONObject) -> Result<JSON, RPCError> {

@@ -8,6 +8,12 @@ import Glibc
 /// requests must run again one by one (see `Database.beginGroup`).
 public struct GroupRolledBack: Error {}
 
+/// A group's COMMIT was sent and no answer came back (the connection to the server broke): it
+/// may or may not have taken effect, so its requests must not run again (`GroupOutcome.unknown`).
+public struct GroupOutcomeUnknown: Error {
+    public let failure: StorageFailure
+}
+
 /// An engine's error, as the service reports it: the kind of fault, and a line for the log that
 /// never reaches a client.
 public protocol StorageFailure: Error {

@@ -79,7 +79,7 @@ public final class HostFacet: RPCMethodHandler {
     /// `initialize` and `shutdown` are requests: sent as notifications they change nothing.
     public func runsAsNotification(_ method: String) -> Bool { method != "initialize" && method != "shutdown" }
     public func beginGroup() { inner.beginGroup() }
-    public func endGroup() -> Bool { inner.endGroup() }
+    public func endGroup() -> GroupOutcome { inner.endGroup() }
     public var groupChangedNothing: Bool { inner.groupChangedNothing }
     public func groupReadMore() { inner.groupReadMore() }
     public func scrub(_ error: RPCError) -> RPCError { inner.scrub(error) }

@@ -112,6 +112,14 @@ public enum LineTransport {
             }
             return respond(event, server, reader.maxLineBytes)
         }
+        /// The answers a group gets instead of those it ran with, when its commit did not stand.
+        func afterGroup(_ outcome: GroupOutcome, _ events: [LineReader.Event]) -> [[UInt8]?]? {
+            switch outcome {
+            case .committed: return nil
+            case .runAlone: return events.map { respond($0, server, reader.maxLineBytes) }
+            case .unknown(let error): return events.map { respond($0, server, reader.maxLineBytes, instead: error) }
+            }
+        }
         while !StopSignals.stopRequested && server.handler.exitStatus == nil {
             let first = reader.next()
             if first == .end || first == .stopped { return }
@@ -133,7 +141,7 @@ public enum LineTransport {
                         && !StopSignals.stopRequested && server.handler.exitStatus == nil && reader.hasBufferedLine() {
                     if held >= readGroupAnswerBytes && server.handler.groupChangedNothing {
                         // Nothing to commit: what it answered is final. The rest is a new group.
-                        if !server.handler.endGroup() { responses = events.map { respond($0, server, reader.maxLineBytes) } }
+                        if let again = afterGroup(server.handler.endGroup(), events) { responses = again }
                         let answers = responses.compactMap { $0 }
                         if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
                         events = []
@@ -152,10 +160,7 @@ public enum LineTransport {
                     responses.append(run(event))
                     held += responses.last!?.count ?? 0
                 }
-                if !server.handler.endGroup() {
-                    // The group's commit failed and it left nothing: each request runs again alone.
-                    responses = events.map { respond($0, server, reader.maxLineBytes) }
-                }
+                if let again = afterGroup(server.handler.endGroup(), events) { responses = again }
             }
             let answers = responses.compactMap { $0 }
             if !answers.isEmpty && !emit(answers, reader.framing ?? .lines) { return }
@@ -176,9 +181,9 @@ public enum LineTransport {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    private static func respond(_ event: LineReader.Event, _ server: RPCServer, _ limit: Int) -> [UInt8]? {
+    private static func respond(_ event: LineReader.Event, _ server: RPCServer, _ limit: Int, instead: RPCError? = nil) -> [UInt8]? {
         switch event {
-        case .line(let line): return server.handle(line: line)
+        case .line(let line): return server.handle(line: line, instead: instead)
         case .oversize: return RPCServer.oversizeResponse(limit: limit)
         case .malformedFrame: return RPCServer.malformedFrameResponse()
         case .end, .stopped: return nil

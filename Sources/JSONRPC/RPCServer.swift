@@ -10,9 +10,8 @@ public protocol RPCMethodHandler: AnyObject {
     /// group's reads began, so what they read must be taken afresh (the service renews its read
     /// snapshot; a write transaction, which holds the lock, needs nothing).
     func groupReadMore()
-    /// Makes the group's writes durable at once. False when that failed and nothing of the group
-    /// remains: the transport then runs each of its requests again, alone.
-    func endGroup() -> Bool
+    /// Makes the group's writes durable at once, and says what became of them.
+    func endGroup() -> GroupOutcome
     /// Whether the group has changed nothing so far: then its answers depend only on what was
     /// committed before it, and the transport may end it, send them, and go on in a new group.
     var groupChangedNothing: Bool { get }
@@ -42,6 +41,18 @@ public protocol RPCMethodHandler: AnyObject {
     func cancelledBeforeRun(id: String) -> CancelledRequest?
 }
 
+/// What became of a group's writes (`RPCMethodHandler.endGroup`).
+public enum GroupOutcome: Equatable, Sendable {
+    /// Committed: the answers stand.
+    case committed
+    /// Nothing of the group remains: the transport runs each of its requests again, alone.
+    case runAlone
+    /// No one can say whether the commit took effect (the connection to the server broke under
+    /// it): running the requests again could make a change twice, so each is answered this
+    /// error instead, and the client reads before it sends one again.
+    case unknown(RPCError)
+}
+
 /// What happens to a request cancelled before it ran: LSP answers it `-32800`; MCP sends nothing.
 public enum CancelledRequest: Equatable, Sendable {
     case answer(RPCError)
@@ -50,7 +61,7 @@ public enum CancelledRequest: Equatable, Sendable {
 
 extension RPCMethodHandler {
     public func beginGroup() {}
-    public func endGroup() -> Bool { true }
+    public func endGroup() -> GroupOutcome { .committed }
     /// A handler that does not say keeps every answer of a group until the group ends.
     public var groupChangedNothing: Bool { false }
     public func groupReadMore() {}
@@ -91,7 +102,9 @@ public final class RPCServer {
 
     /// The response line for one input line (without the newline), or nil when nothing is to be sent
     /// (a notification, or a batch of notifications only).
-    public func handle<C: Collection>(line: C) -> [UInt8]? where C.Element == UInt8 {
+    /// `instead`, when given, is the answer of every request in it that would have run: it is
+    /// not run (a group whose commit may or may not have taken effect, `GroupOutcome.unknown`).
+    public func handle<C: Collection>(line: C, instead: RPCError? = nil) -> [UInt8]? where C.Element == UInt8 {
         let doc: JSONParser.Document
         do {
             doc = try JSONParser.parse(line)
@@ -120,7 +133,7 @@ public final class RPCServer {
                     }
                     continue
                 }
-                if let r = handleRequest(item, rawID: doc.rawIDs[i]) {
+                if let r = handleRequest(item, rawID: doc.rawIDs[i], instead: instead) {
                     size += r.count
                     parts.append(r)
                 }
@@ -134,7 +147,7 @@ public final class RPCServer {
             out.append(UInt8(ascii: "]"))
             return out
         default:
-            return handleRequest(doc.value, rawID: doc.rawIDs[-1])
+            return handleRequest(doc.value, rawID: doc.rawIDs[-1], instead: instead)
         }
     }
 
@@ -179,7 +192,7 @@ public final class RPCServer {
                                                  reason: "invalid_frame"))
     }
 
-    private func handleRequest(_ value: JSON, rawID: String?) -> [UInt8]? {
+    private func handleRequest(_ value: JSON, rawID: String?, instead: RPCError?) -> [UInt8]? {
         guard case .object(let request) = value else {
             return Self.response(id: nil, error: .invalidRequest("a request must be a JSON object"))
         }
@@ -225,6 +238,8 @@ public final class RPCServer {
             case .answer(let error): result = .failure(error)
             case .noAnswer: return nil
             }
+        } else if let instead {
+            result = .failure(instead)
         } else {
             result = handler.call(method: method, params: params)
         }

@@ -55,7 +55,7 @@ struct GroupCommitServiceTests {
         let failed = service.call(method: "notifications.markSent", params: JSONObject(["ids": [.string("\(c.stringValue!):1:30"), "cred_none:1:30"]]))
         if case .success = failed { Issue.record("the second id should be refused") }
         service.session = nil  // what a later request of the group might have done
-        #expect(service.endGroup() == false)
+        #expect(service.endGroup() == .runAlone)
         #expect(admin.ok("session.whoami")["user"]?["id"] == .string(me))
         #expect(admin.ok("users.list", ["query": "zed@"])["items"]?.arrayValue?.isEmpty == true)  // rolled back with the group
     }
@@ -74,7 +74,7 @@ struct GroupCommitServiceTests {
         let second = service.call(method: "credentialTypes.list", params: JSONObject())
         admin.ok("users.deactivate", ["userId": .string(sam)])  // same connection, inside the transaction
         let third = service.call(method: "credentialTypes.list", params: JSONObject())
-        #expect(service.endGroup())
+        #expect(service.endGroup() == .committed)
         if case .failure(let e) = first { Issue.record("\(e)") }
         if case .failure(let e) = second { Issue.record("\(e)") }
         if case .failure(let e) = third {
@@ -93,7 +93,7 @@ struct GroupCommitServiceTests {
         let between = admin.service.call(method: "credentials.add", params: JSONObject(["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01"]))
         other.ok("credentialTypes.update", ["typeId": .string(t), "name": "Reach truck"])
         let after = admin.service.call(method: "credentials.add", params: JSONObject(["userId": .string(me), "typeId": .string(t), "issueDate": "2026-01-01"]))
-        #expect(admin.service.endGroup())
+        #expect(admin.service.endGroup() == .committed)
         guard case .success(let b) = before, case .success = between, case .success(let a) = after else {
             Issue.record("adds failed")
             return

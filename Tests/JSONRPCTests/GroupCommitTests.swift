@@ -8,6 +8,7 @@ final class GroupHandler: RPCMethodHandler {
     var groups: [Int] = []  // requests run in each group
     var inGroup: Int? = nil
     var failNextCommit = false
+    var nextCommitUnknown = false
 
     func hasMethod(_ method: String) -> Bool { true }
     func call(method: String, params: JSONObject) -> Result<JSON, RPCError> {
@@ -16,11 +17,12 @@ final class GroupHandler: RPCMethodHandler {
         return .success(.string(method + (inGroup == nil ? " alone" : " grouped")))
     }
     func beginGroup() { inGroup = 0 }
-    func endGroup() -> Bool {
+    func endGroup() -> GroupOutcome {
         groups.append(inGroup ?? 0)
         inGroup = nil
-        if failNextCommit { failNextCommit = false; return false }
-        return true
+        if failNextCommit { failNextCommit = false; return .runAlone }
+        if nextCommitUnknown { nextCommitUnknown = false; return .unknown(RPCError(.internalError, "lost", reason: "storage_unavailable")) }
+        return .committed
     }
 }
 
@@ -64,6 +66,20 @@ struct GroupCommitTests {
         #expect(results(out) == ["m0 alone", "m1 alone", "m2 alone"])
         #expect(h.calls == ["m0", "m1", "m2", "m0", "m1", "m2"])
     }
+
+    /// A commit that may or may not have taken effect: running the group again could make each
+    /// change twice, so every request of it is answered the handler's error instead, and a
+    /// notification of it gets nothing, as ever; the next group runs as usual.
+    @Test func aCommitOfUnknownOutcomeAnswersEachRequestAndRunsNoneAgain() {
+        let h = GroupHandler()
+        h.nextCommitUnknown = true
+        let input = lines(3) + Array(#"{"jsonrpc":"2.0","method":"note"}"#.utf8) + [0x0A]
+        let out = LineTransport.process(input, server: RPCServer(handler: h), maxMessageBytes: 1000)
+        let reasons = out.map { try? JSONParser.parse($0.dropLast()).value["error"]?["data"]?["reason"]?.stringValue }
+        #expect(reasons == ["storage_unavailable", "storage_unavailable", "storage_unavailable"])
+        #expect(out.map { try? JSONParser.parse($0.dropLast()).value["id"]?.intValue } == [0, 1, 2])
+        #expect(h.calls == ["m0", "m1", "m2", "note"])
+    }
 }
 
 /// A handler whose every call does `work`, recording how many calls each group took.
@@ -78,7 +94,7 @@ final class GroupRecorder: RPCMethodHandler {
         return .success(work())
     }
     func beginGroup() { inGroup = 0 }
-    func endGroup() -> Bool { groups.append(inGroup); return true }
+    func endGroup() -> GroupOutcome { groups.append(inGroup); return .committed }
 
     func run(_ count: Int) -> Int {
         let input: [UInt8] = (0..<count).flatMap { i -> [UInt8] in Array(#"{"jsonrpc":"2.0","id":\#(i),"method":"m"}"#.utf8) + [0x0A] }
@@ -121,7 +137,7 @@ final class ReadWriteHandler: RPCMethodHandler {
         return .success(.string(method + String(repeating: ".", count: size)))
     }
     func beginGroup() { current = []; wrote = false }
-    func endGroup() -> Bool { groups.append(current ?? []); current = nil; return true }
+    func endGroup() -> GroupOutcome { groups.append(current ?? []); current = nil; return .committed }
     var groupChangedNothing: Bool { current != nil && !wrote }
     var calls = 0
     var exiting = false

@@ -151,11 +151,10 @@ final class PostgresEngine {
         // transaction without a write seeing it: nothing of the group may be answered as saved.
         do {
             try connection.settlePipeline()
-        } catch let error as PostgresError {
-            // An append of the group's was refused: the group runs again alone, where it is
-            // that request's own error. A lost connection is the whole group's.
+        } catch {
+            // An append of the group's was refused, or the connection broke before COMMIT was
+            // sent: nothing was saved, and each request runs again alone, to its own answer.
             if isInTransaction { connection.rollback() }
-            if case .connectionLost = error { throw error }
             throw GroupRolledBack()
         }
         guard PQtransactionStatus(connection.conn) == PQTRANS_INTRANS else {
@@ -164,7 +163,8 @@ final class PostgresEngine {
         }
         do {
             try connection.commit()
-        } catch {
+        } catch let error as PostgresError {
+            if case .connectionLost = error { throw GroupOutcomeUnknown(failure: error) }
             if isInTransaction { connection.rollback() }
             throw error
         }
