@@ -24,6 +24,12 @@ enum QueriesAtScale {
             ("credentials.list expired", ["expiryStatus": "expired", "asOf": "2026-01-01"], "credentials.list"),
             ("credentials.list expiring of a type", ["expiryStatus": "expiring", "typeId": "ctype_bench5", "asOf": "2026-01-01"], "credentials.list"),
         ]
+        // Users' search over the scale's users (contract §13: as fast on PostgreSQL as on SQLite).
+        queries += [
+            ("users.list search, one match", ["query": "u4217@"], "users.list"),
+            ("users.list search, a few matches", ["query": "l999"], "users.list"),
+            ("users.list search, every user matches", ["query": "example"], "users.list"),
+        ]
         if let expiringCursor { queries.append(("credentials.list expiring, page 2", ["expiryStatus": "expiring", "asOf": "2026-01-01", "cursor": expiringCursor], "credentials.list")) }
         for (name, params, method) in queries {
             let times = roundTrips(big, request(1, method, params), samples)

@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 import CredentialsCore
@@ -13,9 +14,23 @@ import MediaSamples
 /// `CREDENTIALS_RPC_CONCURRENCY_REQUESTS=3000 swift test --filter ConcurrencyTests`.
 struct ConcurrencyTests {
     @Test func fourProcessesOnOneFile() throws {
-        signal(SIGPIPE, SIG_IGN)
-        let perProcess = environmentInt("CREDENTIALS_RPC_CONCURRENCY_REQUESTS", default: 300)
         let path = tempDatabasePath()
+        try Self.fourProcesses(on: path, requests: environmentInt("CREDENTIALS_RPC_CONCURRENCY_REQUESTS", default: 300)) { try Database(path: path) }
+    }
+
+    /// The same four processes on one PostgreSQL database (shorter in CI; the long run sets
+    /// `CREDENTIALS_RPC_CONCURRENCY_REQUESTS_POSTGRES`).
+    @Test(.enabled(if: TestPostgres.runs, TestPostgres.skip)) func fourProcessesOnOnePostgresDatabase() throws {
+        let scratch = try ScratchPostgresDatabase()
+        try Self.fourProcesses(on: scratch.uri, requests: environmentInt("CREDENTIALS_RPC_CONCURRENCY_REQUESTS_POSTGRES", default: 200)) {
+            try Database(postgres: ConnectionString(scratch.uri))
+        }
+    }
+
+    /// Four admins in four processes on the store at `path` (a file or a URI), each adding,
+    /// listing another's credentials and listing users; `open` opens it to check what was kept.
+    static func fourProcesses(on path: String, requests perProcess: Int, open: () throws -> Database) throws {
+        signal(SIGPIPE, SIG_IGN)
         // Four admins, one per process, and a type.
         var setup = [JSONWriter.string(["jsonrpc": "2.0", "id": 0, "method": "setup.createAdmin",
             "params": ["email": "a0@example.com", "firstName": "A", "lastName": "0", "password": .string(adminPassword)]])]
@@ -86,8 +101,8 @@ struct ConcurrencyTests {
         }
         #expect(credentialIDs.count == 4 * ((perProcess + 3) / 4 * 2 - (perProcess % 4 == 1 ? 1 : 0)))
         #expect(Set(credentialIDs).count == credentialIDs.count, "ids collided")
-        let db = try Database(path: path)
+        let db = try open()
         #expect(try db.scalarInt("SELECT count(*) FROM credentials") == Int64(credentialIDs.count))
-        #expect(try Invariants.problems(in: path).isEmpty)
+        #expect(try Invariants.problems(in: db).isEmpty)
     }
 }

@@ -21,8 +21,8 @@ struct FuzzTests {
         /// The user, type and credential the corpus aims at.
         let userID: String, typeID: String, credentialID: JSON
 
-        init() throws {
-            let (admin, me) = try bootstrap()
+        init(_ db: Database? = nil) throws {
+            let (admin, me) = try bootstrap(db)
             let sam = admin.addUser("sam@example.com")
             let type = admin.createType("Licence", requiresExpiration: true)
             let c = admin.addCredential(user: sam, type: type, document: "D-1", media: [Fixtures.media("a.pdf", "application/pdf", Fixtures.pdf)])
@@ -186,14 +186,28 @@ struct FuzzTests {
     }
 
     @Test func inProcess() throws {
-        let iterations = environmentInt("CREDENTIALS_RPC_FUZZ_ITERATIONS", default: 6000)
+        try Self.fuzz(iterations: environmentInt("CREDENTIALS_RPC_FUZZ_ITERATIONS", default: 6000), label: "fuzz run") { (try World(), nil) }
+    }
+
+    /// The same on PostgreSQL, each organization in a database of its own; shorter in CI
+    /// (`CREDENTIALS_RPC_FUZZ_ITERATIONS_POSTGRES` for the long run).
+    @Test(.enabled(if: TestPostgres.runs, TestPostgres.skip)) func inProcessOnPostgres() throws {
+        try Self.fuzz(iterations: environmentInt("CREDENTIALS_RPC_FUZZ_ITERATIONS_POSTGRES", default: 1200), label: "fuzz run on PostgreSQL") {
+            let scratch = try ScratchPostgresDatabase()
+            return (try World(Database(postgres: ConnectionString(scratch.uri))), scratch)
+        }
+    }
+
+    /// Mutated requests against a new organization (`newWorld`, with what keeps its database
+    /// alive) every 400: every answer well formed, every refusal changes nothing.
+    static func fuzz(iterations: Int, label: String, newWorld: () throws -> (World, AnyObject?)) throws {
         var rng = SplitMix64(seed: UInt64(environmentInt("CREDENTIALS_RPC_FUZZ_SEED", default: 20261122)))
-        var world = try World()
+        var (world, keep) = try newWorld()
         var answered = 0, refused = 0
         for i in 0..<iterations {
             if i % 400 == 399 {  // a fresh organization now and then, so state drift does not narrow the search
                 for problem in try Self.storedTextKeepsTheRules(world.client.service.db) { Issue.record("stored against the rules: \(problem)") }
-                world = try World()
+                (world, keep) = try newWorld()
             }
             let request = world.corpus[Int(rng.next() % UInt64(world.corpus.count))]
             let line = Self.mutate(request, &rng)
@@ -225,7 +239,8 @@ struct FuzzTests {
         }
         #expect(answered > iterations / 2)
         #expect(refused > iterations / 10)
-        FileHandle.standardError.write(Data("fuzz run: \(iterations) inputs, \(answered) answered, \(refused) refused with nothing changed\n".utf8))
+        withExtendedLifetime(keep) {}
+        FileHandle.standardError.write(Data("\(label): \(iterations) inputs, \(answered) answered, \(refused) refused with nothing changed\n".utf8))
     }
 
     /// Media that must be refused, each with the reason and the field (after `media[i].`) that

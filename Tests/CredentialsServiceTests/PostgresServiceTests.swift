@@ -156,6 +156,48 @@ struct PostgresServiceTests {
         #expect(support.readLine()?["error"] != nil)
     }
 
+    /// Five wrong passwords in one process lock the account in another: the right password there
+    /// is then refused `locked_out` too.
+    @Test func aLockoutHoldsAcrossProcesses() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let one = try LiveService(["--db", scratch.uri]), other = try LiveService(["--db", scratch.uri])
+        defer { for s in [one, other] { s.closeInput(); _ = s.waitForExit() } }
+        one.send(Self.createAdmin)
+        _ = one.readLine()
+        var reasons: [String?] = []
+        for i in 0..<5 {
+            one.send(Self.request(10 + i, "session.login", #"{"email":"ada@example.com","password":"Wrong#1234"}"#))
+            reasons.append(one.readLine()?["error"]?["data"]?["reason"]?.stringValue)
+        }
+        #expect(reasons == ["invalid_credentials", "invalid_credentials", "invalid_credentials", "invalid_credentials", "locked_out"])
+        other.send(Self.adaLogin)
+        #expect(other.readLine()?["error"]?["data"]?["reason"] == "locked_out")
+    }
+
+    /// A token revoked in one process ends the session signed in with it in another, at its next call.
+    @Test func aRevokedTokenEndsItsSessionInAnotherProcess() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let admin = try LiveService(["--db", scratch.uri]), script = try LiveService(["--db", scratch.uri])
+        defer { for s in [admin, script] { s.closeInput(); _ = s.waitForExit() } }
+        admin.send(Self.createAdmin)
+        _ = admin.readLine()
+        admin.send(Self.adaLogin)
+        _ = admin.readLine()
+        admin.send(Self.request(3, "tokens.create", #"{"name":"ci"}"#))
+        let created = try #require(admin.readLine()?["result"])
+        let secret = try #require(created["secret"]?.stringValue), tokenID = try #require(created["token"]?["id"]?.stringValue)
+        script.send(Self.request(1, "session.login", #"{"token":"\#(secret)"}"#))
+        #expect(script.readLine()?["result"]?["user"]?["email"] == "ada@example.com")
+        script.send(Self.request(2, "session.whoami"))
+        #expect(script.readLine()?["result"] != nil)
+        admin.send(Self.request(4, "tokens.revoke", #"{"tokenId":"\#(tokenID)"}"#))
+        #expect(admin.readLine()?["result"]?["status"] == "revoked")
+        script.send(Self.request(3, "session.whoami"))
+        #expect(script.readLine()?["error"]?["code"] == -32001)
+        script.send(Self.request(4, "session.login", #"{"token":"\#(secret)"}"#))
+        #expect(script.readLine()?["error"]?["data"]?["reason"] == "invalid_token")
+    }
+
     /// A confirmed delete on PostgreSQL vacuums the tables it removed rows from at once, so the
     /// media's dead row versions do not wait for autovacuum (what that does and does not promise:
     /// Protocol/README.md §9, PostgreSQL).
