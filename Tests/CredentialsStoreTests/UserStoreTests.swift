@@ -31,6 +31,21 @@ struct UserStoreTests {
         #expect(try users.find(id: r.user.id)?.lockedUntil == nil)
     }
 
+    /// Users read by many ids at once, a few hundred a statement: every one found once, unknown
+    /// and repeated ids harmless, at any count around the statement sizes.
+    @Test func usersAreReadByManyIdsAtOnce() throws {
+        let db = try Database(path: ":memory:")
+        let users = UserStore(db)
+        try db.write { for i in 0..<700 { try users.insert(record(i, first: "F", last: "L\(i)", email: "u\(i)@example.com")) } }
+        #expect(try users.users(ids: []).isEmpty)
+        for count in [1, 8, 9, 511, 512, 513, 700] {
+            let ids = (0..<count).map { "usr_\(100_000 + $0)" }
+            let found = try users.users(ids: ids + ids.prefix(3) + ["usr_nobody"])
+            #expect(found.count == count, "\(count)")
+            #expect(found["usr_\(100_000 + count - 1)"]?.lastName == "L\(count - 1)")
+        }
+    }
+
     @Test func theEmailKeyIsUnique() throws {
         let db = try Database(path: ":memory:")
         try UserStore(db).insert(record(1, first: "A", last: "B", email: "a@example.com"))

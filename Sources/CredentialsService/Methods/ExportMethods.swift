@@ -49,12 +49,10 @@ enum ExportMethods {
         } catch is CursorError {
             throw Page.invalidCursor
         }
-        var users: [String: User] = [:]
-        let store = ctx.store.users
+        let users = try ctx.store.users.users(ids: credentials.map(\.userID))
         var csv = CSV.line(credentialColumns)
         csv.reserveCapacity(credentials.count * 160)
         for c in credentials {
-            if users[c.userID] == nil { users[c.userID] = try store.session(id: c.userID)?.user }
             let u = users[c.userID]
             let v = c.latest
             csv += CSV.line([
