@@ -126,7 +126,9 @@ public enum UserFields {
     private static func refusedCharacters(_ field: String) -> DomainError {
         .invalidField(field, "must not contain control, invisible or unassigned characters, nor any of \"(),:;<>[\\]")
     }
-    private static func tooLong(_ field: String) -> DomainError { .invalidField(field, "must be at most \(maxEmailLength) characters") }
+    private static func tooLong(_ field: String) -> DomainError {
+        .invalidField(field, "must be at most \(maxEmailLength) characters, and \(maxEmailKeyBytes) bytes in UTF-8 once case-folded")
+    }
     private static func notAnEmail(_ field: String) -> DomainError { .invalidField(field, "must be an email address such as name@example.com") }
 
     /// The key an email had before schema 8 (trimmed and lowercased, not normalized): what an
@@ -142,6 +144,9 @@ public enum UserFields {
         let name = raw.trimmingWhitespace()
         if name.isEmpty { throw .invalidField(field, "must not be empty") }
         if name.count > max { throw .invalidField(field, "must be at most \(max) characters") }
+        // A character can be many bytes (a letter under many combining marks), and a team's or a
+        // type's folded name is a key PostgreSQL's unique index holds in at most 2,704 bytes.
+        if name.utf8.count > max * 4 { throw .invalidField(field, "must be at most \(max * 4) bytes in UTF-8 (a character under many marks counts as many)") }
         if TextRules.startsWithCombiningMark(name) { throw .invalidField(field, "must not start with a combining mark") }
         return name
     }

@@ -56,6 +56,11 @@ extension CredentialMethods {
         let media = try NewMedia.decode(p[Self.media], field: Self.media.name, ctx: ctx)
         let id = ctx.deps.newID("cred")
         let version: CredentialVersion = try ctx.write {
+            // Again under the write lock: an archive committed since the check above wins (on
+            // PostgreSQL an add pipelined behind it landed 2 ms after it).
+            if try CredentialTypeMethods.find(ctx, type.id).archived {
+                throw DomainError.conflict(reason: "type_archived", message: "The credential type \(type.name) is archived")
+            }
             let v = try storeVersion(ctx, credentialID: id, ownerID: ownerID, typeID: type.id, replacing: nil, fields: fields, media: media, actor: actor.id)
             try ctx.audit("credentials.add", target: id, actor: actor.id,
                               detail: ["userId": .string(ownerID), "typeId": .string(type.id), "version": 1])

@@ -107,11 +107,13 @@ final class PostgresEngine {
         }
     }
 
-    /// A broken connection (PQTRANS_UNKNOWN) holds no transaction any more.
-    var isInTransaction: Bool {
-        let status = PQtransactionStatus(connection.conn)
-        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
-    }
+    /// Whether a transaction this engine began is open, by its own count, not libpq's status:
+    /// once the connection broke under one, libpq says "unknown", and a write that took that for
+    /// "outside any transaction" reconnected and ran on its own (an audit row saved without the
+    /// change it records), or, in a group, called itself until the stack ran out (found by a
+    /// helper ending the connection under a stream of adds and imports). Inside, every
+    /// statement on the broken connection fails as lost, and the transaction is given up whole.
+    private(set) var isInTransaction = false
 
     /// A write inside a write is part of it; in a group, part of the group's transaction; else
     /// a SERIALIZABLE transaction of its own that runs `body` again, from the start, when
@@ -120,6 +122,8 @@ final class PostgresEngine {
         if group.open { return try writeInGroup(body) }
         if isInTransaction { return try body() }
         try connected()
+        isInTransaction = true
+        defer { isInTransaction = false }
         return try connection.serializable {
             transactionSerial += 1
             return try body()
@@ -144,7 +148,10 @@ final class PostgresEngine {
         let ended = group, vacuum = vacuumAfterGroup
         group = (false, false, false)
         vacuumAfterGroup = false
-        defer { connection.unlockWrites() }
+        defer {
+            isInTransaction = false
+            connection.unlockWrites()
+        }
         if ended.rolledBack { throw GroupRolledBack() }
         guard ended.begun else { return }
         // A read of the group's that PostgreSQL refused (a serialization failure) failed the
@@ -179,6 +186,7 @@ final class PostgresEngine {
             try connection.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
             transactionSerial += 1
             group.begun = true
+            isInTransaction = true
         }
         let before = totalChanges
         do {
