@@ -132,6 +132,10 @@ struct PostgresConnectionTests {
         }
         #expect(try count() == "1")
         #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements").flatMap { Int($0) } ?? .max <= PostgresConnection.preparedLimit)
+        // A LIKE pattern is planned with its value at every run, never prepared (PostgresDialect.plansByValue).
+        for _ in 0..<8 { _ = try pg.scalarText("SELECT count(*) FROM \(table) WHERE k::text LIKE ?", [.text("1%")]) }
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%LIKE%'") == "0")
+        #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%k >= $1%'") == "1")
     }
 
     /// Statements sent without waiting (pipeline mode) land in order, past the pipeline's depth

@@ -147,9 +147,16 @@ public final class PostgresConnection {
     @discardableResult
     public func run(_ sql: String, _ args: [SQLValue] = [], _ each: (PostgresRow) throws -> Void = { _ in }) throws -> Int {
         try settlePipeline()
-        let name = try statement(sql, parameters: args.count)
-        let result = try withParameters(args) { values, lengths, formats in
-            try check(PQexecPrepared(conn, name, Int32(args.count), values, lengths, formats, 0))
+        let result: OpaquePointer?
+        if PostgresDialect.plansByValue(sql) {
+            result = try withParameters(args) { values, lengths, formats in
+                try check(PQexecParams(conn, PostgresDialect.numberedParameters(sql), Int32(args.count), nil, values, lengths, formats, 0))
+            }
+        } else {
+            let name = try statement(sql, parameters: args.count)
+            result = try withParameters(args) { values, lengths, formats in
+                try check(PQexecPrepared(conn, name, Int32(args.count), values, lengths, formats, 0))
+            }
         }
         guard let result else { return 0 }
         defer { PQclear(result) }
