@@ -16,6 +16,15 @@ struct PostgresServiceTests {
     static let createAdmin = request(1, "setup.createAdmin", #"{"email":"ada@example.com","firstName":"Ada","lastName":"Admin","password":"Admin#1234"}"#)
     static let adaLogin = request(2, "session.login", #"{"email":"ada@example.com","password":"Admin#1234"}"#)
 
+    /// The first admin (Ada) and a type, Licence, on a new database: their ids.
+    static func seed(_ scratch: ScratchPostgresDatabase) throws -> (admin: String, type: String) {
+        let setup = try runService(["--db", scratch.uri], input: Array((createAdmin + adaLogin
+            + request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
+        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
+        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        return (admin, type)
+    }
+
     @Test("vectors replayed through the executable on PostgreSQL", arguments: ConformanceTests.files)
     func overPipes(file: String) throws {
         var v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))
@@ -48,10 +57,7 @@ struct PostgresServiceTests {
     /// between the groups run again inside, never answered).
     @Test func fourProcessesAddingAtOnceLoseNothingAndAnswerEveryAdd() throws {
         let scratch = try ScratchPostgresDatabase()
-        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
-            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
-        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
-        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let (admin, type) = try Self.seed(scratch)
         let perProcess = environmentInt("CREDENTIALS_RPC_CONCURRENCY_REQUESTS", default: 150)
         let results = Failures(), uri = scratch.uri
         let group = DispatchGroup()
@@ -83,10 +89,7 @@ struct PostgresServiceTests {
     /// log's last seq and conflicted with every other; the import ran out of its fifty retries.
     @Test func aLongImportBesideBusyAddersRunsOutOfNothing() throws {
         let scratch = try ScratchPostgresDatabase()
-        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
-            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
-        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
-        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let (admin, type) = try Self.seed(scratch)
         let rows = 2000, uri = scratch.uri, results = Failures()
         let csv = "email,credential_type,issue_date,expiration_date,document_number\\n"
             + (0..<rows).map { "ada@example.com,Licence,2026-01-01,2027-01-01,IMP-\($0)\\n" }.joined()
@@ -117,10 +120,7 @@ struct PostgresServiceTests {
     /// instead of failing.
     @Test func racingRenewalsBothLandAndANulLookupFindsNothing() throws {
         let scratch = try ScratchPostgresDatabase()
-        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
-            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
-        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
-        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let (admin, type) = try Self.seed(scratch)
         let services = try (0..<2).map { _ in try LiveService(["--db", scratch.uri]) }
         defer { for s in services { s.closeInput(); _ = s.waitForExit() } }
         for s in services { s.send(Self.adaLogin); _ = s.readLine() }
@@ -220,6 +220,13 @@ struct PostgresServiceTests {
         #expect(s.readLine()?["result"]?["deleted"] == true)
         #expect(try pg.scalarText("SELECT count(*) FROM media") == "0")
         #expect(try pg.scalarText("SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('media', 'credential_versions') AND last_vacuum IS NOT NULL") == "2")
+        // The same when the delete is one of a group: the vacuum comes after the group's commit.
+        s.send(Self.request(6, "credentials.add", #"{"userId":"\#(admin)","typeId":"\#(type)","issueDate":"2026-01-01","media":[{"fileName":"b.pdf","contentType":"application/pdf","dataBase64":"\#(pdf)"}]}"#))
+        let second = try #require(s.readLine()?["result"]?["id"]?.stringValue)
+        s.send(Self.request(7, "credentials.delete", #"{"credentialId":"\#(second)","confirm":true}"#) + Self.request(8, "users.list"))
+        #expect(s.readLine()?["result"]?["deleted"] == true)
+        _ = s.readLine()
+        #expect(try pg.scalarText("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'media'") == "2")
     }
 
     /// The server ending the service's connection (what a restart does) costs the request in
@@ -233,10 +240,7 @@ struct PostgresServiceTests {
     @Test func aConnectionEndedUnderPipelinedWritesIsAnsweredNeverACrash() throws {
         signal(SIGPIPE, SIG_IGN)
         let scratch = try ScratchPostgresDatabase()
-        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
-            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
-        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
-        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let (admin, type) = try Self.seed(scratch)
         let s = try LiveService(["--db", scratch.uri])
         let collector = ResponseCollector()
         let reader = Thread { collector.consume(s.stdout.fileHandleForReading) }
@@ -279,10 +283,7 @@ struct PostgresServiceTests {
     /// an add landed 2-3 ms after the archive in 2 of 3 rounds).
     @Test func noAddOfATypeLandsAfterItsArchive() throws {
         let scratch = try ScratchPostgresDatabase()
-        let setup = try runService(["--db", scratch.uri], input: Array((Self.createAdmin + Self.adaLogin
-            + Self.request(3, "credentialTypes.create", #"{"name":"Licence"}"#)).utf8))
-        let admin = try #require(try JSONParser.parse(setup.lines[0]).value["result"]?["id"]?.stringValue)
-        let type = try #require(try JSONParser.parse(setup.lines[2]).value["result"]?["id"]?.stringValue)
+        let (admin, type) = try Self.seed(scratch)
         let adder = try LiveService(["--db", scratch.uri]), archiver = try LiveService(["--db", scratch.uri])
         defer { archiver.closeInput(); _ = archiver.waitForExit() }
         archiver.send(Self.adaLogin)

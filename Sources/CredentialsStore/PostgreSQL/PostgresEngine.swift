@@ -154,8 +154,6 @@ final class PostgresEngine {
         }
         if ended.rolledBack { throw GroupRolledBack() }
         guard ended.begun else { return }
-        // A read of the group's that PostgreSQL refused (a serialization failure) failed the
-        // transaction without a write seeing it: nothing of the group may be answered as saved.
         do {
             try connection.settlePipeline()
         } catch {
@@ -164,6 +162,8 @@ final class PostgresEngine {
             if isInTransaction { connection.rollback() }
             throw GroupRolledBack()
         }
+        // A read of the group's that PostgreSQL refused (a serialization failure) failed the
+        // transaction without a write seeing it: nothing of the group may be answered as saved.
         guard PQtransactionStatus(connection.conn) == PQTRANS_INTRANS else {
             if isInTransaction { connection.rollback() }
             throw GroupRolledBack()
@@ -175,6 +175,9 @@ final class PostgresEngine {
             if isInTransaction { connection.rollback() }
             throw error
         }
+        // Committed: out of the transaction and the lock before the vacuum, which takes a while.
+        isInTransaction = false
+        connection.unlockWrites()
         if vacuum { vacuumDeletedRows() }
     }
 
