@@ -164,11 +164,12 @@ public final class PostgresConnection {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    /// Whether this session has prepared `sql` already.
+    func isPrepared(_ sql: String) -> Bool { prepared[sql] != nil }
+
     /// The name `sql` is prepared under in this session, preparing it the first time. Parameter
     /// types are left to the server, as PQexecParams leaves them; statements are not
     /// transactional, so one prepared in a transaction that rolls back stays prepared.
-    func isPrepared(_ sql: String) -> Bool { prepared[sql] != nil }
-
     func statement(_ sql: String, parameters: Int) throws -> String {
         if let name = prepared[sql] { return name }
         if prepared.count >= Self.preparedLimit {
