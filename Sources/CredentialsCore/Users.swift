@@ -84,13 +84,15 @@ public enum UserFields {
 
     /// The email as stored (trimmed of spaces, NFC) and its key for uniqueness (`TextRules.emailKey`),
     /// or the problem. Control and invisible format characters are refused, not trimmed.
-    public static func email(_ raw: String, field: String = "email") throws(DomainError) -> (email: String, key: String) {
+    /// `toFind`: the email is only looked up (a sign-in, an import's row), so its key is not held
+    /// to `maxEmailKeyBytes`, which came later than accounts whose keys may be longer.
+    public static func email(_ raw: String, field: String = "email", toFind: Bool = false) throws(DomainError) -> (email: String, key: String) {
         if raw.utf8.allSatisfy({ $0 < 0x80 }) { return try asciiEmail(Array(raw.utf8), field: field) }
-        return try unicodeEmail(raw, field: field)
+        return try unicodeEmail(raw, field: field, toFind: toFind)
     }
 
     /// The rules on any text, by scalars and graphemes.
-    static func unicodeEmail(_ raw: String, field: String) throws(DomainError) -> (email: String, key: String) {
+    static func unicodeEmail(_ raw: String, field: String, toFind: Bool) throws(DomainError) -> (email: String, key: String) {
         if !TextRules.all(raw, { $0 == " " || TextRules.allowedInEmail($0) }) { throw refusedCharacters(field) }
         let email = TextRules.canonical(raw.trimmingWhitespace())
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -99,7 +101,7 @@ public enum UserFields {
               TextRules.all(email, TextRules.allowedInEmail)
         else { throw notAnEmail(field) }
         let key = TextRules.emailKey(email)
-        guard key.utf8.count <= maxEmailKeyBytes else { throw tooLong(field) }
+        guard toFind || key.utf8.count <= maxEmailKeyBytes else { throw tooLong(field) }
         return (email, key)
     }
 

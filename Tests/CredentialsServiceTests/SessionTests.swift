@@ -17,6 +17,23 @@ struct SessionTests {
         #expect(me["user"]?["permissions"] == UserJSON.permissions(.all))
     }
 
+    /// An account whose email's key is longer than new emails may now have (made before the
+    /// byte bound) still signs in with it, and is found by an import: the bound is for emails
+    /// being set, not for lookups.
+    @Test func anAccountWithAKeyOverTheNewByteBoundStillSignsIn() throws {
+        let (admin, _) = try bootstrap()
+        let id = admin.addUser("zed@example.com")
+        let marks = String((0..<10).map { Character(Unicode.Scalar(0x301 + $0)!) })
+        let long = TextRules.canonical(String(repeating: "a" + marks, count: 60) + "@example.com")
+        #expect(TextRules.emailKey(long).utf8.count > UserFields.maxEmailKeyBytes && long.count <= UserFields.maxEmailLength)
+        try admin.service.db.run("UPDATE users SET email = ?, email_key = ? WHERE id = ?", long, TextRules.emailKey(long), id)
+        let other = TestClient(db: admin.service.db)
+        #expect(other.ok("session.login", ["email": .string(long), "password": .string(tempPassword)])["user"]?["id"]?.stringValue == id)
+        let csv = "email,credential_type,issue_date\n\(long),Licence,2026-01-01\n"
+        _ = admin.createType("Licence")
+        #expect(admin.ok("credentials.import", ["csv": .string(csv), "dryRun": true])["created"] == 1)
+    }
+
     @Test func bootstrapValidatesEveryField() throws {
         let client = TestClient(db: try Database(path: ":memory:"))
         let r = client.call("setup.createAdmin", ["email": "nope", "firstName": " ", "lastName": "L", "password": "weak"])

@@ -35,7 +35,7 @@ enum ImportMethods {
                description: "RFC 4180 CSV (BOM, CRLF or LF, quotes) with the header email, credential_type, issue_date, expiration_date, document_number in any order and case, up to 20,000 rows. Users are matched by email (active users only), types by name (any case). A row for another user needs orderIndividualChecks (and viewApplications with approve: true), else it fails as forbidden. A cell written as ' before =, +, -, @, a tab or a CR is read without the '. all_or_nothing (default) writes nothing when any row fails; valid_rows writes the good rows. Row failures are a result, not an error.",
                access: .adminWith(.createReports),
                params: [csv, dryRun, mode, approve],
-               result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden")], run: importCSV),
+               result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "type_archived")], run: importCSV),
     ]
 
     /// Rows between two progress notifications: 20,000 rows send about 160, not 40,000.
@@ -95,7 +95,7 @@ enum ImportMethods {
             func value(_ name: String) -> String { columns[name].map { CSV.unescapeFormula(CSV.trimmingSpaces(row.fields[$0])) } ?? "" }
             // The user: active, by email.
             var userID: String? = nil
-            if let key = try? UserFields.email(value("email")).key {
+            if let key = try? UserFields.email(value("email"), toFind: true).key {
                 if users[key] == nil {
                     users[key] = try ctx.store.users.find(emailKey: key).flatMap { $0.user.status == .active ? $0.user.id : nil }
                 }
@@ -175,6 +175,10 @@ enum ImportMethods {
         if write && !good.isEmpty {
             let approval: Approval? = approve ? Approval(status: .approved, reviewedBy: actor.id, reviewedAt: ctx.now) : nil
             try ctx.write {
+                // Again under the write lock: a type archived since the rows were checked wins.
+                for typeID in Set(good.map(\.typeID)) where try CredentialTypeMethods.find(ctx, typeID).archived {
+                    throw DomainError.conflict(reason: "type_archived", message: "A credential type of the import was archived while it ran: nothing was imported")
+                }
                 for (i, row) in good.enumerated() {
                     if i % progressStep == 0 { ctx.progress?(rows.count + i, total) }
                     let id = ctx.deps.newID("cred")

@@ -87,7 +87,7 @@ enum SessionMethods {
         if !missing.isEmpty { throw DomainError.invalid(reason: "invalid_params", fields: missing) }
         let password = try p.required(loginPassword)
         let typed = try p.required(loginEmail)
-        let emailKey = (try? UserFields.email(typed))?.key
+        let emailKey = (try? UserFields.email(typed, toFind: true))?.key
         guard let key = emailKey, let found = try findAccount(ctx, typed: typed, key: key) else {
             ctx.passwords.verifyNothing(password)  // the same cost as a wrong password
             // Counted like any other failure, a malformed address too (by its folded text, which

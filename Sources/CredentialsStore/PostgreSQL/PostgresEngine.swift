@@ -171,8 +171,12 @@ final class PostgresEngine {
         do {
             try connection.commit()
         } catch let error as PostgresError {
-            if case .connectionLost = error { throw GroupOutcomeUnknown(failure: error) }
-            if isInTransaction { connection.rollback() }
+            // No answer to a COMMIT sent on a connection that then broke: it may have taken
+            // effect. A connection still up says where it stands: still in the transaction
+            // (libpq's own failure, with no SQLSTATE) means it did not, and it is rolled back.
+            let status = PQtransactionStatus(connection.conn)
+            if case .connectionLost = error, !connection.isOpen || status == PQTRANS_IDLE { throw GroupOutcomeUnknown(failure: error) }
+            connection.rollback()
             throw error
         }
         // Committed: out of the transaction and the lock before the vacuum, which takes a while.

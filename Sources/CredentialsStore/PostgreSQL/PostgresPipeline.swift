@@ -16,7 +16,11 @@ extension PostgresConnection {
     /// transaction without waiting for its answer. A statement not yet prepared is prepared
     /// first, alone and answered, so a prepare that fails never leaves a name behind.
     public func send(_ sql: String, _ args: [SQLValue]) throws {
-        precondition(PQtransactionStatus(conn) != PQTRANS_IDLE, "appends are sent only inside a transaction")
+        // Outside a transaction a Sync would commit each append by itself: run it alone instead.
+        guard PQtransactionStatus(conn) != PQTRANS_IDLE else {
+            _ = try run(sql, args)
+            return
+        }
         if !isPrepared(sql) { try settlePipeline() }
         let name = try statement(sql, parameters: args.count)
         if PQpipelineStatus(conn) == PQ_PIPELINE_OFF, PQenterPipelineMode(conn) != 1 {

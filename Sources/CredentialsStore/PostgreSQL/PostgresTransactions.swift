@@ -25,11 +25,15 @@ extension PostgresConnection {
         holdsWriteLock = true
     }
 
-    /// Lets the next writer in; a broken connection has already let go of it.
+    /// Lets the next writer in; a broken connection has already let go of it. An unlock the
+    /// server refuses on a live connection would leave the lock held for every other process
+    /// (advisory locks count up per session): the session is made again instead, which lets go
+    /// of everything it held.
     func unlockWrites() {
         guard holdsWriteLock else { return }
         holdsWriteLock = false
-        if isOpen { try? execute("SELECT pg_advisory_unlock(\(Self.writeLock))") }
+        guard isOpen else { return }
+        if (try? execute("SELECT pg_advisory_unlock(\(Self.writeLock))")) == nil { try? reconnect() }
     }
 
     /// How many times a transaction is tried before its serialization failure is given up on.
