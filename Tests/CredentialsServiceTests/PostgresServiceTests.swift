@@ -25,6 +25,19 @@ struct PostgresServiceTests {
         return (admin, type)
     }
 
+    /// Two live services on one new database, Ada made the first admin in the first (and signed
+    /// in there when `signedIn`). The caller closes both.
+    static func twoProcesses(_ scratch: ScratchPostgresDatabase, signedIn: Bool = true) throws -> (LiveService, LiveService) {
+        let first = try LiveService(["--db", scratch.uri]), second = try LiveService(["--db", scratch.uri])
+        first.send(createAdmin)
+        _ = first.readLine()
+        if signedIn {
+            first.send(adaLogin)
+            _ = first.readLine()
+        }
+        return (first, second)
+    }
+
     @Test("vectors replayed through the executable on PostgreSQL", arguments: ConformanceTests.files)
     func overPipes(file: String) throws {
         var v = try VectorFile.load(packageRoot.appendingPathComponent("Protocol/conformance/\(file)"))
@@ -138,12 +151,8 @@ struct PostgresServiceTests {
     /// A deactivation in one process ends the user's session in another at its next call.
     @Test func aSessionEndsAcrossProcesses() throws {
         let scratch = try ScratchPostgresDatabase()
-        let admin = try LiveService(["--db", scratch.uri]), support = try LiveService(["--db", scratch.uri])
+        let (admin, support) = try Self.twoProcesses(scratch)
         defer { for s in [admin, support] { s.closeInput(); _ = s.waitForExit() } }
-        admin.send(Self.createAdmin)
-        _ = admin.readLine()
-        admin.send(Self.adaLogin)
-        _ = admin.readLine()
         admin.send(Self.request(3, "users.add", #"{"email":"sam@example.com","firstName":"Sam","lastName":"Smith","role":"support","temporaryPassword":"Temp#1234"}"#))
         let sam = try #require(admin.readLine()?["result"]?["id"]?.stringValue)
         support.send(Self.request(1, "session.login", #"{"email":"sam@example.com","password":"Temp#1234"}"#))
@@ -160,10 +169,8 @@ struct PostgresServiceTests {
     /// is then refused `locked_out` too.
     @Test func aLockoutHoldsAcrossProcesses() throws {
         let scratch = try ScratchPostgresDatabase()
-        let one = try LiveService(["--db", scratch.uri]), other = try LiveService(["--db", scratch.uri])
+        let (one, other) = try Self.twoProcesses(scratch, signedIn: false)
         defer { for s in [one, other] { s.closeInput(); _ = s.waitForExit() } }
-        one.send(Self.createAdmin)
-        _ = one.readLine()
         var reasons: [String?] = []
         for i in 0..<5 {
             one.send(Self.request(10 + i, "session.login", #"{"email":"ada@example.com","password":"Wrong#1234"}"#))
@@ -177,12 +184,8 @@ struct PostgresServiceTests {
     /// A token revoked in one process ends the session signed in with it in another, at its next call.
     @Test func aRevokedTokenEndsItsSessionInAnotherProcess() throws {
         let scratch = try ScratchPostgresDatabase()
-        let admin = try LiveService(["--db", scratch.uri]), script = try LiveService(["--db", scratch.uri])
+        let (admin, script) = try Self.twoProcesses(scratch)
         defer { for s in [admin, script] { s.closeInput(); _ = s.waitForExit() } }
-        admin.send(Self.createAdmin)
-        _ = admin.readLine()
-        admin.send(Self.adaLogin)
-        _ = admin.readLine()
         admin.send(Self.request(3, "tokens.create", #"{"name":"ci"}"#))
         let created = try #require(admin.readLine()?["result"])
         let secret = try #require(created["secret"]?.stringValue), tokenID = try #require(created["token"]?["id"]?.stringValue)
