@@ -11,11 +11,15 @@ func copyStores(from: String, to: String) -> Int32 {
     do {
         let source = try StoreLocation(from), target = try StoreLocation(to)
         writeLine(2, "credentials-rpc: copying \(source.displayName) into \(target.displayName)")
-        let reports = try StoreCopy.run(from: source, to: target) { table, done, total in
-            let now = Date()
-            guard now.timeIntervalSince(lastProgress) >= 1 else { return }
-            lastProgress = now
-            writeLine(2, "credentials-rpc: copy: \(table) \(done)/\(total) rows")
+        let reports = try StoreCopy.run(from: source, to: target) { progress in
+            switch progress {
+            case .step(let step): writeLine(2, "credentials-rpc: copy: \(step)")
+            case .rows(let table, let done, let total):
+                let now = Date()
+                guard now.timeIntervalSince(lastProgress) >= 1 else { return }
+                lastProgress = now
+                writeLine(2, "credentials-rpc: copy: \(table) \(done)/\(total) rows")
+            }
         }
         printTables(reports)
         let rows = reports.reduce(0) { $0 + $1.rows }

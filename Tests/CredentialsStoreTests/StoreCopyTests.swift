@@ -50,7 +50,9 @@ struct StoreCopyTests {
         let before = try Self.dump(source)
         for table in try CopyTable.all() { #expect(before[table.name]?.isEmpty == false, "the seed leaves \(table.name) empty") }
         var progressed: Set<String> = []
-        let reports = try StoreCopy.run(from: .sqlite(path: from), to: .sqlite(path: to)) { table, _, _ in progressed.insert(table) }
+        let reports = try StoreCopy.run(from: .sqlite(path: from), to: .sqlite(path: to)) { p in
+            if case .rows(let table, _, _) = p { progressed.insert(table) }
+        }
         #expect(reports.count == before.count)
         #expect(reports.allSatisfy { $0.matched })
         #expect(reports.first { $0.table == "media" }?.mediaBytes == 257)
@@ -118,8 +120,9 @@ struct StoreCopyTests {
         #expect(!FileManager.default.fileExists(atPath: to))
     }
 
-    /// SQLite to PostgreSQL and back: the file that comes back holds what went out, and the
-    /// PostgreSQL store numbers its next activity row after the copied ones.
+    /// SQLite to PostgreSQL and back: the file that comes back holds what went out, the
+    /// PostgreSQL store numbers its next activity row after the copied ones, and its tables were
+    /// vacuumed and analyzed once the copy was in (told as a step), not left to autovacuum.
     @Test(.enabled(if: TestPostgres.runs, TestPostgres.skip))
     func aStoreGoesToPostgresAndBackUnchanged() throws {
         let scratch = try ScratchPostgresDatabase()
@@ -127,8 +130,17 @@ struct StoreCopyTests {
         let source = try Database(path: from)
         try Self.seedEveryTable(source)
         let pgURI = try ConnectionString(scratch.uri)
-        let out = try StoreCopy.run(from: .sqlite(path: from), to: .postgresql(pgURI))
+        var steps: [String] = []
+        let out = try StoreCopy.run(from: .sqlite(path: from), to: .postgresql(pgURI)) { p in
+            if case .step(let step) = p { steps.append(step) }
+        }
         #expect(out.allSatisfy { $0.matched })
+        #expect(steps == ["VACUUM (ANALYZE)"])
+        let settled = try scratch.connect()
+        for table in ["users", "credentials", "credential_versions", "credential_events", "media", "audit_log"] {
+            let vacuumed = try settled.scalarText("SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = ?", [.text(table)])
+            #expect(vacuumed == "t", "\(table) was not vacuumed and analyzed by the copy")
+        }
         let home = try StoreCopy.run(from: .postgresql(pgURI), to: .sqlite(path: back))
         #expect(home.allSatisfy { $0.matched })
         #expect(try Self.dump(try Database(path: back)) == Self.dump(source))
@@ -160,4 +172,6 @@ final class FlippingSide: CopySide {
         try inner.insert(into: table, flipped)
     }
     func finishWriting() throws { try inner.finishWriting() }
+    var settling: String? { inner.settling }
+    func settle() throws { try inner.settle() }
 }

@@ -19,8 +19,12 @@ public enum StoreCopy {
         public let matched: Bool
     }
 
-    /// Progress of the table in hand: its name, rows done, rows in all.
-    public typealias Progress = (_ table: String, _ done: Int, _ total: Int) -> Void
+    /// How far the copy is: rows of the table in hand (its name, rows done, rows in all), or a
+    /// step after the rows (the target's `CopySide.settling`), told once as it starts.
+    public enum Progress: Sendable {
+        case rows(table: String, done: Int, total: Int)
+        case step(String)
+    }
 
     /// Tables a new store is made with rows in (the default settings, its cursor key): the
     /// source's replace them, so cursors the source made stay good on the target.
@@ -30,7 +34,7 @@ public enum StoreCopy {
     /// (the source at another schema version than this build's, a target that holds data),
     /// `CopyMismatch` when the check finds a difference; either way nothing was written, and a
     /// SQLite target the copy made is removed again.
-    public static func run(from source: StoreLocation, to target: StoreLocation, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
+    public static func run(from source: StoreLocation, to target: StoreLocation, progress: (Progress) -> Void = { _ in }) throws -> [TableReport] {
         if source.displayName == target.displayName { throw CopyError("--from and --to name the same store") }
         var madeFile: String?
         if case .sqlite(let path) = target, access(path, F_OK) != 0 { madeFile = path }
@@ -42,7 +46,7 @@ public enum StoreCopy {
         }
     }
 
-    static func run(from: CopySide, to: CopySide, progress: Progress = { _, _, _ in }) throws -> [TableReport] {
+    static func run(from: CopySide, to: CopySide, progress: (Progress) -> Void = { _ in }) throws -> [TableReport] {
         let version = try from.schemaVersion()
         guard version == StoreSchema.currentVersion else {
             throw CopyError("\(from.name) is at schema version \(version) and this build copies version \(StoreSchema.currentVersion): start the service on it once, which brings it up to date, then copy")
@@ -70,11 +74,11 @@ public enum StoreCopy {
                             try to.insert(into: table, batch)
                             batch.removeAll(keepingCapacity: true)
                             batchBytes = 0
-                            progress(table.name, digest.rows, total)
+                            progress(.rows(table: table.name, done: digest.rows, total: total))
                         }
                     }
                     try to.insert(into: table, batch)
-                    progress(table.name, digest.rows, total)
+                    progress(.rows(table: table.name, done: digest.rows, total: total))
                     counts[table.name] = digest.rows
                     mediaBytes[table.name] = digest.bytes
                     sourceDigests[table.name] = digest.finish()
@@ -90,6 +94,12 @@ public enum StoreCopy {
                 reports.append(TableReport(table: table.name, rows: counts[table.name] ?? 0, mediaBytes: mediaBytes[table.name] ?? 0, matched: matched))
             }
             if !reports.allSatisfy(\.matched) { throw CopyMismatch(reports: reports) }
+        }
+        if let step = to.settling {
+            progress(.step(step))
+            // The copy is committed and checked: a store left unsettled is whole, only slower
+            // until the engine's own upkeep gets to it, so the failure is told, not thrown.
+            do { try to.settle() } catch { progress(.step("\(step) did not finish (\(error)); the copy is whole, and autovacuum will do it later")) }
         }
         return reports
     }
