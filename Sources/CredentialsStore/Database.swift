@@ -25,6 +25,12 @@ public final class Database {
     public static var busyTimeoutMilliseconds: Int32 { SQLiteConnection.busyTimeoutMilliseconds }
     public static var pageSize: Int { SQLiteConnection.pageSize }
 
+    /// What a statement starts with when its best plan is the same for every value it is given
+    /// (an index walked in its ORDER BY's order, cut by LIMIT) and it costs more to plan than to
+    /// run: an engine that plans by value (PostgreSQL, `PostgresDialect.plansOnce`) plans it
+    /// once. SQLite reads it as a comment.
+    static let planOnce = "/* one plan */ "
+
     /// Opens a SQLite file (creating it if missing) and migrates it (unless `migrate` is false:
     /// a copy's source is read as it is). Throws `OpenError` for a file it must refuse.
     public init(path: String, migrations: [Migration] = StoreSchema.migrations, migrate: Bool = true) throws {

@@ -68,9 +68,10 @@ extension OrganizationStore {
     static let followerOfCredential = eligibleFollowers(holder: "c.user_id")
         + " AND fu.permissions & (CASE WHEN c.latest_approval = 'approved' THEN \(viewReportsMask) ELSE \(viewApplicationsMask) END) != 0"
 
-    /// The query of `reminderCandidates`, `visible` the caller's condition on `c`.
+    /// The query of `reminderCandidates`, `visible` the caller's condition on `c`: a walk of
+    /// credentials_expiration in its order whatever the values, so planned once.
     static func candidatesSQL(visible: String) -> String {
-        """
+        Database.planOnce + """
         SELECT c.id, c.version_count, c.user_id, u.email, t.name, c.latest_expiration, coalesce(n.days_before, ?),
                (SELECT group_concat(offset_key) FROM reminders_sent r WHERE r.credential_id = c.id AND r.version = c.version_count),
                coalesce(n.enabled, 1), c.latest_approval,

@@ -138,6 +138,35 @@ struct PostgresConnectionTests {
         #expect(try pg.scalarText("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%k >= $1%'") == "1")
     }
 
+    /// A statement that starts with `Database.planOnce` gets one generic plan from its first run
+    /// on, and the session goes back to planning by value after it, even when it fails; an
+    /// ordinary one is planned by value at first. No statement of the service is JIT-compiled.
+    @Test func aStatementMarkedPlanOnceIsPlannedOnceAndTheSessionGoesBack() throws {
+        let pg = try TestPostgres.connect()
+        let table = TestPostgres.tableName("plans")
+        try pg.execute("CREATE TABLE \(table) (k bigint PRIMARY KEY)")
+        defer { try? pg.execute("DROP TABLE \(table)") }
+        try pg.run("INSERT INTO \(table) SELECT generate_series(1, 100)")
+        let once = Database.planOnce + "SELECT count(*) FROM \(table) WHERE k >= ?"
+        let byValue = "SELECT count(*) FROM \(table) WHERE k <= ?"
+        for n in 1...3 {
+            #expect(try pg.scalarText(once, [.int(Int64(n))]) == String(101 - n))
+            #expect(try pg.scalarText(byValue, [.int(Int64(n))]) == String(n))
+            #expect(try pg.scalarText("SHOW plan_cache_mode") == "auto")
+        }
+        func plans(_ like: String) throws -> String? {
+            try pg.scalarText("SELECT generic_plans || '/' || custom_plans FROM pg_prepared_statements WHERE statement LIKE ?", [.text(like)])
+        }
+        #expect(try plans("/* one plan */%k >= $1") == "3/0")
+        #expect(try plans("%k <= $1") == "0/3")
+        #expect(throws: PostgresError.self) { try pg.scalarText(once, [.text("not a number")]) }
+        #expect(try pg.scalarText("SHOW plan_cache_mode") == "auto")
+        // In a transaction the failure aborts it: RESET is refused there, and the rollback takes the SET back.
+        #expect(throws: PostgresError.self) { try pg.serializable { try pg.scalarText(once, [.text("not a number")]) } }
+        #expect(try pg.scalarText("SHOW plan_cache_mode") == "auto")
+        #expect(try pg.scalarText("SHOW jit") == "off")
+    }
+
     /// Statements sent without waiting (pipeline mode) land in order, past the pipeline's depth
     /// too, and are read by the next statement that waits; one the server refuses is thrown
     /// there (or at COMMIT), with its SQLSTATE, and the transaction keeps none of it.
