@@ -6,10 +6,18 @@ import CredentialsStore
 
 /// A running service to talk to line by line.
 /// Its stdin is written by one thread and its stdout read by another, never the same handle twice.
+/// Its stderr is read all along by a third, into `errorOutput`: left unread, a service that logged
+/// more than a pipe holds (64 KiB; a stream of requests answered `storage_unavailable` while the
+/// server was away) blocked on its next log line, and the test waited for it until its timeout.
 final class LiveService: @unchecked Sendable {
     let process = Process()
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     private var pending: [UInt8] = []
+    private let errorLock = NSLock()
+    private var errorBytes = Data()
+
+    /// What the service has written to stderr so far.
+    var errorOutput: String { errorLock.withLock { String(decoding: errorBytes, as: UTF8.self) } }
 
     init(_ args: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: try executablePath())
@@ -19,6 +27,10 @@ final class LiveService: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
+        let errors = stderr.fileHandleForReading
+        Thread { [self] in
+            while case let chunk = errors.availableData, !chunk.isEmpty { errorLock.withLock { errorBytes.append(chunk) } }
+        }.start()
     }
 
     func send(_ text: String) { try? stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8)) }
