@@ -17,6 +17,14 @@ enum Invariants {
             let fk = try db.all("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1))" }
             if !fk.isEmpty { out.append("foreign keys: \(fk.prefix(3))") }
         }
+        // Nothing points at a row that is not there (PostgreSQL has no foreign key on these).
+        let orphans = try db.all("""
+            SELECT 'credential ' || id FROM credentials c
+            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id) OR NOT EXISTS (SELECT 1 FROM credential_types t WHERE t.id = c.type_id)
+            UNION ALL SELECT 'version ' || credential_id FROM credential_versions v WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.id = v.credential_id)
+            UNION ALL SELECT 'activity ' || credential_id FROM credential_events e WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.id = e.credential_id)
+            """) { $0.text(0) }
+        if !orphans.isEmpty { out.append("rows pointing at nothing: \(orphans.prefix(3))") }
         // Every credential has versions 1...n, and its summary is its latest version's.
         let broken = try db.all("""
             SELECT c.id FROM credentials c
