@@ -128,7 +128,7 @@ public enum CSV {
     /// One cell, formula-escaped, quoted (its quotes doubled) when it holds a comma, a quote, a
     /// CR or an LF, or starts or ends with a space. Bytes, not Characters: "\r\n" is one
     /// Character and would hide both, and bytes are written at the speed of a copy.
-    static func appendCell(_ cell: String, to out: inout [UInt8]) {
+    public static func appendCell(_ cell: String, to out: inout [UInt8]) {
         let apostrophe = quotesBeforeTrigger(cell) != nil
         var cell = cell
         cell.withUTF8 { u in

@@ -192,7 +192,7 @@ enum ImportMethods {
         return [
             "dryRun": .bool(dryRun), "mode": .string(mode), "created": .int(created), "failed": .int(failed.count),
             "errors": errorsJSON(errors),
-            "failedRowsCsv": failed.isEmpty ? .null : .string(failedRowsCSV(header: header.fields, rows: failed)),
+            "failedRowsCsv": failed.isEmpty ? .null : failedRowsCSV(header: header.fields, rows: failed),
         ]
     }
 
@@ -232,19 +232,42 @@ enum ImportMethods {
         return index
     }
 
-    /// The failed rows in their original columns, plus an `error` column saying why.
-    static func failedRowsCSV(header: [String], rows: [FailedRow]) -> String {
+    /// The failed rows in their original columns, plus an `error` column saying why, as the
+    /// JSON string the answer carries. Cell by cell into one buffer, then escaped once: with an
+    /// array of cells and a String of reasons per row, and the whole made a String to be escaped
+    /// again, writing a failed row back cost 6,900 instructions, a sixth of a failed import.
+    static func failedRowsCSV(header: [String], rows: [FailedRow]) -> JSON {
         let keep = header.indices.filter { header[$0].trimmingBlanks().lowercased() != errorColumn }
-        var out: [UInt8] = []
-        CSV.appendLine(keep.map { header[$0] } + [errorColumn], to: &out)
+        var csv: [UInt8] = []
+        csv.reserveCapacity(64 + rows.count * 128)
+        CSV.appendLine(keep.map { header[$0] } + [errorColumn], to: &csv)
         for row in rows {
             let fields = row.fields
-            let reasons = row.errors.map { e in e.column.map { "\($0): \(e.message)" } ?? e.message }.joined(separator: "; ")
             // A row whose field count is wrong is written as it came, all of its fields and no
             // more: cut or padded to fit, it would upload again without the error it has.
-            let cells = fields.count == header.count ? keep.map { fields[$0] } : fields
-            CSV.appendLine(cells + [reasons], to: &out)
+            if fields.count == header.count {
+                for k in keep {
+                    CSV.appendCell(fields[k], to: &csv)
+                    csv.append(UInt8(ascii: ","))
+                }
+            } else {
+                for f in fields {
+                    CSV.appendCell(f, to: &csv)
+                    csv.append(UInt8(ascii: ","))
+                }
+            }
+            var reasons = ""
+            for (i, e) in row.errors.enumerated() {
+                if i > 0 { reasons += "; " }
+                if let column = e.column { reasons += column + ": " }
+                reasons += e.message
+            }
+            CSV.appendCell(reasons, to: &csv)
+            csv.append(0x0D)
+            csv.append(0x0A)
         }
-        return String(decoding: out, as: UTF8.self)
+        let out = ByteWriter(capacity: csv.count + csv.count / 8 + 2)
+        csv.withUnsafeBufferPointer { out.appendString(bytes: $0) }
+        return .encoded(out.array)
     }
 }
