@@ -124,6 +124,14 @@ public final class Database {
         switch engine { case .sqlite(let c): try c.write(body); case .postgresql(let pg): try pg.write(body) }
     }
 
+    /// Runs `body`, which must only read, on one snapshot where the engine makes that cheap: on
+    /// SQLite one read transaction (a long run of reads outside one pays a lock and an unlock
+    /// per statement); on PostgreSQL each statement reads what is committed when it runs, as a
+    /// group's reads do there.
+    public func reading<T>(_ body: () throws -> T) throws -> T {
+        switch engine { case .sqlite(let c): try c.reading(body); case .postgresql: try body() }
+    }
+
     /// Counts the transactions this connection began: what was read in one is not reused in the
     /// next, where another process may have committed in between.
     public var transactionSerial: Int {

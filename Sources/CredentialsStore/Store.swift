@@ -35,6 +35,9 @@ public struct Store {
     @discardableResult
     public func writeWithoutCallerCheck<T>(_ body: () throws -> T) throws -> T { try db.write(body) }
 
+    /// Runs `body`, which only reads, on one snapshot (`Database.reading`).
+    public func reading<T>(_ body: () throws -> T) throws -> T { try db.reading(body) }
+
     /// After a delete: moves what the log still holds of the deleted bytes into the main file,
     /// where `secure_delete` zeroed them, and empties the log (after the group, in a group).
     public func purgeDeletedBytes() { db.checkpoint() }

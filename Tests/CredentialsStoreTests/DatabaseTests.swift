@@ -27,6 +27,31 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA temp_store") == 2)  // MEMORY
     }
 
+    /// `reading` holds one snapshot: a commit by another connection meanwhile is not seen until
+    /// it ends; inside a write it is part of the write; a failure in it leaves no transaction.
+    @Test func readingHoldsOneSnapshotAndLeavesNoTransactionBehind() throws {
+        let path = tempPath("reading.sqlite3")
+        let db = try Database(path: path), other = try Database(path: path)
+        try db.write { try db.run("CREATE TABLE r (k INTEGER)") }
+        func count(_ d: Database) throws -> Int64? { try d.scalarInt("SELECT count(*) FROM r") }
+        try db.reading {
+            #expect(db.isInTransaction)
+            #expect(try count(db) == 0)
+            try other.write { try other.run("INSERT INTO r VALUES (1)") }
+            #expect(try count(db) == 0)
+        }
+        #expect(!db.isInTransaction)
+        #expect(try count(db) == 1)
+        try db.write {
+            try db.run("INSERT INTO r VALUES (2)")
+            try db.reading { () throws in #expect(try count(db) == 2) }
+            #expect(db.isInTransaction)
+        }
+        #expect(throws: DatabaseError.self) { try db.reading { try db.run("SELECT * FROM no_such_table") } }
+        #expect(!db.isInTransaction)
+        #expect(try count(db) == 2)
+    }
+
     /// A file at an older schema version holding a user, a type, a credential, and `rows`;
     /// returns its path and SQLite's schema_version then.
     func file(atVersion version: Int, with rows: String) throws -> (path: String, schemaVersion: Int64) {

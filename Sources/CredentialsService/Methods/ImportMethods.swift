@@ -160,13 +160,17 @@ enum ImportMethods {
         // Progress (an MCP tool call that asked for it): checking each row is the first half of
         // the work, writing the good ones the second; reported every `progressStep` rows.
         let total = rows.count * 2
-        for (i, row) in rows.enumerated() {
-            if i % progressStep == 0 { ctx.progress?(i, total) }
-            switch try checker.check(row) {
-            case .success(let g): good.append(g)
-            case .failure(let problems):
-                errors += problems.list
-                failed.append(FailedRow(fields: row.fields.map(CSV.unescapeFormula), errors: problems.list))  // written escaped again
+        // Every row checked against one snapshot, which on SQLite is also one read lock, not two
+        // system calls for each row's own email.
+        try ctx.store.reading {
+            for (i, row) in rows.enumerated() {
+                if i % progressStep == 0 { ctx.progress?(i, total) }
+                switch try checker.check(row) {
+                case .success(let g): good.append(g)
+                case .failure(let problems):
+                    errors += problems.list
+                    failed.append(FailedRow(fields: row.fields.map(CSV.unescapeFormula), errors: problems.list))  // written escaped again
+                }
             }
         }
 

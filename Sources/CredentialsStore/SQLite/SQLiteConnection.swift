@@ -208,6 +208,18 @@ final class SQLiteConnection {
         transactionSerial += 1
     }
 
+    /// Runs `body`, which only reads, in one read transaction (`BEGIN`, deferred: one snapshot
+    /// of the file), unless one is open already (a group's, a write's). Outside one, every
+    /// statement took WAL's read lock and gave it back, two `fcntl` calls: a dry-run import of
+    /// 20,000 rows of unknown emails made 40,000 of them, 50 ms of its 133 in the kernel.
+    func reading<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try run("BEGIN", [])
+        nextTransaction()
+        defer { if isInTransaction { _ = try? run("COMMIT", []) } }
+        return try body()
+    }
+
     /// A group's read transaction is a transaction too (`GroupCommit`).
     func nextTransaction() { transactionSerial += 1 }
 
