@@ -315,13 +315,8 @@ public struct CredentialStore {
         return DeletePreview(versions: Int(versions), mediaFiles: Int(media?.0 ?? 0), mediaBytes: Int(media?.1 ?? 0), activityEntries: Int(activity))
     }
 
-    /// Removes the credential, its activity and its versions (and by cascade from them, their
-    /// media; from the credential, its reminders sent). The activity and versions are deleted
-    /// here, not by cascade: on PostgreSQL they hold no foreign key to the credential
-    /// (PostgresSchema, version 12).
+    /// Removes the credential and, by cascade, its versions, media and activity.
     public func delete(credentialID: String) throws {
-        try db.run("DELETE FROM credential_events WHERE credential_id = ?", credentialID)
-        try db.run("DELETE FROM credential_versions WHERE credential_id = ?", credentialID)
         try db.run("DELETE FROM credentials WHERE id = ?", credentialID)
     }
 }

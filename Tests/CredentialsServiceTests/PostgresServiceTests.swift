@@ -222,7 +222,7 @@ struct PostgresServiceTests {
         s.send(Self.request(5, "credentials.delete", #"{"credentialId":"\#(credential)","confirm":true}"#))
         #expect(s.readLine()?["result"]?["deleted"] == true)
         #expect(try pg.scalarText("SELECT count(*) FROM media") == "0")
-        // Its versions and activity go by statement: they hold no foreign key to cascade by here.
+        // Its versions and activity go with it, by cascade.
         #expect(try pg.scalarText("SELECT (SELECT count(*) FROM credential_versions) + (SELECT count(*) FROM credential_events) + (SELECT count(*) FROM credentials)") == "0")
         #expect(try pg.scalarText("SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('media', 'credential_versions') AND last_vacuum IS NOT NULL") == "2")
         // The same when the delete is one of a group: the vacuum comes after the group's commit.

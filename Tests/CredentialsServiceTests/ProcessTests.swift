@@ -15,9 +15,16 @@ final class LiveService: @unchecked Sendable {
     private var pending: [UInt8] = []
     private let errorLock = NSLock()
     private var errorBytes = Data()
+    private let errorsEnded = DispatchSemaphore(value: 0)
 
     /// What the service has written to stderr so far.
     var errorOutput: String { errorLock.withLock { String(decoding: errorBytes, as: UTF8.self) } }
+
+    /// All the service wrote to stderr, once it has exited and the pipe is read to its end.
+    func errorOutputAtExit() -> String {
+        _ = errorsEnded.wait(timeout: .now() + 10)
+        return errorOutput
+    }
 
     init(_ args: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: try executablePath())
@@ -30,6 +37,7 @@ final class LiveService: @unchecked Sendable {
         let errors = stderr.fileHandleForReading
         Thread { [self] in
             while case let chunk = errors.availableData, !chunk.isEmpty { errorLock.withLock { errorBytes.append(chunk) } }
+            errorsEnded.signal()
         }.start()
     }
 
@@ -115,8 +123,9 @@ struct ProcessTests {
         let exit = s.waitForExit()
         #expect(exit?.signaled == false, "the process died of a signal (SIGPIPE?)")
         #expect(exit?.status == 0)
-        let err = String(decoding: s.stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = s.errorOutputAtExit()
         #expect(!err.contains("Fatal"))
+        #expect(err.isEmpty, "\(err)")
     }
 
     @Test func anOversizeLineIsAnsweredOnceAndNeverHeldWhole() throws {

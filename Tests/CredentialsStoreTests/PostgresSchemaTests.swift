@@ -17,6 +17,40 @@ struct PostgresSchemaTests {
         #expect(try pg.scalarText("SELECT count(*) FROM users") == "0")
     }
 
+    /// A user or type a credential points at cannot be deleted (by hand: the service deletes
+    /// neither), with the foreign key's SQLSTATE; one nothing points at can. Version 12 moved
+    /// that check from every add to the delete, on a database holding rows at version 11.
+    @Test func aHeldUserOrTypeCannotBeDeleted() throws {
+        let scratch = try ScratchPostgresDatabase()
+        let pg = try scratch.connect()
+        try PostgresSchema.migrate(pg, migrations: Array(PostgresSchema.migrations.prefix(1)))
+        for (id, email) in [("usr_held", "held@example.com"), ("usr_free", "free@example.com")] {
+            try pg.run("""
+                INSERT INTO users (id, email, email_key, first_name, last_name, role, permissions, status, must_change_password,
+                                   password_hash, search, created_at, updated_at) VALUES (?, ?, ?, 'F', 'L', 'support', 0, 'active', 0, 'x', '', 0, 0)
+                """, [.text(id), .text(email), .text(email)])
+        }
+        for id in ["ctype_held", "ctype_free"] {
+            try pg.run("INSERT INTO credential_types (id, name, name_key, requires_expiration, created_at, updated_at) VALUES (?, ?, ?, 0, 0, 0)", [.text(id), .text(id), .text(id)])
+        }
+        try pg.run("INSERT INTO credentials (id, user_id, type_id, version_count, latest_approval, created_at, updated_at) VALUES ('cred_1', 'usr_held', 'ctype_held', 1, 'pending', 0, 0)")
+        try PostgresSchema.migrate(pg)
+        #expect(try PostgresSchema.version(of: pg) == PostgresSchema.currentVersion)
+        for sql in ["DELETE FROM users WHERE id = 'usr_held'", "DELETE FROM credential_types WHERE id = 'ctype_held'"] {
+            do {
+                try pg.run(sql)
+                Issue.record("\(sql) was allowed")
+            } catch PostgresError.server(let state, _) { #expect(state == "23503") }
+        }
+        #expect(try pg.run("DELETE FROM users WHERE id = 'usr_free'") == 1)
+        #expect(try pg.run("DELETE FROM credential_types WHERE id = 'ctype_free'") == 1)
+        // The versions and activity still go with their credential, by cascade.
+        try pg.run("INSERT INTO credential_events (credential_id, version, at, changes) VALUES ('cred_1', 1, 0, '[]')")
+        #expect(try pg.run("DELETE FROM credentials WHERE id = 'cred_1'") == 1)
+        #expect(try pg.scalarText("SELECT count(*) FROM credential_events") == "0")
+        #expect(try pg.run("DELETE FROM users WHERE id = 'usr_held'") == 1)
+    }
+
     /// Contract §13: processes starting together on an empty database all come up. Four
     /// connections (four server processes) migrate at the same moment; the advisory lock makes
     /// one do the work and the others find it done.
@@ -107,8 +141,8 @@ struct PostgresSchemaTests {
             """) { postgresIndexes.append($0.text(0)) }
         #expect(Set(postgresIndexes).subtracting(["users_search"]) == Set(sqliteIndexes))
 
-        // Foreign keys: SQLite's, but for the four an add checks, which PostgreSQL does not
-        // hold from version 12 on (Protocol/README.md §9, PostgreSQL).
+        // Foreign keys: SQLite's, but for a credential's holder and type, which PostgreSQL
+        // checks at their delete from version 12 on (Protocol/README.md §9, PostgreSQL).
         var sqliteKeys: Set<String> = []
         for table in sqliteTables.keys {
             try sqlite.query("SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?)", [table]) { sqliteKeys.insert("\(table).\($0.text(0)) -> \($0.text(1))") }
@@ -118,8 +152,7 @@ struct PostgresSchemaTests {
             SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text FROM pg_constraint c
             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) WHERE c.contype = 'f'
             """) { postgresKeys.insert("\($0.text(0)).\($0.text(1)) -> \($0.text(2))") }
-        let unchecked: Set = ["credentials.user_id -> users", "credentials.type_id -> credential_types",
-                              "credential_versions.credential_id -> credentials", "credential_events.credential_id -> credentials"]
+        let unchecked: Set = ["credentials.user_id -> users", "credentials.type_id -> credential_types"]
         #expect(unchecked.isSubset(of: sqliteKeys))
         #expect(postgresKeys == sqliteKeys.subtracting(unchecked))
 

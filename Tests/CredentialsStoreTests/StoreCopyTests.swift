@@ -173,5 +173,5 @@ final class FlippingSide: CopySide {
     }
     func finishWriting() throws { try inner.finishWriting() }
     var settling: String? { inner.settling }
-    func settle() throws { try inner.settle() }
+    func settle(_ tables: [CopyTable]) throws { try inner.settle(tables) }
 }

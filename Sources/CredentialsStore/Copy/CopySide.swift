@@ -17,10 +17,10 @@ protocol CopySide: AnyObject {
     func insert(into table: CopyTable, _ rows: [[SQLValue]]) throws
     /// After every row is in: what the engine must be told of rows it did not number itself.
     func finishWriting() throws
-    /// After the copy is committed and checked, what the engine does for a store just filled,
-    /// named for the progress line (nil: nothing), and the doing of it.
+    /// After the copy is committed and checked, what the engine does for the tables just
+    /// filled, named for the progress line (nil: nothing), and the doing of it.
     var settling: String? { get }
-    func settle() throws
+    func settle(_ tables: [CopyTable]) throws
 }
 
 /// A SQLite file.
@@ -70,7 +70,7 @@ final class SQLiteCopySide: CopySide {
     func finishWriting() throws {}
 
     var settling: String? { nil }
-    func settle() throws {}
+    func settle(_ tables: [CopyTable]) throws {}
 }
 
 /// A PostgreSQL database.
@@ -169,7 +169,10 @@ final class PostgresCopySide: CopySide {
     /// reads the heap for every row) and no hint bits (so the first reads write every page), until
     /// autovacuum gets to them, which on a copy of 1,000,000 credentials began 20 s after it and
     /// ran beside the first queries for another 20 (list p99s of 6-7 ms against 1-2 ms after it).
-    /// VACUUM (ANALYZE) does all of it now, outside the copy's transaction (it cannot run in one).
+    /// VACUUM (ANALYZE) of the copied tables does all of it now, outside the copy's transaction
+    /// (it cannot run in one); the database's other tables, if it has any, are left alone.
     var settling: String? { "VACUUM (ANALYZE)" }
-    func settle() throws { try pg.execute("VACUUM (ANALYZE)") }
+    func settle(_ tables: [CopyTable]) throws {
+        try pg.execute("VACUUM (ANALYZE) " + tables.map(\.name).joined(separator: ", "))
+    }
 }

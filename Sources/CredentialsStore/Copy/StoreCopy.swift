@@ -99,7 +99,9 @@ public enum StoreCopy {
             progress(.step(step))
             // The copy is committed and checked: a store left unsettled is whole, only slower
             // until the engine's own upkeep gets to it, so the failure is told, not thrown.
-            do { try to.settle() } catch { progress(.step("\(step) did not finish (\(error)); the copy is whole, and autovacuum will do it later")) }
+            do { try to.settle(tables) } catch {
+                progress(.step("\(step) did not finish (\(error)); the copy is whole, and only slower to read until autovacuum or a \(step) of its tables gets to it"))
+            }
         }
         return reports
     }
