@@ -234,22 +234,18 @@ public enum PostgresSchema {
         // flight on the tables the ALTER locks.
         Step("a credential's holder and type checked at their delete, not at every add", """
             SELECT pg_advisory_xact_lock(\(PostgresConnection.writeLock));
-            CREATE FUNCTION crpc_refuse_delete_of_holder() RETURNS trigger LANGUAGE plpgsql AS $$
+            -- The trigger's argument names the column of credentials that points at the row.
+            CREATE FUNCTION crpc_refuse_delete_of_held() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE held boolean;
             BEGIN
-                IF EXISTS (SELECT 1 FROM credentials WHERE user_id = OLD.id) THEN
-                    RAISE EXCEPTION 'user % holds credentials', OLD.id USING ERRCODE = 'foreign_key_violation';
+                EXECUTE format('SELECT EXISTS (SELECT 1 FROM credentials WHERE %I = $1)', TG_ARGV[0]) INTO held USING OLD.id;
+                IF held THEN
+                    RAISE EXCEPTION '% % is held by credentials', TG_TABLE_NAME, OLD.id USING ERRCODE = 'foreign_key_violation';
                 END IF;
                 RETURN OLD;
             END $$;
-            CREATE FUNCTION crpc_refuse_delete_of_held_type() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM credentials WHERE type_id = OLD.id) THEN
-                    RAISE EXCEPTION 'credential type % is held', OLD.id USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN OLD;
-            END $$;
-            CREATE TRIGGER users_holders BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_holder();
-            CREATE TRIGGER credential_types_held BEFORE DELETE ON credential_types FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_held_type();
+            CREATE TRIGGER users_held BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_held('user_id');
+            CREATE TRIGGER credential_types_held BEFORE DELETE ON credential_types FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_held('type_id');
             """, run: { pg in
             var keys: [String] = []
             try pg.run("""
