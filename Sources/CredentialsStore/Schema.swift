@@ -317,10 +317,6 @@ public enum StoreSchema {
             CREATE INDEX media_version_id ON media(credential_id, version, id);
             DROP INDEX media_version;
             """),
-        // PostgreSQL's version 12 checks a credential's holder and type at their delete instead of
-        // at every add (PostgresSchema.swift); SQLite keeps its foreign keys, an index probe each,
-        // and changes nothing.
-        Migration("a credential's holder and type checked at their delete on PostgreSQL (nothing changes on SQLite)", ""),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

@@ -17,8 +17,8 @@ enum Invariants {
             let fk = try db.all("PRAGMA foreign_key_check") { "\($0.text(0)) row \($0.int(1))" }
             if !fk.isEmpty { out.append("foreign keys: \(fk.prefix(3))") }
         }
-        // Nothing points at a row that is not there (PostgreSQL checks a credential's holder
-        // and type at their delete, not by a foreign key).
+        // Nothing points at a row that is not there: on both engines, as SQLite's
+        // foreign_key_check does for its own file above.
         let orphans = try db.all("""
             SELECT 'credential ' || id FROM credentials c
             WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id) OR NOT EXISTS (SELECT 1 FROM credential_types t WHERE t.id = c.type_id)

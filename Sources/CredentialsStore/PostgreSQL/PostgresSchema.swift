@@ -222,38 +222,6 @@ public enum PostgresSchema {
             try pg.run("INSERT INTO service_keys (name, key) VALUES ('cursor', ?) ON CONFLICT DO NOTHING",
                        [.blob(Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))])
         }),
-        // A credential's holder and type are checked where they can go wrong, at their delete, not
-        // at every add. PostgreSQL checks a foreign key row by row with a query that also locks
-        // the row it points at, and these two cost an add 15% (13,100 pipelined adds a second with
-        // them, 15,300-15,600 without). Users and types are never deleted (the service
-        // deactivates and archives), so only a delete by hand could break them: a trigger on each
-        // refuses the delete of one a credential still points at, with the foreign key's own
-        // SQLSTATE (23503). The keys from a credential's versions and activity stay: they cascade
-        // its delete, also for a process of an older build still running beside a newer one.
-        // Dropped by column, whatever the keys are named, under the write lock, so no write is in
-        // flight on the tables the ALTER locks.
-        Step("a credential's holder and type checked at their delete, not at every add", """
-            SELECT pg_advisory_xact_lock(\(PostgresConnection.writeLock));
-            -- The trigger's argument names the column of credentials that points at the row.
-            CREATE FUNCTION crpc_refuse_delete_of_held() RETURNS trigger LANGUAGE plpgsql AS $$
-            DECLARE held boolean;
-            BEGIN
-                EXECUTE format('SELECT EXISTS (SELECT 1 FROM credentials WHERE %I = $1)', TG_ARGV[0]) INTO held USING OLD.id;
-                IF held THEN
-                    RAISE EXCEPTION '% % is held by credentials', TG_TABLE_NAME, OLD.id USING ERRCODE = 'foreign_key_violation';
-                END IF;
-                RETURN OLD;
-            END $$;
-            CREATE TRIGGER users_held BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_held('user_id');
-            CREATE TRIGGER credential_types_held BEFORE DELETE ON credential_types FOR EACH ROW EXECUTE FUNCTION crpc_refuse_delete_of_held('type_id');
-            """, run: { pg in
-            var keys: [String] = []
-            try pg.run("""
-                SELECT quote_ident(c.conname) FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-                WHERE c.contype = 'f' AND c.conrelid = 'credentials'::regclass AND cardinality(c.conkey) = 1 AND a.attname IN ('user_id', 'type_id')
-                """) { keys.append($0.text(0)) }
-            if !keys.isEmpty { try pg.execute("ALTER TABLE credentials " + keys.map { "DROP CONSTRAINT " + $0 }.joined(separator: ", ")) }
-        }),
     ]
 
     public static var currentVersion: Int { firstVersion + migrations.count - 1 }
