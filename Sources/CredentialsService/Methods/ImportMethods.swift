@@ -245,21 +245,15 @@ enum ImportMethods {
         var csv: [UInt8] = []
         csv.reserveCapacity(64 + rows.count * 128)
         CSV.appendLine(keep.map { header[$0] } + [errorColumn], to: &csv)
+        func cell(_ text: String) {
+            CSV.appendCell(text, to: &csv)
+            csv.append(UInt8(ascii: ","))
+        }
         for row in rows {
             let fields = row.fields
             // A row whose field count is wrong is written as it came, all of its fields and no
             // more: cut or padded to fit, it would upload again without the error it has.
-            if fields.count == header.count {
-                for k in keep {
-                    CSV.appendCell(fields[k], to: &csv)
-                    csv.append(UInt8(ascii: ","))
-                }
-            } else {
-                for f in fields {
-                    CSV.appendCell(f, to: &csv)
-                    csv.append(UInt8(ascii: ","))
-                }
-            }
+            if fields.count == header.count { for k in keep { cell(fields[k]) } } else { fields.forEach(cell) }
             var reasons = ""
             for (i, e) in row.errors.enumerated() {
                 if i > 0 { reasons += "; " }
