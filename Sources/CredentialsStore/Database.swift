@@ -24,6 +24,7 @@ public final class Database {
 
     public static var busyTimeoutMilliseconds: Int32 { SQLiteConnection.busyTimeoutMilliseconds }
     public static var pageSize: Int { SQLiteConnection.pageSize }
+    public static var pageCacheKiB: Int { SQLiteConnection.pageCacheKiB }
 
     /// What a statement starts with when its best plan is the same for every value it is given
     /// (an index walked in its ORDER BY's order, cut by LIMIT) and it costs more to plan than to

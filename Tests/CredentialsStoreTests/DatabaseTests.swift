@@ -25,6 +25,7 @@ struct DatabaseTests {
         #expect(try db.scalarInt("PRAGMA busy_timeout") == Int64(Database.busyTimeoutMilliseconds))
         #expect(try db.scalarInt("PRAGMA page_size") == Int64(Database.pageSize))
         #expect(try db.scalarInt("PRAGMA temp_store") == 2)  // MEMORY
+        #expect(try db.scalarInt("PRAGMA cache_size") == -Int64(Database.pageCacheKiB))  // negative: KiB, not pages
     }
 
     /// `reading` holds one snapshot: a commit by another connection meanwhile is not seen until

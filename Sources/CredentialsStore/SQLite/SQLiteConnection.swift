@@ -24,6 +24,12 @@ final class SQLiteConnection {
     /// pages than with SQLite's default of 4 KiB.
     static let pageSize = 8192
 
+    /// Page cache of the connection, in KiB (SQLite's default is 2,000). One page of an expiring
+    /// or expired list at a million credentials touches more pages than 2,000 KiB hold, so every
+    /// call read 120 of them again with pread(2), and `notifications.due` 330; with 8 MiB they
+    /// stay. It fills only as pages are read (Protocol/PERFORMANCE.md, "2026-12-03, late").
+    static let pageCacheKiB = 8192
+
     /// Library-wide settings, applied once before the first connection opens.
     private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
 
@@ -56,7 +62,7 @@ final class SQLiteConnection {
         }, Unmanaged.passUnretained(self).toOpaque())
         try Self.refusingUnusableFiles(path) {
             // The page size takes effect on a new, empty file only (an existing one keeps its own).
-            try execute("PRAGMA page_size = \(SQLiteConnection.pageSize); PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;")
+            try execute("PRAGMA page_size = \(SQLiteConnection.pageSize); PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -\(SQLiteConnection.pageCacheKiB);")
             if path != ":memory:" && !path.isEmpty {
                 _ = try scalarText("PRAGMA journal_mode = WAL", [])
             }
