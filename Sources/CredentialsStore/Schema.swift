@@ -317,6 +317,21 @@ public enum StoreSchema {
             CREATE INDEX media_version_id ON media(credential_id, version, id);
             DROP INDEX media_version;
             """),
+        // A team's report asks for each member's credentials of a few types. With type_id second,
+        // SQLite seeks (user, type) and steps to the next type asked (its SeekScan) instead of
+        // reading every credential the member holds: 24.1M -> 17.1M instructions for 1,000
+        // members. The planner takes SeekScan only with statistics, so the index gets a row in
+        // sqlite_stat1 saying what the service assumes: a user holds about ten credentials,
+        // about two of a type (ANALYZE of a real store writes the same shape). Listing one user's
+        // credentials in id order now sorts them, which costs little as a user holds few.
+        Migration("credentials_user by type", """
+            DROP INDEX credentials_user;
+            CREATE INDEX credentials_user ON credentials(user_id, type_id, latest_approval, latest_expiration, id);
+            ANALYZE sqlite_schema;
+            DELETE FROM sqlite_stat1 WHERE tbl = 'credentials' AND idx = 'credentials_user';
+            INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('credentials', 'credentials_user', '1000000 10 2 2 1 1');
+            ANALYZE sqlite_schema;
+            """),
     ]
 
     /// The CHECK constraints migration 6 rewrites: table, as created, as rewritten.

@@ -222,6 +222,12 @@ public enum PostgresSchema {
             try pg.run("INSERT INTO service_keys (name, key) VALUES ('cursor', ?) ON CONFLICT DO NOTHING",
                        [.blob(Dependencies.cryptoRandomBytes(CursorSeal.keyBytes))])
         }),
+        // SQLite's version 12: credentials_user in (user, type) order, so that a team's report
+        // reads only each member's credentials of the types asked.
+        Step("credentials_user by type", """
+            DROP INDEX credentials_user;
+            CREATE INDEX credentials_user ON credentials(user_id, type_id, latest_approval, latest_expiration, id);
+            """),
     ]
 
     public static var currentVersion: Int { firstVersion + migrations.count - 1 }
