@@ -23,6 +23,7 @@ struct ConformanceTests {
     /// build, or another framing than lines. Each has its own test, named here.
     static let reasonsShownElsewhere: [String: String] = [
         "version_changed": "EditRaceTests (two connections)",
+        "user_deactivated": "ImportRaceTests (two connections)",
         "storage_busy": "FaultTests", "storage_full": "FaultTests", "storage_read_only": "FaultTests",
         "storage_corrupt": "FaultTests", "storage_io_error": "FaultTests", "storage_replaced": "FaultTests",
         "storage_error": "FaultTests", "internal_error": "none can be caused from outside",

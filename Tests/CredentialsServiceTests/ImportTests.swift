@@ -1,3 +1,4 @@
+import TestScratch
 import Foundation
 import Testing
 @testable import CredentialsService
@@ -129,5 +130,54 @@ struct ImportTests {
         let sam = TestClient(db: admin.service.db)
         sam.signInFirstTime("sam@example.com")
         #expect(sam.failure("credentials.import", ["csv": "email,credential_type,issue_date\n"])?.code == -32002)
+    }
+}
+
+/// A row names an active user; one deactivated by another connection while the rows are being
+/// checked gets nothing: the import checks its holders again inside its write (the rows were
+/// checked on a snapshot from before the deactivation, on SQLite, or partly before it).
+struct ImportRaceTests {
+    @Test func aUserDeactivatedWhileTheRowsAreCheckedGetsNothing() throws {
+        let path = tempDatabasePath()
+        try Self.deactivateDuringTheCheck(try Database(path: path)) { try Database(path: path) }
+    }
+
+    @Test(.enabled(if: TestPostgres.runs, TestPostgres.skip)) func aUserDeactivatedWhileTheRowsAreCheckedGetsNothingOnPostgres() throws {
+        let scratch = try ScratchPostgresDatabase()
+        try Self.deactivateDuringTheCheck(try Database(postgres: ConnectionString(scratch.uri))) {
+            try Database(postgres: ConnectionString(scratch.uri))
+        }
+    }
+
+    /// `first` and `second()` are two connections to one new store.
+    static func deactivateDuringTheCheck(_ first: Database, _ second: () throws -> Database) throws {
+        let (importer, _) = try bootstrap(first)
+        let sam = importer.addUser("sam@example.com")
+        _ = importer.createType("Licence")
+        let other = TestClient(db: try second())
+        other.ok("session.login", ["email": "ada@example.com", "password": .string(adminPassword)])
+        // Past the first progress step, so that the deactivation lands between two rows' checks.
+        let rows = ImportMethods.progressStep + 10
+        let csv = "email,credential_type,issue_date\n" + String(repeating: "sam@example.com,Licence,2026-01-01\n", count: rows)
+        var deactivated = false
+        importer.service.progress = { done, _ in
+            guard done == ImportMethods.progressStep, !deactivated else { return }
+            deactivated = true
+            other.ok("users.deactivate", ["userId": .string(sam)])
+        }
+        for mode in ["valid_rows", "all_or_nothing"] {
+            deactivated = false
+            let r = importer.call("credentials.import", ["csv": .string(csv), "mode": .string(mode)])
+            #expect(deactivated, "the deactivation did not run during the check")
+            // valid_rows: the rows checked before the deactivation pass, and the write refuses
+            // them. all_or_nothing the same on SQLite (one snapshot); on PostgreSQL the rows
+            // checked after it fail as unknown_user, so nothing is written either way.
+            let refused = r["error"]?["data"]?["reason"] == "user_deactivated"
+            let rowsFailed = r["result"]?["created"] == 0 && (r["result"]?["failed"]?.intValue ?? 0) > 0
+            #expect(refused || (mode == "all_or_nothing" && rowsFailed), "\(mode): \(r)")
+            #expect(other.ok("credentials.list", ["userId": .string(sam)])["items"]?.arrayValue?.count == 0, "\(mode)")
+            other.ok("users.reactivate", ["userId": .string(sam)])  // active again for the next round
+        }
+        importer.service.progress = nil
     }
 }

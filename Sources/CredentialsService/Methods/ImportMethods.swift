@@ -35,7 +35,8 @@ enum ImportMethods {
                description: "RFC 4180 CSV (BOM, CRLF or LF, quotes) with the header email, credential_type, issue_date, expiration_date, document_number in any order and case, up to 20,000 rows. Users are matched by email (active users only), types by name (any case). A row for another user needs orderIndividualChecks (and viewApplications with approve: true), else it fails as forbidden. A cell written as ' before =, +, -, @, a tab or a CR is read without the '. all_or_nothing (default) writes nothing when any row fails; valid_rows writes the good rows. Row failures are a result, not an error.",
                access: .adminWith(.createReports),
                params: [csv, dryRun, mode, approve],
-               result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "type_archived")], run: importCSV),
+               result: "result", resultSchema, errors: [ErrorDoc(.forbidden, "forbidden"), ErrorDoc(.conflict, "type_archived"), ErrorDoc(.conflict, "user_deactivated")],
+               run: importCSV),
     ]
 
     /// Rows between two progress notifications: 20,000 rows send about 160, not 40,000.
@@ -182,6 +183,10 @@ enum ImportMethods {
                 // Again under the write lock: a type archived since the rows were checked wins.
                 for typeID in Set(good.map(\.typeID)) where try CredentialTypeMethods.find(ctx, typeID).archived {
                     throw DomainError.conflict(reason: "type_archived", message: "A credential type of the import was archived while it ran: nothing was imported")
+                }
+                // And the holders: a row names an active user, so one deactivated since gets nothing.
+                for ownerID in Set(good.map(\.userID)) where try ctx.store.users.find(id: ownerID)?.user.status != .active {
+                    throw DomainError.conflict(reason: "user_deactivated", message: "A user of the import was deactivated while it ran: nothing was imported")
                 }
                 for (i, row) in good.enumerated() {
                     if i % progressStep == 0 { ctx.progress?(rows.count + i, total) }
