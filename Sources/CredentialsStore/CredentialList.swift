@@ -12,6 +12,12 @@ public enum Visibility: Equatable, Sendable {
         self = approvals.count == ApprovalStatus.allCases.count ? .everything : .ownPlus(userID: actor.id, approvals: approvals)
     }
 
+    /// Only the caller's own credentials: a list of them is one user's list.
+    var isOwnOnly: Bool {
+        if case .ownPlus(_, let approvals) = self { return approvals.isEmpty }
+        return false
+    }
+
     /// The condition on the `credentials` table aliased `c`, with its arguments; nil for everything.
     func condition() -> (sql: String, args: [SQLBindable])? {
         guard case .ownPlus(let me, let approvals) = self else { return nil }
@@ -110,11 +116,12 @@ extension CredentialStore {
     {
         let order = Order.of(f)
         // The index is chosen here, not left to the planner, which (without statistics) can pick one
-        // that makes it sort every match: a user's few credentials by user; expiring and expired in
-        // expiration order (within the type when one is given); everything else walks ids in order
-        // and stops at the page's end.
+        // that makes it sort every match: a user's few credentials by user (also a caller's who
+        // sees only their own: left to itself, page 2 of their list of one type walked every
+        // credential of that type); expiring and expired in expiration order (within the type
+        // when one is given); everything else walks ids in order and stops at the page's end.
         var sql = credentialSelect
-        let index = f.userID != nil ? "credentials_user"
+        let index = f.userID != nil || visibility.isOwnOnly ? "credentials_user"
             : order == .id ? nil
             : f.typeID != nil ? "credentials_type_expiration" : "credentials_expiration"
         if let index { sql = sql.replacingOccurrences(of: "FROM credentials c", with: "FROM credentials c INDEXED BY \(index)") }

@@ -104,6 +104,12 @@ struct CredentialStoreTests {
         ("expired of a type", CredentialFilter(typeID: "t", expiry: .expired, asOf: asOf, windowDays: 30), .everything, "credentials_type_expiration"),
         ("expired, own plus approved", CredentialFilter(expiry: .expired, asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: [.approved]), "credentials_expiration"),
         ("only own", CredentialFilter(asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
+        // A caller who sees only their own lists one user's credentials whatever the filter: left
+        // to the planner, page 2 of these walked every credential of the type (or approval).
+        ("only own, of a type", CredentialFilter(typeID: "t", asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
+        ("only own, approved", CredentialFilter(approval: .approved, asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
+        ("only own, valid", CredentialFilter(expiry: .valid, asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
+        ("only own, expiring", CredentialFilter(expiry: .expiring, asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: []), "credentials_user"),
         ("valid", CredentialFilter(expiry: .valid, asOf: asOf, windowDays: 30), .everything, "sqlite_autoindex_credentials_1"),
         ("own plus approved", CredentialFilter(asOf: asOf, windowDays: 30), .ownPlus(userID: "u", approvals: [.approved]), "sqlite_autoindex_credentials_1"),
     ]
