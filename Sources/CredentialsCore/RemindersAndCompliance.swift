@@ -71,15 +71,34 @@ public enum Compliance {
         }
     }
 
-    /// The best status among one required type's credentials, and the first credential that has
-    /// it (the one that decides); `missing` and nil when there are none.
-    @inlinable public static func best<S: Sequence>(_ items: S, status: (S.Element) -> Status) -> (status: Status, item: S.Element?) {
+    /// The best status among one required type's credentials, and the credential that decides
+    /// it: of those with that status, the one `decidesBefore` puts first (else the first given);
+    /// `missing` and nil when there are none.
+    @inlinable public static func best<S: Sequence>(_ items: S, status: (S.Element) -> Status,
+                                                   decidesBefore: (S.Element, S.Element) -> Bool = { _, _ in false })
+        -> (status: Status, item: S.Element?)
+    {
         var best: (status: Status, item: S.Element?) = (.missing, nil)
         for item in items {
             let s = status(item)
-            if best.item == nil || s.isBetter(than: best.status) { best = (s, item) }
+            guard let current = best.item else { best = (s, item); continue }
+            if s.isBetter(than: best.status) || (s == best.status && decidesBefore(item, current)) { best = (s, item) }
         }
         return best
+    }
+
+    /// Which of two credentials of one type with the same status decides it: the one that
+    /// expires later (no expiration is latest of all), so the report names what keeps the member
+    /// where they are longest (or, expired, what lapsed last); then the smaller id. The order
+    /// rows come in from the store's index is no part of it.
+    @inlinable public static func decidesBefore<ID>(_ a: (expiration: CalendarDate?, id: ID), _ b: (expiration: CalendarDate?, id: ID),
+                                                    idPrecedes: (ID, ID) -> Bool) -> Bool {
+        switch (a.expiration, b.expiration) {
+        case (nil, nil): return idPrecedes(a.id, b.id)
+        case (nil, _): return true
+        case (_, nil): return false
+        case (let x?, let y?): return x != y ? x > y : idPrecedes(a.id, b.id)
+        }
     }
 
     /// All compliant: compliant; nothing worse than expiring: expiring; else non-compliant.

@@ -51,6 +51,14 @@ struct ComplianceRulesTests {
         // The first of equals decides.
         #expect(best([.notApproved, .compliant, .compliant]) == (.compliant, 1))
         #expect(best([.missing]) == (.missing, 0))
+        // Among equals, decidesBefore chooses: later expiration, none latest, then the smaller id.
+        let held: [(expiration: CalendarDate?, id: String)] = [(CalendarDate("2027-01-01"), "c3"), (CalendarDate("2028-01-01"), "c2"),
+                                                               (nil, "c5"), (nil, "c4"), (CalendarDate("2028-01-01"), "c1")]
+        let decided = Compliance.best(held, status: { _ in .compliant }, decidesBefore: { a, b in Compliance.decidesBefore(a, b, idPrecedes: <) })
+        #expect(decided.item?.id == "c4")
+        let dated = Compliance.best(held.filter { $0.expiration != nil }, status: { _ in .expired },
+                                    decidesBefore: { a, b in Compliance.decidesBefore(a, b, idPrecedes: <) })
+        #expect(dated.item?.id == "c1")
         #expect(Compliance.verdict([]) == .compliant)
         #expect(Compliance.verdict([.compliant, .compliant]) == .compliant)
         #expect(Compliance.verdict([.compliant, .expiring]) == .expiring)

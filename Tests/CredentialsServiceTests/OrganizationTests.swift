@@ -174,6 +174,43 @@ struct TeamAndComplianceTests {
         #expect(admin.ok("compliance.check", ["userId": .string(me)]) == ["userId": .string(me), "asOf": "2026-01-01", "verdict": "compliant", "items": []])
     }
 
+    /// Of several credentials with the best status, the one that expires last decides (none at
+    /// all is latest), then the smaller id: not whichever the store's index gives first.
+    @Test func theCredentialThatDecidesIsTheOneThatLastsLongest() throws {
+        let (admin, me) = try bootstrap()
+        let t = admin.createType("Licence")
+        let team = admin.ok("teams.create", ["name": "Crew"])["id"]!
+        admin.ok("teams.addMember", ["teamId": team, "userId": .string(me)])
+        admin.ok("teams.setRequiredTypes", ["teamId": team, "typeIds": [.string(t)]])
+        func decider() -> JSON? {
+            let check = admin.ok("compliance.check", ["userId": .string(me)])["items"]?[0]?["credentialId"]
+            let report = admin.ok("compliance.report", ["teamId": team])["members"]?[0]?["items"]?[0]?["credentialId"]
+            #expect(check == report)
+            return check
+        }
+        func add(_ expiration: String?, approve: Bool = true) -> JSON {
+            let c = admin.addCredential(user: me, type: t, issue: "2024-01-01", expiration: expiration)["id"]!
+            if approve { admin.ok("credentials.approve", ["credentialId": c]) }
+            return c
+        }
+        // Expired, both: the one that lapsed last, added first or not.
+        _ = add("2025-06-01")
+        let lapsedLast = add("2025-09-01")
+        _ = add("2025-03-01")
+        #expect(decider() == lapsedLast)
+        // Compliant, three: the latest expiration, added in the middle.
+        _ = add("2027-01-01")
+        let longest = add("2029-01-01")
+        _ = add("2028-01-01")
+        #expect(decider() == longest)
+        // One that never expires outlasts them all.
+        let forever = add(nil)
+        #expect(decider() == forever)
+        // A second that never expires: the smaller id, which is the earlier one.
+        _ = add(nil)
+        #expect(decider() == forever)
+    }
+
     @Test func reportListsGapsFirstAndNeedsViewReports() throws {
         let (admin, me) = try bootstrap()
         let t = admin.createType("First Aid")

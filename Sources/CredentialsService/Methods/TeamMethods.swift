@@ -130,14 +130,18 @@ enum TeamMethods {
     }
 
     /// One user's status per required type (`typeCount` of them), into `items`: gaps first
-    /// (worst first), then in the types' order. Returns the verdict.
+    /// (worst first), then in the types' order. Returns the verdict. `idPrecedes` orders two
+    /// credential ids, for `Compliance.decidesBefore`.
     static func evaluate<ID>(actor: User, isOwner: Bool, holdings: [TeamStore.Holding<ID>], typeCount: Int, clock: ExpiryClock,
-                             into items: inout [Decision]) -> Compliance.Verdict {
+                             idPrecedes: (ID, ID) -> Bool, into items: inout [Decision]) -> Compliance.Verdict {
         items.removeAll(keepingCapacity: true)
         for index in 0..<typeCount {
-            let best = Compliance.best(holdings.indices.lazy.filter { holdings[$0].typeIndex == index }) {
+            let best = Compliance.best(holdings.indices.lazy.filter { holdings[$0].typeIndex == index }, status: {
                 Compliance.status(approval: holdings[$0].approval, expiration: holdings[$0].expiration, asOf: clock.asOf, windowDays: clock.windowDays)
-            }
+            }, decidesBefore: { a, b in
+                Compliance.decidesBefore((holdings[a].expiration, holdings[a].credentialID), (holdings[b].expiration, holdings[b].credentialID),
+                                         idPrecedes: idPrecedes)
+            })
             let decider = best.item.flatMap { CredentialAccess.canView(actor, isOwner: isOwner, latestApproval: holdings[$0].approval) ? $0 : nil }
             let item = Decision(typeIndex: index, status: best.status, decider: decider)
             // Stable: worst first, then in the types' name order.
@@ -157,7 +161,8 @@ enum TeamMethods {
         let types = try teams.requiredTypes(userID: userID)
         let holdings = try teams.holdings(userID: userID, typeIDs: types.map(\.id))
         var items: [Decision] = []
-        let verdict = evaluate(actor: actor, isOwner: userID == actor.id, holdings: holdings, typeCount: types.count, clock: clock, into: &items)
+        let verdict = evaluate(actor: actor, isOwner: userID == actor.id, holdings: holdings, typeCount: types.count, clock: clock,
+                               idPrecedes: { $0.utf8.lexicographicallyPrecedes($1.utf8) }, into: &items)
         return ["userId": .string(userID), "asOf": .string(clock.asOf.description), "verdict": .string(verdict.rawValue),
                 "items": .array(items.map { d in
                     ["typeId": .string(types[d.typeIndex].id), "typeName": .string(types[d.typeIndex].name), "status": .string(d.status.rawValue),
@@ -193,7 +198,8 @@ enum TeamMethods {
             u.text.withUnsafeBufferPointer { text in
                 func field(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: text[r]) }
                 let verdict = evaluate(actor: actor, isOwner: field(u.id).elementsEqual(actorID), holdings: u.holdings,
-                                       typeCount: types.count, clock: clock, into: &items)
+                                       typeCount: types.count, clock: clock, idPrecedes: { field($0).lexicographicallyPrecedes(field($1)) },
+                                       into: &items)
                 counts[Int(Compliance.ReportOrder.rank(verdict))] += 1
                 let start = out.count
                 out.append(#"{"userId":"#)

@@ -27,7 +27,7 @@ final class SQLiteConnection {
     /// Page cache of the connection, in KiB (SQLite's default is 2,000). One page of an expiring
     /// or expired list at a million credentials touches more pages than 2,000 KiB hold, so every
     /// call read 120 of them again with pread(2), and `notifications.due` 330; with 8 MiB they
-    /// stay. It fills only as pages are read (Protocol/PERFORMANCE.md, "2026-12-03, late").
+    /// stay. It fills only as pages are read (Protocol/PERFORMANCE.md, "2026-12-03 (night)").
     static let pageCacheKiB = 8192
 
     /// Library-wide settings, applied once before the first connection opens.
