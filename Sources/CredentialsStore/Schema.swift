@@ -322,14 +322,17 @@ public enum StoreSchema {
         // reading every credential the member holds: 24.1M -> 17.1M instructions for 1,000
         // members. The planner takes SeekScan only with statistics, so the index gets a row in
         // sqlite_stat1 saying what the service assumes: a user holds about ten credentials,
-        // about two of a type (ANALYZE of a real store writes the same shape). Listing one user's
+        // about two of a type (ANALYZE of a real store writes the same shape), and as many rows as
+        // an operator's own ANALYZE found, if one ran (else a million). Listing one user's
         // credentials in id order now sorts them, which costs little as a user holds few.
         Migration("credentials_user by type", """
             DROP INDEX credentials_user;
             CREATE INDEX credentials_user ON credentials(user_id, type_id, latest_approval, latest_expiration, id);
             ANALYZE sqlite_schema;
             DELETE FROM sqlite_stat1 WHERE tbl = 'credentials' AND idx = 'credentials_user';
-            INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('credentials', 'credentials_user', '1000000 10 2 2 1 1');
+            INSERT INTO sqlite_stat1 (tbl, idx, stat)
+                SELECT 'credentials', 'credentials_user', coalesce((SELECT substr(stat, 1, instr(stat, ' ') - 1) FROM sqlite_stat1
+                                                                    WHERE tbl = 'credentials' AND instr(stat, ' ') > 1 LIMIT 1), '1000000') || ' 10 2 2 1 1';
             ANALYZE sqlite_schema;
             """),
     ]
