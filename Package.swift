@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // credentials-rpc: JSON-RPC 2.0 over stdin/stdout for integration users and their credentials.
 // No package dependencies: Foundation, the toolchain, and three system C libraries
-// (SQLite, OpenSSL's libcrypto and PostgreSQL's libpq) through `.systemLibrary` targets.
+// (SQLite, OpenSSL's libcrypto and PostgreSQL's libpq) through `.systemLibrary` targets, plus
+// glibc's own allocator settings (malloc.h, in libc) through a fourth.
 import PackageDescription
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMalloc", providers: [.apt(["libc6-dev"])]),
 
         // JSON-RPC 2.0 and JSON itself; knows nothing of credentials.
         .target(name: "JSONRPC"),
@@ -26,7 +28,7 @@ let package = Package(
         // The method table, handlers and the OpenRPC document.
         .target(name: "CredentialsService", dependencies: ["JSONRPC", "CredentialsCore", "CredentialsStore"]),
         // The thin executable: command line, signals, the stdin/stdout loop.
-        .executableTarget(name: "credentials-rpc", dependencies: ["CredentialsService", "JSONRPC"]),
+        .executableTarget(name: "credentials-rpc", dependencies: ["CredentialsService", "JSONRPC", "CMalloc"]),
         // The benchmark: the real service over pipes against ceilings measured in the same run.
         .executableTarget(name: "credentials-rpc-bench", dependencies: ["CredentialsStore", "CredentialsCore", "CSQLite"]),
 

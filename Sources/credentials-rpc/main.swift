@@ -32,6 +32,7 @@ case .run(let o):
 /// Opens the database and serves until end of input or a stop signal. Everything it opens is
 /// local, so the database closes (and checkpoints its WAL) before the process exits.
 func serve(_ options: CommandLineOptions) -> Int32 {
+    HeapSettings.apply()
     // A SQLite file, or a PostgreSQL database named by a libpq URI (contract §13), whose password
     // no line ever shows.
     let location: StoreLocation
