@@ -91,6 +91,28 @@ struct ImportDoorsTests {
         #expect(again["created"] == 0 && again["failed"] == 2)
     }
 
+    /// A row one field short, uploaded again and again unfixed: its first reason, appended after
+    /// its fields, must never come to sit in a field's place once the file has an error column
+    /// (an attacking helper had it imported as the document number on the third upload).
+    @Test func aShortRowUploadedAgainUnfixedNeverTakesItsReasonAsData() throws {
+        let (root, _) = try bootstrap()
+        _ = root.createType("Lic")
+        var csv = Self.header + "ada@example.com,Lic,2026-01-01,2027-01-01\r\n"
+        for round in 1...4 {
+            let r = root.ok("credentials.import", ["csv": .string(csv)])
+            #expect(r["created"] == 0 && r["failed"] == 1, "round \(round): \(r)")
+            #expect(r["errors"]?[0]?["reason"] == "field_count", "round \(round)")
+            csv = try #require(r["failedRowsCsv"]?.stringValue)
+            let rows = try CSV.read(csv)
+            #expect(rows[0].fields.last == "error")
+            // The row's own four fields, first to last; from the second round on, with the first
+            // round's reason where it was put and nothing more.
+            #expect(Array(rows[1].fields.prefix(4)) == ["ada@example.com", "Lic", "2026-01-01", "2027-01-01"], "round \(round)")
+            #expect(rows[1].fields.count == 5, "round \(round): \(rows[1].fields)")
+        }
+        #expect(root.ok("credentials.list")["items"]?.arrayValue?.count == 0)
+    }
+
     @Test func aLoneCRInsideQuotesIsALineAndSpacesAroundAnEscapeAreNotPartOfIt() throws {
         let (root, _) = try bootstrap()
         _ = root.createType("Lic")

@@ -254,11 +254,26 @@ enum ImportMethods {
             CSV.appendCell(text, to: &csv)
             csv.append(UInt8(ascii: ","))
         }
+        // A file that has an error column already is one of these uploaded again.
+        let reuploaded = keep.count != header.count
         for row in rows {
             let fields = row.fields
-            // A row whose field count is wrong is written as it came, all of its fields and no
-            // more: cut or padded to fit, it would upload again without the error it has.
-            if fields.count == header.count { for k in keep { cell(fields[k]) } } else { fields.forEach(cell) }
+            if fields.count == header.count {
+                for k in keep { cell(fields[k]) }
+            } else {
+                // A row whose field count is wrong is written as it came, all of its fields and
+                // no more: cut or padded to fit, it would upload again without the error it has.
+                fields.forEach(cell)
+                if reuploaded {
+                    // Its reason appended could make the count fit the header, one short of which
+                    // it may be: the reason of the round before would then be read as the last
+                    // field (a document number). Its reason is in `errors`, by line.
+                    csv.removeLast()
+                    csv.append(0x0D)
+                    csv.append(0x0A)
+                    continue
+                }
+            }
             var reasons = ""
             for (i, e) in row.errors.enumerated() {
                 if i > 0 { reasons += "; " }
