@@ -181,14 +181,17 @@ enum TeamMethods {
         // One query for the whole team, one member at a time. A report can hold thousands of
         // members, so each is written straight to bytes (not as a `JSON` tree) into one buffer,
         // with its sort key into another; then the members are copied out once, in report order.
-        // Each required type's item, up to its status, is encoded once for every member.
-        let itemHeads: [[UInt8]] = types.map { t in
+        // Each required type's item with each status, up to its credential, and each verdict with
+        // what follows it, are encoded once for every member.
+        let statuses = Compliance.Status.allCases
+        let itemHeads: [[[UInt8]]] = types.map { t in
             var head = Array(#"{"typeId":"#.utf8)
             JSONWriter.writeString(t.id, into: &head)
             head += #","typeName":"#.utf8
             JSONWriter.writeString(t.name, into: &head)
-            return head + #","status":"#.utf8
+            return statuses.map { head + #","status":""#.utf8 + $0.rawValue.utf8 + #"","credentialId":"#.utf8 }
         }
+        let verdictParts = Compliance.Verdict.allCases.map { (verdict: $0, bytes: Array(#","verdict":""#.utf8) + $0.rawValue.utf8 + #"","items":["#.utf8) }
         let out = ByteWriter(capacity: 1 << 16), keys = ByteWriter(capacity: 1 << 14)
         var members: [(key: Range<Int>, bytes: Range<Int>)] = []
         var counts = [0, 0, 0]  // by rank
@@ -210,14 +213,10 @@ enum TeamMethods {
                 out.appendString(bytes: field(u.firstName))
                 out.append(#","lastName":"#)
                 out.appendString(bytes: field(u.lastName))
-                out.append(#","verdict":"#)
-                out.appendString(verdict.rawValue)
-                out.append(#","items":["#)
+                out.append(verdictParts.first { $0.verdict == verdict }!.bytes)
                 for (i, item) in items.enumerated() {
                     if i > 0 { out.append(UInt8(ascii: ",")) }
-                    out.append(itemHeads[item.typeIndex])
-                    out.appendString(item.status.rawValue)
-                    out.append(#","credentialId":"#)
+                    out.append(itemHeads[item.typeIndex][statuses.firstIndex(of: item.status)!])
                     if let d = item.decider { out.appendString(bytes: field(u.holdings[d].credentialID)) } else { out.append("null") }
                     out.append(UInt8(ascii: "}"))
                 }
