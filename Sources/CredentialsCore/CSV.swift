@@ -9,6 +9,9 @@ public enum CSV {
         public var fields: [String]
         /// Why this record could not be read (a quote where none may stand); its fields are then partial.
         public var problem: String?
+        /// The record's text as it came, without its line end: kept for a record with a problem
+        /// only, so that it can be written back unmended (`appendUnmended`).
+        public var text: String? = nil
     }
 
     public enum ReadError: Error, Equatable {
@@ -26,6 +29,7 @@ public enum CSV {
         var recordLine = 1
         var problem: String? = nil
         var i = 0
+        var recordStart = 0
         var fieldWasQuoted = false
 
         func endField() {
@@ -37,7 +41,8 @@ public enum CSV {
             endField()
             // A blank line (one empty unquoted field) is no record.
             if !(fields.count == 1 && fields[0].isEmpty && problem == nil) {
-                records.append(Record(line: recordLine, fields: fields, problem: problem))
+                records.append(Record(line: recordLine, fields: fields, problem: problem,
+                                      text: problem == nil ? nil : String(decoding: bytes[recordStart..<i], as: UTF8.self)))
             }
             fields.removeAll(keepingCapacity: true)
             problem = nil
@@ -89,11 +94,13 @@ public enum CSV {
                 i += 2
                 line += 1
                 recordLine = line
+                recordStart = i
             case 0x0A, 0x0D:
                 endRecord()
                 i += 1
                 line += 1
                 recordLine = line
+                recordStart = i
             case UInt8(ascii: "\""):
                 problem = problem ?? "a quote inside an unquoted field"
                 field.append(b)
@@ -145,6 +152,44 @@ public enum CSV {
             } else {
                 out.append(contentsOf: u)
             }
+        }
+    }
+
+    /// A record that could not be read (`Record.text`), as it came, each cell formula-escaped as
+    /// `appendCell` would (a `'` before it, inside its opening quote when it has one) and
+    /// nothing else changed: read again, it gives the same fields and the same problem, so a
+    /// failed row written back keeps failing until it is mended by hand.
+    public static func appendUnmended(_ text: String, to out: inout [UInt8]) {
+        let b = Array(text.utf8)
+        var i = 0
+        while true {
+            // A cell starts here.
+            let quoted = i < b.count && b[i] == UInt8(ascii: "\"")
+            if quoted {
+                out.append(b[i])
+                i += 1
+            }
+            // A cell already written with its apostrophe reads as the value after it, which is
+            // written so; one that starts with the trigger itself gets the apostrophe.
+            if i < b.count, isFormulaTrigger(b[i]) { out.append(UInt8(ascii: "'")) }
+            if quoted {
+                // To the closing quote, doubled quotes inside.
+                while i < b.count {
+                    out.append(b[i])
+                    i += 1
+                    if b[i - 1] == UInt8(ascii: "\"") {
+                        if i < b.count, b[i] == UInt8(ascii: "\"") { out.append(b[i]); i += 1 } else { break }
+                    }
+                }
+            }
+            // Then to the separator (a quote here is the stray one the record is refused for).
+            while i < b.count, b[i] != UInt8(ascii: ",") {
+                out.append(b[i])
+                i += 1
+            }
+            guard i < b.count else { return }
+            out.append(b[i])
+            i += 1
         }
     }
 }

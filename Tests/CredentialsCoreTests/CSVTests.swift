@@ -42,6 +42,24 @@ struct CSVTests {
         #expect(text.hasSuffix("\r\n"))
     }
 
+    /// A record that cannot be read, written back unmended, reads again as the same fields with
+    /// the same problem; its formula cells gain one `'` (inside the quote of a quoted one).
+    @Test("unreadable records written back read the same", arguments: [
+        #""a"b,x"#, #"a"b,"c""d"e"#, #""ab" ,=1+1,"@x"y"#, "\"multi\r\nline\"z,-2", #"'=x,"'+y"q"#,
+    ])
+    func unreadableRoundTrip(text: String) throws {
+        let first = try #require(try CSV.read(text).first)
+        let recorded = try #require(first.text)
+        #expect(recorded == text)
+        var out: [UInt8] = []
+        CSV.appendUnmended(recorded, to: &out)
+        let again = try #require(try CSV.read(String(decoding: out, as: UTF8.self)).first)
+        #expect(again.problem != nil && again.problem == first.problem, "\(String(decoding: out, as: UTF8.self))")
+        // Each cell is its value as the import reads it, written as every cell is written.
+        #expect(again.fields.map(CSV.unescapeFormula) == first.fields.map(CSV.unescapeFormula))
+        #expect(again.fields == first.fields.map { CSV.escapeFormula(CSV.unescapeFormula($0)) })
+    }
+
     /// The import's trim: what Foundation's `.whitespaces` trim gives, for plain and Unicode
     /// spaces at either end, inside, alone, and for characters that are not spaces.
     @Test func aCellIsTrimmedAsFoundationTrimsIt() {

@@ -91,6 +91,28 @@ struct ImportDoorsTests {
         #expect(again["created"] == 0 && again["failed"] == 2)
     }
 
+    /// A row that is not valid CSV comes back as it was written, not mended by the parser's
+    /// reading of it: uploaded again unfixed, it fails again (an attacking helper had `"a"b`,
+    /// `a"b`, `"a""b"c` and `"ab" ` imported on the second round), in either mode, round after
+    /// round; and a formula cell in it is still written with its `'`.
+    @Test func anUnreadableRowUploadedAgainUnfixedKeepsFailing() throws {
+        let (root, _) = try bootstrap()
+        _ = root.createType("Lic")
+        let bad = ["\"a\"b", "a\"b", "\"a\"\"b\"c", "\"ab\" "]
+        for mode in ["valid_rows", "all_or_nothing"] {
+            var csv = Self.header + bad.map { "ada@example.com,Lic,2026-01-01,,\($0)\r\n" }.joined() + "=1+1,Lic,2026-01-01,,x\"y\r\n"
+            for round in 1...4 {
+                let r = root.ok("credentials.import", ["csv": .string(csv), "mode": .string(mode)])
+                #expect(r["created"] == 0 && r["failed"] == 5, "\(mode) round \(round): \(r)")
+                #expect(r["errors"]?.arrayValue?.allSatisfy { $0["reason"] == "malformed_row" } == true, "\(mode) round \(round)")
+                csv = try #require(r["failedRowsCsv"]?.stringValue)
+                #expect(csv.contains("\r\n'=1+1,Lic,"), "\(mode) round \(round): \(csv)")
+                for b in bad { #expect(csv.contains("2026-01-01,,\(b)"), "\(mode) round \(round): \(b) in \(csv)") }
+            }
+        }
+        #expect(root.ok("credentials.list")["items"]?.arrayValue?.count == 0)
+    }
+
     /// A row one field short, uploaded again and again unfixed: its first reason, appended after
     /// its fields, must never come to sit in a field's place once the file has an error column
     /// (an attacking helper had it imported as the document number on the third upload).

@@ -60,6 +60,8 @@ enum ImportMethods {
     struct FailedRow {
         var fields: [String]
         var errors: [RowError]
+        /// The record as it came, when it could not be read as CSV (`CSV.Record.text`).
+        var unreadable: String? = nil
     }
 
     struct RowErrors: Error {
@@ -170,7 +172,7 @@ enum ImportMethods {
                 case .success(let g): good.append(g)
                 case .failure(let problems):
                     errors += problems.list
-                    failed.append(FailedRow(fields: row.fields.map(CSV.unescapeFormula), errors: problems.list))  // written escaped again
+                    failed.append(FailedRow(fields: row.fields.map(CSV.unescapeFormula), errors: problems.list, unreadable: row.text))  // written escaped again
                 }
             }
         }
@@ -258,7 +260,16 @@ enum ImportMethods {
         let reuploaded = keep.count != header.count
         for row in rows {
             let fields = row.fields
-            if fields.count == header.count {
+            if let text = row.unreadable {
+                // Written back as it came (formula cells escaped): its fields mended, it would
+                // upload again as a good row without having been fixed.
+                CSV.appendUnmended(text, to: &csv)
+                if reuploaded {  // as for a wrong field count below
+                    csv += [0x0D, 0x0A]
+                    continue
+                }
+                csv.append(UInt8(ascii: ","))
+            } else if fields.count == header.count {
                 for k in keep { cell(fields[k]) }
             } else {
                 // A row whose field count is wrong is written as it came, all of its fields and
