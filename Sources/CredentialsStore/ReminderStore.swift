@@ -69,15 +69,18 @@ extension OrganizationStore {
         + " AND fu.permissions & (CASE WHEN c.latest_approval = 'approved' THEN \(viewReportsMask) ELSE \(viewApplicationsMask) END) != 0"
 
     /// The query of `reminderCandidates`, `visible` the caller's condition on `c`: a walk of
-    /// credentials_expiration in its order whatever the values, so planned once.
-    static func candidatesSQL(visible: String) -> String {
+    /// `index` (credentials_expiration, in its order) whatever the values, so planned once; for a
+    /// caller who sees only their own credentials, their few from credentials_user, sorted
+    /// (walking the expiration index for them read every due credential of the store: 260-506 ms
+    /// at 222,000 credentials).
+    static func candidatesSQL(visible: String, index: String) -> String {
         Database.planOnce + """
         SELECT c.id, c.version_count, c.user_id, u.email, t.name, c.latest_expiration, coalesce(n.days_before, ?),
                (SELECT group_concat(offset_key) FROM reminders_sent r WHERE r.credential_id = c.id AND r.version = c.version_count),
                coalesce(n.enabled, 1), c.latest_approval,
                (SELECT group_concat(s.recipient_id || ' ' || s.offset_key) FROM reminders_sent_to s
                 WHERE s.credential_id = c.id AND s.version = c.version_count)
-        FROM credentials c INDEXED BY credentials_expiration
+        FROM credentials c INDEXED BY \(index)
         JOIN users u ON u.id = c.user_id AND u.status = 'active'
         JOIN credential_types t ON t.id = c.type_id
         LEFT JOIN notification_settings n ON n.user_id = c.user_id
@@ -95,6 +98,11 @@ extension OrganizationStore {
         """
     }
 
+    /// The index `reminderCandidates` walks for `visibility`.
+    static func candidatesIndex(_ visibility: Visibility) -> String {
+        visibility.isOwnOnly ? "credentials_user" : "credentials_expiration"
+    }
+
     /// Latest versions of active users' credentials that someone hears of (the holder with
     /// reminders on, or a follower), expiring on or before `until`, in expiration order after
     /// `after`, of those `visibility` lets the caller see. Expired ones whose `expired` reminder
@@ -106,7 +114,7 @@ extension OrganizationStore {
         let visible = visibility.condition()
         let args: [SQLBindable] = [Reminders.defaultDaysBefore.map(String.init).joined(separator: ","), until.description,
                                    after?.expiration ?? "", after?.id ?? ""] + (visible?.args ?? []) + [asOf.description, limit]
-        try db.query(Self.candidatesSQL(visible: visible?.sql ?? "TRUE"), args) { r in
+        try db.query(Self.candidatesSQL(visible: visible?.sql ?? "TRUE", index: Self.candidatesIndex(visibility)), args) { r in
             guard let exp = CalendarDate(r.text(5)) else { return }
             out.append(ReminderCandidate(credentialID: r.text(0), version: Int(r.int(1)), userID: r.text(2), email: r.text(3),
                                          typeName: r.text(4), expiration: exp, daysBefore: Self.offsets(r.text(6)),

@@ -26,11 +26,18 @@ struct FollowerQueryPlanTests {
         for visibility in [Visibility.everything, .ownPlus(userID: "u", approvals: [.approved])] {
             let visible = visibility.condition()
             let args: [SQLBindable] = ["30,7,1", "2026-02-01", "", ""] + (visible?.args ?? []) + ["2026-01-01", 100]
-            let p = try plan(OrganizationStore.candidatesSQL(visible: visible?.sql ?? "1"), args)
+            let p = try plan(OrganizationStore.candidatesSQL(visible: visible?.sql ?? "1", index: OrganizationStore.candidatesIndex(visibility)), args)
             #expect(p.first?.hasPrefix("SEARCH c USING INDEX credentials_expiration") == true, "\(p)")
             #expect(!p.contains { $0.contains("TEMP B-TREE") || ($0.hasPrefix("SCAN") && !$0.contains("VIRTUAL")) }, "\(p)")
             expectFollowersByKey(p, "candidates")
         }
+        // A caller who sees only their own: their few credentials by user, then sorted.
+        let ownOnly = Visibility.ownPlus(userID: "u", approvals: [])
+        let own = ownOnly.condition()
+        let p = try plan(OrganizationStore.candidatesSQL(visible: own?.sql ?? "1", index: OrganizationStore.candidatesIndex(ownOnly)),
+                         ["30,7,1", "2026-02-01", "", ""] + (own?.args ?? []) + ["2026-01-01", 100])
+        #expect(p.first?.hasPrefix("SEARCH c USING INDEX credentials_user (user_id=?)") == true, "\(p)")
+        #expect(!p.contains { $0.hasPrefix("SCAN") && !$0.contains("VIRTUAL") }, "\(p)")
     }
 
     @Test func thePagesTeamsAndTheirFollowersAreFoundByKey() throws {
