@@ -260,30 +260,24 @@ enum ImportMethods {
         let reuploaded = keep.count != header.count
         for row in rows {
             let fields = row.fields
+            // A row that is not valid CSV, or has the wrong field count, is written as it came:
+            // mended (its fields as the parser read them, or cut or padded to fit), it would
+            // upload again as a good row without having been fixed.
             if let text = row.unreadable {
-                // Written back as it came (formula cells escaped): its fields mended, it would
-                // upload again as a good row without having been fixed.
                 CSV.appendUnmended(text, to: &csv)
-                if reuploaded {  // as for a wrong field count below
-                    csv += [0x0D, 0x0A]
-                    continue
-                }
                 csv.append(UInt8(ascii: ","))
             } else if fields.count == header.count {
                 for k in keep { cell(fields[k]) }
             } else {
-                // A row whose field count is wrong is written as it came, all of its fields and
-                // no more: cut or padded to fit, it would upload again without the error it has.
                 fields.forEach(cell)
-                if reuploaded {
-                    // Its reason appended could make the count fit the header, one short of which
-                    // it may be: the reason of the round before would then be read as the last
-                    // field (a document number). Its reason is in `errors`, by line.
-                    csv.removeLast()
-                    csv.append(0x0D)
-                    csv.append(0x0A)
-                    continue
-                }
+            }
+            if reuploaded && (row.unreadable != nil || fields.count != header.count) {
+                // In a file uploaded again such a row gets no reason cell: one appended could make
+                // a row one field short fit the header, and the reason of the round before would
+                // be read as its last field (a document number). Its reason is in `errors`, by line.
+                csv.removeLast()
+                csv += [0x0D, 0x0A]
+                continue
             }
             var reasons = ""
             for (i, e) in row.errors.enumerated() {
